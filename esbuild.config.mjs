@@ -1,0 +1,69 @@
+// Builds the three bundles: the extension (Node CJS, `vscode` external), the CLI (Node CJS with a
+// shebang, the package's `bin`) and the dashboard webview (browser IIFE). The sql.js WebAssembly file
+// is copied next to the Node bundles, which load it from their own folder.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+
+/** @type {import('esbuild').BuildOptions} */
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+  define: { __PARAMLOOP_VERSION__: JSON.stringify(version) },
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: [join(root, 'src/extension/extension.ts')],
+    outfile: join(root, 'dist/extension.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    ...common,
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile: join(root, 'dist/cli.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...common,
+    entryPoints: [join(root, 'webview/main.ts')],
+    outfile: join(root, 'dist/webview/main.js'),
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+];
+
+function copyAssets() {
+  mkdirSync(join(root, 'dist/webview'), { recursive: true });
+  copyFileSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
+  copyFileSync(join(root, 'media/webview.css'), join(root, 'dist/webview/main.css'));
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
+}
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  copyAssets();
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyAssets();
+}

@@ -1,0 +1,7 @@
+import type { CliCommand } from './io';
+import { versionCommand } from './commands/version';
+
+/** Every CLI command by name. Add a command by adding a file in ./commands and a line here. */
+export const commands: Record<string, CliCommand> = {
+  version: versionCommand,
+};

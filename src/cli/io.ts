@@ -1,0 +1,22 @@
+/** Where a command writes; the real CLI passes the process streams, tests pass buffers. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** An error the user can act on: printed as its message alone, with the given exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A CLI command: a one-line summary for the usage text and the function that runs it. */
+export interface CliCommand {
+  summary: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}

@@ -1,0 +1,120 @@
+/**
+ * The records that flow through Paramloop (DESIGN §2): what a planning request looks like to the
+ * optimizer, what the optimizer decides, and what comes back. The store persists exactly these; the
+ * OPE estimators and the safety machinery read them. Pure data: JSON-serialisable, no classes.
+ */
+
+/** The planning commands a request can come from. */
+export const taskTypes = ['planTask', 'planSelection', 'breakDownTodo', 'planTests'] as const;
+export type TaskType = (typeof taskTypes)[number];
+
+/** Rollout phases in promotion order (DESIGN §3). */
+export const rolloutPhases = ['shadow', 'canary', 'guarded', 'general'] as const;
+export type RolloutPhase = (typeof rolloutPhases)[number];
+
+export const reasoningEfforts = ['minimal', 'low', 'medium', 'high'] as const;
+export type ReasoningEffort = (typeof reasoningEfforts)[number];
+
+/** A point on the LLM parameter surface. Absent fields are left to the provider's default. */
+export interface ArmParameters {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokens?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  seed?: number;
+  stop?: string[];
+  model?: string;
+  reasoningEffort?: ReasoningEffort;
+}
+export type ParameterName = keyof ArmParameters;
+
+/** An arm of the bandit: a stable id, its index in the parameter space, its parameters. */
+export interface Arm {
+  id: string;
+  index: number;
+  params: ArmParameters;
+}
+
+/** What the planning command knows about a request, before features are derived from it. */
+export interface RequestContext {
+  taskType: TaskType;
+  languageId: string;
+  /** Estimated prompt size in tokens. */
+  promptTokens: number;
+  selectionLines: number;
+  fileLines: number;
+  workspaceKind: 'none' | 'folder' | 'multiRoot';
+  /** Provider and model family, e.g. "openai-compatible/llama". */
+  providerFamily: string;
+  /** Hour of day, 0–23, in the user's local time. */
+  hour: number;
+}
+
+/** Who served a request: the learned policy or the baseline. */
+export type ServedBy = 'learned' | 'baseline';
+
+/** What the optimizer answers for one request (DESIGN §2, item 2). */
+export interface Decision {
+  requestId: string;
+  /** Milliseconds since the epoch, from the injected clock. */
+  timestamp: number;
+  /** The numeric context features, in the order of `featureNames`. */
+  contextFeatures: number[];
+  featureNames: string[];
+  /** Hash of the feature vector: identifies the context without storing prompt text. */
+  contextFingerprint: string;
+  armIndex: number;
+  armId: string;
+  /** The parameters requested for this arm. */
+  params: ArmParameters;
+  /** Probability with which the logging policy actually drew `armIndex` (the mixture when mixed). */
+  propensity: number;
+  /** The logging policy's probability of every arm of the space (0 for ineligible arms); sums to 1. */
+  probabilities: number[];
+  policyId: string;
+  policyVersion: number;
+  phase: RolloutPhase;
+  servedBy: ServedBy;
+  baselineArmIndex: number;
+  /** In shadow mode: what the learned policy would have chosen, with its probability. */
+  shadow?: { armIndex: number; propensity: number; probabilities: number[] };
+  /** Parameters the provider honoured and dropped (filled in by the provider adapter). */
+  honouredParams?: ParameterName[];
+  droppedParams?: ParameterName[];
+  /** Ids of the budget waivers that applied to this request. */
+  waivers?: string[];
+  /** Prompt text, only when the user opted in. */
+  promptText?: string;
+}
+
+export type FinishReason = 'stop' | 'length' | 'error' | 'cancelled' | 'unknown';
+export type Verdict = 'accept' | 'reject' | 'none';
+
+/** What came back for a request (DESIGN §2, item 4). */
+export interface Outcome {
+  requestId: string;
+  timestamp: number;
+  latencyMs: number;
+  timeToFirstTokenMs?: number;
+  tokensIn: number;
+  tokensOut: number;
+  finishReason: FinishReason;
+  error?: string;
+  /** Quality in [0, 1]: structural checks of the plan and the user's verdict combined. */
+  quality: number;
+  verdict?: Verdict;
+  /** User rating in [1, 5] when given. */
+  rating?: number;
+  /** Cost in currency units, when the provider reports prices. */
+  cost?: number;
+  /** True when no outcome arrived within the reward wait time and a default was applied. */
+  defaulted?: boolean;
+}
+
+/** The scalar reward of an outcome and the hard constraints it broke. */
+export interface RewardReport {
+  reward: number;
+  violations: string[];
+}
