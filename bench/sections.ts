@@ -1,0 +1,8 @@
+/** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
+export interface BenchSection {
+  name: string;
+  run(): Promise<Record<string, unknown>>;
+}
+
+/** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
+export const sections: BenchSection[] = [];
