@@ -1,0 +1,48 @@
+/**
+ * One call that evaluates a candidate on logged rounds: point estimates of the chosen estimators,
+ * their percentile bootstrap intervals (all estimators share the same resamples), and the
+ * importance-weight diagnostics. Both input modes end here once they have filled a LoggedRounds.
+ */
+import { bootstrapIntervals, type BootstrapInterval, type UniformSource } from './bootstrap';
+import { buildEstimatorTerms, defaultEstimatorParams, estimatorDefinitions, weightDiagnostics, type EstimatorName, type EstimatorParams, type WeightDiagnostics } from './estimators';
+import type { LoggedRounds } from './loggedRounds';
+import { pointEstimates } from './termTable';
+
+/** What to estimate and how. */
+export interface EvaluationOptions {
+  readonly estimators: readonly EstimatorName[];
+  readonly params?: EstimatorParams;
+  /** Bootstrap settings; absent or 0 resamples: point estimates only. */
+  readonly bootstrap?: { readonly resamples: number; readonly alpha: number; readonly rng: UniformSource };
+}
+
+/** One estimator's result. */
+export interface EstimatorResult {
+  readonly name: EstimatorName;
+  readonly estimate: number;
+  /** Present when a bootstrap was run. */
+  readonly interval?: BootstrapInterval;
+}
+
+/** The evaluation of a candidate on logged rounds. */
+export interface Evaluation {
+  readonly n: number;
+  readonly k: number;
+  readonly diagnostics: WeightDiagnostics;
+  readonly results: readonly EstimatorResult[];
+}
+
+/** Estimates the candidate's value with each requested estimator (in the order requested). */
+export function evaluateCandidate(rounds: LoggedRounds, options: EvaluationOptions): Evaluation {
+  const definitions = options.estimators.map((name) => estimatorDefinitions[name]);
+  const table = buildEstimatorTerms(rounds, options.params ?? defaultEstimatorParams);
+  const estimates = pointEstimates(table, definitions);
+  const bootstrap = options.bootstrap;
+  const intervals = bootstrap !== undefined && bootstrap.resamples > 0 && rounds.n > 0 ? bootstrapIntervals(table, definitions, bootstrap) : undefined;
+  const results = options.estimators.map((name, e): EstimatorResult => {
+    const interval = intervals?.[e];
+    const estimate = estimates[e] ?? Number.NaN;
+    return interval === undefined ? { name, estimate } : { name, estimate, interval };
+  });
+  return { n: rounds.n, k: rounds.k, diagnostics: weightDiagnostics(rounds), results };
+}
