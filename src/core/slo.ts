@@ -1,0 +1,532 @@
+/**
+ * SLO monitor (DESIGN §3, "Rollback"): compares the learned policy's traffic with the baseline's on
+ * quality, error rate, latency p95/p99 and token use, with a sequential test that stays valid however
+ * often it is checked, and signals a rollback the moment one metric is worse beyond its tolerance.
+ *
+ * Every metric is reduced to a stream of numbers in [0, 1]:
+ * - quality: the outcome's quality (already in [0, 1]);
+ * - error rate: the indicator 1{request failed};
+ * - latency p95 / p99: the exceedance indicator 1{latency > q}, where q is the baseline's p95 (p99)
+ *   frozen from the first `quantileReferenceSize` baseline latencies. A quantile is not a mean, but
+ *   "the share of requests slower than the baseline's p95" is: under H0 it is about 5%, and a
+ *   candidate that moves the tail moves it up. Freezing q makes it a fixed threshold, so each
+ *   indicator is a bounded variable with a well-defined conditional mean;
+ * - token use: min(tokensIn + tokensOut, tokenCap) / tokenCap.
+ *
+ * For bounded variables we need no Gaussian assumption: each stream gets a time-uniform confidence
+ * sequence (CS) for its mean built by betting (Waudby-Smith & Ramdas, "Estimating means of bounded
+ * random variables by betting", JRSS-B 2024; see `BoundedMeanSequence`). It holds simultaneously for
+ * all times with probability ≥ 1 − a, so the test may be checked after every observation. Betting
+ * adapts to the observed variance and, unlike Hoeffding or empirical-Bernstein bounds, may bet more
+ * than 1 per unit when the candidate mean is far from the range's ends, which matters at low traffic:
+ * a quality drop of 0.2 is found in tens of learned requests rather than hundreds.
+ *
+ * Two-sample test: with U_L the learned stream's upper bound and L_B the baseline's lower bound (each
+ * one-sided at level α_metric / 2), "learned is worse" for a higher-is-better metric is declared when
+ * U_L + tolerance < L_B. Under H0 (learned mean ≥ baseline mean − tolerance) this needs one of the two
+ * sequences to miss its mean, so the time-uniform false-alarm probability is ≤ α_metric by the union
+ * bound, and ≤ Σ α_metric over the metrics. The learned policy may keep learning: the betting
+ * processes stay supermartingales as long as every request's conditional mean satisfies H0, so the
+ * guarantee covers a changing candidate that is never worse than the tolerance.
+ *
+ * The windows: the learned stream covers the current test epoch (since `restartLearned`), the
+ * baseline stream the monitor's life, because the baseline policy does not change between phases and
+ * in the general phase (100% learned) there is no new baseline traffic: its last bound stays valid
+ * (a CS is valid at any stopping time). Sliding windows of the most recent raw values are kept for
+ * display (recent means and percentiles), not for the test: dropping old observations would break the
+ * martingale argument that makes the test valid.
+ */
+import { z } from 'zod';
+import type { RolloutPhase, ServedBy } from './types';
+
+/** The metrics the monitor watches. */
+export const sloMetrics = ['quality', 'errorRate', 'latencyP95', 'latencyP99', 'tokens'] as const;
+export type SloMetric = (typeof sloMetrics)[number];
+
+const metricSettingsSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Time-uniform false-alarm probability spent on this metric per test epoch. */
+  alpha: z.number().gt(0).lt(1),
+  /** Difference (on the metric's [0, 1] scale) tolerated before a breach is declared. */
+  tolerance: z.number().min(0).max(1),
+});
+
+/** SLO monitor settings; every field has a default suited to ~30 requests a day. */
+export const sloConfigSchema = z.object({
+  metrics: z
+    .object({
+      quality: metricSettingsSchema.prefault({ alpha: 0.02, tolerance: 0.02 }),
+      errorRate: metricSettingsSchema.prefault({ alpha: 0.01, tolerance: 0.02 }),
+      latencyP95: metricSettingsSchema.prefault({ alpha: 0.01, tolerance: 0.05 }),
+      latencyP99: metricSettingsSchema.prefault({ alpha: 0.005, tolerance: 0.02 }),
+      tokens: metricSettingsSchema.prefault({ alpha: 0.005, tolerance: 0.05 }),
+    })
+    .prefault({}),
+  /** Minimum-sample guard: no breach before the learned stream of a metric has this many samples. */
+  minLearnedSamples: z.number().int().min(1).default(8),
+  /** Minimum-sample guard for the baseline stream. */
+  minBaselineSamples: z.number().int().min(1).default(30),
+  /** Baseline latencies from which the p95/p99 thresholds are frozen. */
+  quantileReferenceSize: z.number().int().min(20).default(100),
+  /** Token counts above this are clipped: the token stream is min(tokens, cap) / cap. */
+  tokenCap: z.number().positive().default(8192),
+  /** Size of the display windows (most recent raw values per policy). */
+  windowSize: z.number().int().min(1).default(200),
+  /** Where a breach rolls back to: one phase down, or straight to shadow. */
+  rollbackTo: z.enum(['previous', 'shadow']).default('previous'),
+});
+export type SloConfig = z.infer<typeof sloConfigSchema>;
+export type SloConfigInput = z.input<typeof sloConfigSchema>;
+
+/** Which way is worse for a metric: quality is better when higher, the others when lower. */
+export const metricHigherIsBetter: Readonly<Record<SloMetric, boolean>> = {
+  quality: true,
+  errorRate: false,
+  latencyP95: false,
+  latencyP99: false,
+  tokens: false,
+};
+
+/** Bounds of one stream at one time. */
+export interface MeanBounds {
+  n: number;
+  mean: number;
+  lower: number;
+  upper: number;
+}
+
+/**
+ * Time-uniform confidence bounds for the mean of a stream in [0, 1] by betting
+ * (Waudby-Smith & Ramdas, "Estimating means of bounded random variables by betting", JRSS-B 2024,
+ * §4, the hedged capital process with predictable plug-in bets). For every candidate mean m on a grid
+ * the monitor keeps two capital processes
+ *   K⁺_t(m) = Π (1 + λ⁺_i(m) (X_i − m)),  λ⁺_i(m) = min(λ̇_i, c/m),
+ *   K⁻_t(m) = Π (1 − λ⁻_i(m) (X_i − m)),  λ⁻_i(m) = min(λ̇_i, c/(1 − m)),
+ *   λ̇_i = √(2 log(1/a) / (σ̂²_{i−1} · i · log(1 + i))),  μ̂_t = (1/2 + ΣX)/(t + 1),
+ *   σ̂²_t = (1/4 + Σ_{i≤t} (X_i − μ̂_i)²)/(t + 1)   (the paper's PrPl bet sizes).
+ * At the true (conditional) mean each is a nonnegative martingale (factors ≥ 1 − c > 0), so by Ville's
+ * inequality it ever reaches 1/a with probability ≤ a: every m with K⁺_t(m) ≥ 1/a is a rejected
+ * "too small" mean, every m with K⁻_t(m) ≥ 1/a a rejected "too large" one, at all times at once.
+ *
+ * Each factor of K⁻ is non-decreasing in m (on the piece where λ = λ̇ trivially; where
+ * λ = c/(1 − m) the factor is 1 + c (m − X)/(1 − m), whose derivative (1 − X)/(1 − m)² ≥ 0), and
+ * symmetrically K⁺ is non-increasing, so rejected sets are intervals [g, 1] and [0, g]; bounds read on
+ * the grid are conservative by at most one grid step, and the test "upper bound < threshold" stays
+ * valid for a threshold that moves with time. Unlike an empirical-Bernstein bound (bets capped below
+ * 1), the bets may reach c/(1 − m), which is what lets a handful of observations decide at low traffic.
+ * Cost: O(grid) per observation, no allocation.
+ */
+export class BoundedMeanSequence {
+  private t = 0;
+  private sumX = 0;
+  private sumSqDev = 0;
+  private readonly logInvA: number;
+  private readonly grid: Float64Array;
+  /** log K⁺_t(m) on the grid: large where m is below the mean. */
+  private readonly logUp: Float64Array;
+  /** log K⁻_t(m) on the grid: large where m is above the mean. */
+  private readonly logDown: Float64Array;
+
+  /**
+   * @param a one-sided miscoverage of each bound.
+   * @param gridSize number of grid points over [0, 1] (resolution 1/(gridSize − 1)).
+   * @param c the bet truncation (the paper suggests 1/2 or 3/4).
+   */
+  constructor(
+    a: number,
+    gridSize = 201,
+    private readonly c = 0.75,
+  ) {
+    this.logInvA = Math.log(1 / a);
+    this.grid = new Float64Array(gridSize);
+    for (let k = 0; k < gridSize; k++) this.grid[k] = k / (gridSize - 1);
+    this.logUp = new Float64Array(gridSize);
+    this.logDown = new Float64Array(gridSize);
+  }
+
+  /** Adds an observation in [0, 1] (values outside are clipped: the bound assumes the range). */
+  push(value: number): void {
+    const x = value < 0 ? 0 : value > 1 ? 1 : value;
+    const i = this.t + 1;
+    const varPrev = (0.25 + this.sumSqDev) / i;
+    const lambdaDot = Math.sqrt((2 * this.logInvA) / (varPrev * i * Math.log(1 + i)));
+    const g = this.grid;
+    const up = this.logUp;
+    const down = this.logDown;
+    const c = this.c;
+    for (let k = 0; k < g.length; k++) {
+      const m = g[k] as number;
+      const capUp = m > 0 ? c / m : Infinity;
+      const capDown = m < 1 ? c / (1 - m) : Infinity;
+      const lu = lambdaDot < capUp ? lambdaDot : capUp;
+      const ld = lambdaDot < capDown ? lambdaDot : capDown;
+      up[k] = (up[k] as number) + Math.log1p(lu * (x - m));
+      down[k] = (down[k] as number) + Math.log1p(-ld * (x - m));
+    }
+    this.t = i;
+    this.sumX += x;
+    const muNow = (0.5 + this.sumX) / (i + 1);
+    this.sumSqDev += (x - muNow) * (x - muNow);
+  }
+
+  get count(): number {
+    return this.t;
+  }
+
+  /** Plain sample mean (0 before any data). */
+  get mean(): number {
+    return this.t === 0 ? 0 : this.sumX / this.t;
+  }
+
+  /** Lower bound of the mean, valid at every time simultaneously: the largest rejected grid point. */
+  get lower(): number {
+    // logUp is non-increasing in m: find the last k with logUp[k] ≥ log(1/a).
+    const g = this.grid;
+    let lo = -1;
+    let hi = g.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((this.logUp[mid] as number) >= this.logInvA) lo = mid;
+      else hi = mid;
+    }
+    return lo < 0 ? 0 : (g[lo] as number);
+  }
+
+  /** Upper bound of the mean, valid at every time simultaneously: the smallest rejected grid point. */
+  get upper(): number {
+    // logDown is non-decreasing in m: find the first k with logDown[k] ≥ log(1/a).
+    const g = this.grid;
+    let lo = -1;
+    let hi = g.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if ((this.logDown[mid] as number) >= this.logInvA) hi = mid;
+      else lo = mid;
+    }
+    return hi >= g.length ? 1 : (g[hi] as number);
+  }
+
+  bounds(): MeanBounds {
+    return { n: this.t, mean: this.mean, lower: this.lower, upper: this.upper };
+  }
+
+  /** Plain-data state, for persistence. */
+  toJSON(): BoundedMeanSequenceState {
+    return { t: this.t, sumX: this.sumX, sumSqDev: this.sumSqDev, logUp: Array.from(this.logUp), logDown: Array.from(this.logDown) };
+  }
+
+  /** Restores a state produced by `toJSON` (same `a`, grid size and c required). */
+  restore(state: BoundedMeanSequenceState): void {
+    if (state.logUp.length !== this.grid.length || state.logDown.length !== this.grid.length) {
+      throw new Error(`confidence sequence state has grid ${state.logUp.length}, expected ${this.grid.length}`);
+    }
+    this.t = state.t;
+    this.sumX = state.sumX;
+    this.sumSqDev = state.sumSqDev;
+    this.logUp.set(state.logUp);
+    this.logDown.set(state.logDown);
+  }
+}
+
+/** Persisted state of a `BoundedMeanSequence`. */
+export interface BoundedMeanSequenceState {
+  t: number;
+  sumX: number;
+  sumSqDev: number;
+  logUp: number[];
+  logDown: number[];
+}
+
+/**
+ * Two-sample sequential comparison of a learned and a baseline stream in [0, 1] (union of two
+ * one-sided betting sequences at α/2 each, see the module comment). `worse()` is true when the
+ * learned mean is worse than the baseline's by more than `tolerance`, a claim whose false-alarm
+ * probability over all times is ≤ α.
+ */
+export class TwoSampleSequentialTest {
+  learned: BoundedMeanSequence;
+  readonly baseline: BoundedMeanSequence;
+
+  constructor(
+    readonly alpha: number,
+    readonly tolerance: number,
+    readonly higherIsBetter: boolean,
+  ) {
+    this.learned = new BoundedMeanSequence(alpha / 2);
+    this.baseline = new BoundedMeanSequence(alpha / 2);
+  }
+
+  /** Starts a fresh learned stream (a new test epoch), keeping the baseline's. */
+  restartLearned(): void {
+    this.learned = new BoundedMeanSequence(this.alpha / 2);
+  }
+
+  /** The bound that decides: how far apart the worst-case-favourable bounds are (positive = breach). */
+  margin(): number {
+    return this.higherIsBetter
+      ? this.baseline.lower - this.learned.upper - this.tolerance
+      : this.learned.lower - this.baseline.upper - this.tolerance;
+  }
+
+  worse(): boolean {
+    return this.margin() > 0;
+  }
+}
+
+/** What the monitor needs of an outcome; derived from an `Outcome` by `sloObservationOf`. */
+export interface SloObservation {
+  quality: number;
+  latencyMs: number;
+  tokens: number;
+  failed: boolean;
+}
+
+/** The evidence of a breach: which metric, both streams' bounds, the tolerance and level. */
+export interface SloBreach {
+  metric: SloMetric;
+  timestamp: number;
+  higherIsBetter: boolean;
+  learned: MeanBounds;
+  baseline: MeanBounds;
+  tolerance: number;
+  alpha: number;
+  /** For latency metrics: the frozen baseline quantile (ms) the exceedance is measured against. */
+  thresholdMs?: number;
+  /** Human-readable summary, e.g. for a notification. */
+  message: string;
+}
+
+/** A recorded rollback caused by an SLO breach, for persistence and the dashboard. */
+export interface Incident {
+  id: string;
+  timestamp: number;
+  fromPhase: RolloutPhase;
+  toPhase: RolloutPhase;
+  breach: SloBreach;
+}
+
+/** Display summary of one metric's recent window and its test. */
+export interface SloMetricStatus {
+  metric: SloMetric;
+  enabled: boolean;
+  learned: MeanBounds;
+  baseline: MeanBounds;
+  /** Positive when breached; how close the test is to a breach otherwise. */
+  margin: number;
+  breached: boolean;
+}
+
+/** Fixed-size ring buffer of recent raw values (display windows). */
+class Window {
+  private readonly values: Float64Array;
+  private next = 0;
+  private size = 0;
+  constructor(capacity: number) {
+    this.values = new Float64Array(capacity);
+  }
+  push(v: number): void {
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % this.values.length;
+    if (this.size < this.values.length) this.size++;
+  }
+  toArray(): number[] {
+    return Array.from(this.values.subarray(0, this.size));
+  }
+}
+
+/** The q-quantile of a sample (type 7, linear interpolation; the textbook default of R and NumPy). */
+export function quantile(sample: readonly number[], q: number): number {
+  if (sample.length === 0) return Number.NaN;
+  const sorted = [...sample].sort((x, y) => x - y);
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.ceil(h);
+  const a = sorted[lo] ?? 0;
+  const b = sorted[hi] ?? a;
+  return a + (h - lo) * (b - a);
+}
+
+/** Recent raw values of each policy, for the dashboard. */
+export interface SloWindows {
+  learned: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
+  baseline: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
+}
+
+/**
+ * The SLO monitor. Feed it every outcome with who served it; `observe` returns the first breach
+ * (if any) so the caller can roll back at once. Baseline outcomes from shadow mode count: they build
+ * the baseline's bounds and latency quantiles before any learned traffic exists.
+ */
+export class SloMonitor {
+  readonly config: SloConfig;
+  private readonly tests: Record<SloMetric, TwoSampleSequentialTest>;
+  private readonly referenceLatencies: number[] = [];
+  private thresholdP95: number | undefined;
+  private thresholdP99: number | undefined;
+  private readonly windows: Record<ServedBy, { quality: Window; latencyMs: Window; tokens: Window; failed: Window }>;
+  private breachRecorded: SloBreach | undefined;
+
+  constructor(config: SloConfigInput = {}) {
+    this.config = sloConfigSchema.parse(config);
+    const m = this.config.metrics;
+    const make = (metric: SloMetric): TwoSampleSequentialTest =>
+      new TwoSampleSequentialTest(m[metric].alpha, m[metric].tolerance, metricHigherIsBetter[metric]);
+    this.tests = {
+      quality: make('quality'),
+      errorRate: make('errorRate'),
+      latencyP95: make('latencyP95'),
+      latencyP99: make('latencyP99'),
+      tokens: make('tokens'),
+    };
+    const w = (): { quality: Window; latencyMs: Window; tokens: Window; failed: Window } => ({
+      quality: new Window(this.config.windowSize),
+      latencyMs: new Window(this.config.windowSize),
+      tokens: new Window(this.config.windowSize),
+      failed: new Window(this.config.windowSize),
+    });
+    this.windows = { learned: w(), baseline: w() };
+  }
+
+  /** The frozen baseline latency thresholds (ms), once enough baseline latencies were seen. */
+  get latencyThresholds(): { p95: number; p99: number } | undefined {
+    return this.thresholdP95 === undefined || this.thresholdP99 === undefined
+      ? undefined
+      : { p95: this.thresholdP95, p99: this.thresholdP99 };
+  }
+
+  /** The breach that ended the current epoch, if any (the monitor stops testing after a breach). */
+  get breach(): SloBreach | undefined {
+    return this.breachRecorded;
+  }
+
+  /**
+   * Records one outcome and runs every enabled test. Returns the breach when this observation
+   * completes the evidence for one (at most once per epoch), else undefined. O(number of metrics).
+   */
+  observe(servedBy: ServedBy, obs: SloObservation, timestamp: number): SloBreach | undefined {
+    const win = this.windows[servedBy];
+    win.quality.push(obs.quality);
+    win.latencyMs.push(obs.latencyMs);
+    win.tokens.push(obs.tokens);
+    win.failed.push(obs.failed ? 1 : 0);
+
+    const side = servedBy === 'learned' ? 'learned' : 'baseline';
+    const t = this.tests;
+    const on = this.config.metrics;
+    if (on.quality.enabled) t.quality[side].push(obs.quality);
+    if (on.errorRate.enabled) t.errorRate[side].push(obs.failed ? 1 : 0);
+    if (on.tokens.enabled) t.tokens[side].push(Math.min(obs.tokens, this.config.tokenCap) / this.config.tokenCap);
+    if (this.thresholdP95 !== undefined && this.thresholdP99 !== undefined) {
+      if (on.latencyP95.enabled) t.latencyP95[side].push(obs.latencyMs > this.thresholdP95 ? 1 : 0);
+      if (on.latencyP99.enabled) t.latencyP99[side].push(obs.latencyMs > this.thresholdP99 ? 1 : 0);
+    } else if (servedBy === 'baseline' && !obs.failed) {
+      // Reference latencies only come from successful baseline requests; once frozen, the thresholds
+      // are fixed for the monitor's life, so the exceedance indicators are well-defined streams.
+      this.referenceLatencies.push(obs.latencyMs);
+      if (this.referenceLatencies.length >= this.config.quantileReferenceSize) {
+        this.thresholdP95 = quantile(this.referenceLatencies, 0.95);
+        this.thresholdP99 = quantile(this.referenceLatencies, 0.99);
+      }
+    }
+    if (this.breachRecorded !== undefined) return undefined;
+    const found = this.firstBreach(timestamp);
+    if (found) this.breachRecorded = found;
+    return found;
+  }
+
+  /** Starts a new test epoch for the learned policy (after a rollback or for a new candidate). */
+  restartLearned(): void {
+    for (const metric of sloMetrics) this.tests[metric].restartLearned();
+    this.breachRecorded = undefined;
+  }
+
+  private firstBreach(timestamp: number): SloBreach | undefined {
+    for (const metric of sloMetrics) {
+      const settings = this.config.metrics[metric];
+      if (!settings.enabled) continue;
+      const test = this.tests[metric];
+      if (test.learned.count < this.config.minLearnedSamples) continue;
+      if (test.baseline.count < this.config.minBaselineSamples) continue;
+      if (!test.worse()) continue;
+      const learned = test.learned.bounds();
+      const baseline = test.baseline.bounds();
+      const thresholdMs = metric === 'latencyP95' ? this.thresholdP95 : metric === 'latencyP99' ? this.thresholdP99 : undefined;
+      const breach: SloBreach = {
+        metric,
+        timestamp,
+        higherIsBetter: test.higherIsBetter,
+        learned,
+        baseline,
+        tolerance: settings.tolerance,
+        alpha: settings.alpha,
+        message: describeBreach(metric, learned, baseline, settings.tolerance, thresholdMs),
+      };
+      if (thresholdMs !== undefined) breach.thresholdMs = thresholdMs;
+      return breach;
+    }
+    return undefined;
+  }
+
+  /** Per-metric bounds and margins, for the dashboard. */
+  status(): SloMetricStatus[] {
+    return sloMetrics.map((metric) => {
+      const test = this.tests[metric];
+      const margin = test.margin();
+      return {
+        metric,
+        enabled: this.config.metrics[metric].enabled,
+        learned: test.learned.bounds(),
+        baseline: test.baseline.bounds(),
+        margin,
+        breached: this.breachRecorded?.metric === metric,
+      };
+    });
+  }
+
+  /** Recent raw values per policy (the sliding display windows). */
+  recentWindows(): SloWindows {
+    const dump = (w: (typeof this.windows)['learned']): SloWindows['learned'] => ({
+      quality: w.quality.toArray(),
+      latencyMs: w.latencyMs.toArray(),
+      tokens: w.tokens.toArray(),
+      failed: w.failed.toArray(),
+    });
+    return { learned: dump(this.windows.learned), baseline: dump(this.windows.baseline) };
+  }
+}
+
+const metricLabels: Record<SloMetric, string> = {
+  quality: 'quality',
+  errorRate: 'error rate',
+  latencyP95: 'share of requests slower than the baseline p95',
+  latencyP99: 'share of requests slower than the baseline p99',
+  tokens: 'token use (share of the token cap)',
+};
+
+function describeBreach(metric: SloMetric, learned: MeanBounds, baseline: MeanBounds, tolerance: number, thresholdMs?: number): string {
+  const f = (x: number): string => x.toFixed(3);
+  const dir = metricHigherIsBetter[metric] ? 'below' : 'above';
+  const where = thresholdMs === undefined ? '' : ` (threshold ${Math.round(thresholdMs)} ms)`;
+  return (
+    `${metricLabels[metric]}${where}: learned ${f(learned.mean)} over ${learned.n} requests ` +
+    `(bound ${f(metricHigherIsBetter[metric] ? learned.upper : learned.lower)}) is ${dir} baseline ${f(baseline.mean)} ` +
+    `over ${baseline.n} (bound ${f(metricHigherIsBetter[metric] ? baseline.lower : baseline.upper)}) by more than ${f(tolerance)}`
+  );
+}
+
+/** The SLO view of an outcome: failed when it errored; tokens are in + out. */
+export function sloObservationOf(outcome: {
+  quality: number;
+  latencyMs: number;
+  tokensIn: number;
+  tokensOut: number;
+  finishReason: string;
+  error?: string;
+}): SloObservation {
+  return {
+    quality: outcome.quality,
+    latencyMs: outcome.latencyMs,
+    tokens: outcome.tokensIn + outcome.tokensOut,
+    failed: outcome.finishReason === 'error' || outcome.error !== undefined,
+  };
+}
