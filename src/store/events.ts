@@ -1,0 +1,112 @@
+// What the store records. Decisions and outcomes are the core records (src/core/types.ts); the other
+// kinds belong to modules whose record shapes evolve on their own, so the store keeps them as typed
+// rows: the columns queries filter on, plus the record itself as a JSON payload.
+import type { Decision, Outcome, RewardReport, RolloutPhase, TaskType } from '../core/types';
+
+/** A policy's learned state at a point in time (the payload is the policy's own serialisation). */
+export interface PolicySnapshotRecord {
+  timestamp: number;
+  policyId: string;
+  policyVersion: number;
+  phase?: RolloutPhase;
+  payload: unknown;
+}
+
+/** A rollout state-machine event: promotion, rollback, pause… */
+export interface RolloutEventRecord {
+  timestamp: number;
+  kind: string;
+  policyId?: string;
+  fromPhase?: RolloutPhase;
+  toPhase?: RolloutPhase;
+  payload: unknown;
+}
+
+/** A budget audit event; `hash` and `prevHash` carry the audit log's hash chain. */
+export interface BudgetEventRecord {
+  timestamp: number;
+  kind: string;
+  taskType?: TaskType;
+  tokens?: number;
+  hash?: string;
+  prevHash?: string;
+  payload: unknown;
+}
+
+/** A budget waiver; appending a waiver with an existing id records its new status. */
+export interface WaiverRecord {
+  waiverId: string;
+  timestamp: number;
+  status: string;
+  expiresAt?: number;
+  payload: unknown;
+}
+
+/** An SLO breach the monitor acted on. */
+export interface SloIncidentRecord {
+  timestamp: number;
+  metric: string;
+  policyId?: string;
+  phase?: RolloutPhase;
+  payload: unknown;
+}
+
+/** An outcome with the reward the reward model gave it (absent when not yet scored). */
+export interface OutcomeRecord {
+  outcome: Outcome;
+  reward?: RewardReport;
+}
+
+/** One journal event. `type` names the table it lands in. */
+export type StoreEvent =
+  | { type: 'decision'; record: Decision }
+  | { type: 'outcome'; record: OutcomeRecord }
+  | { type: 'policySnapshot'; record: PolicySnapshotRecord }
+  | { type: 'rolloutEvent'; record: RolloutEventRecord }
+  | { type: 'budgetEvent'; record: BudgetEventRecord }
+  | { type: 'waiver'; record: WaiverRecord }
+  | { type: 'sloIncident'; record: SloIncidentRecord };
+
+export type StoreEventType = StoreEvent['type'];
+
+export const storeEventTypes: readonly StoreEventType[] = [
+  'decision',
+  'outcome',
+  'policySnapshot',
+  'rolloutEvent',
+  'budgetEvent',
+  'waiver',
+  'sloIncident',
+];
+
+/** A decision with its outcome and reward when they are known: the unit of OPE and of exports. */
+export interface LoggedDecision {
+  decision: Decision;
+  outcome?: Outcome;
+  reward?: RewardReport;
+}
+
+/** Durable progress, reported each time a journal batch has been synced to disk. */
+export interface CommitProgress {
+  /** Events acknowledged (durable) since the store was opened. */
+  events: number;
+  /** Decisions durably stored in total: those found at open plus those acknowledged since. */
+  decisions: number;
+  /** Outcomes acknowledged since the store was opened. */
+  outcomes: number;
+  /** Sequence number of the last acknowledged event. */
+  lastSeq: number;
+}
+
+/**
+ * Where a producer of decisions (the optimizer's host, the simulator) sends them. `Store` implements
+ * it; an event is durable once `flush()` has resolved past it or `onCommitted` has reported it.
+ */
+export interface DecisionSink {
+  appendDecision(decision: Decision): void;
+  appendOutcome(outcome: Outcome, reward?: RewardReport): void;
+  /** Resolves when everything appended so far is on disk, to the count of events acknowledged. */
+  flush(): Promise<number>;
+  /** Registers a listener for durable progress; returns a function that removes it. */
+  onCommitted(listener: (progress: CommitProgress) => void): () => void;
+}

@@ -1,0 +1,202 @@
+// The append-only journal: the durable record of every event between two snapshots.
+//
+// Layout: segment files `journal-<first seq, 12 digits>.log` in the store folder. Each line is
+// `<crc32 of the JSON, 8 hex digits> <JSON>\n`; the first line of a segment is a header
+// `{"h":{"format":1,"schema":N,"start":S}}`, every other line an event `{"s":seq,"t":type,"e":record}`.
+// The CRC makes each line self-checking: a line cut short by a crash (the last line of a segment)
+// fails it and is dropped; a failing line followed by good ones is corruption and is reported.
+// A new segment is started at open, at each snapshot and when a segment grows past a size limit, so
+// a torn tail always stays the last line of its file and folded-in segments can be deleted whole.
+import { crc32 } from 'node:zlib';
+import { open, readdir, readFile, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StoreEventType } from './events';
+import { storeEventTypes } from './events';
+
+export const journalFormat = 1;
+const segmentPattern = /^journal-(\d{12})\.log$/;
+
+/** The file name of the segment whose first event has sequence number `startSeq`. */
+export function segmentFileName(startSeq: number): string {
+  return `journal-${String(startSeq).padStart(12, '0')}.log`;
+}
+
+/** Encodes one journal line (with its trailing newline) from a JSON text. */
+export function encodeLine(json: string): string {
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** Encodes an event line. `recordJson` is the record already serialised. */
+export function encodeEventLine(seq: number, type: StoreEventType, recordJson: string): string {
+  return encodeLine(`{"s":${seq},"t":"${type}","e":${recordJson}}`);
+}
+
+/** One event read back from the journal. */
+export interface JournalEntry {
+  seq: number;
+  type: StoreEventType;
+  record: unknown;
+}
+
+/** A segment as read back: its header, its good events, and what was wrong with it. */
+export interface SegmentReadResult {
+  file: string;
+  startSeq: number;
+  schema: number | undefined;
+  entries: JournalEntry[];
+  /** True when the last line was cut short (no newline, or a bad checksum with nothing after it). */
+  tornTail: boolean;
+  /** 1-based line numbers of damaged lines that were followed by good ones, with the reason. */
+  corruptLines: { line: number; reason: string }[];
+}
+
+/** Segment files in `dir`, ordered by first sequence number. */
+export async function listSegments(dir: string): Promise<{ file: string; startSeq: number }[]> {
+  const names = await readdir(dir);
+  const segments: { file: string; startSeq: number }[] = [];
+  for (const name of names) {
+    const match = segmentPattern.exec(name);
+    if (match?.[1] !== undefined) segments.push({ file: name, startSeq: Number(match[1]) });
+  }
+  return segments.sort((a, b) => a.startSeq - b.startSeq);
+}
+
+/** Parses one line (without its newline); returns the JSON value or the reason it is unreadable. */
+function decodeLine(line: string): { value: unknown } | { error: string } {
+  if (line.length < 10 || line[8] !== ' ') return { error: 'no checksum prefix' };
+  const json = line.slice(9);
+  const expected = Number.parseInt(line.slice(0, 8), 16);
+  if (!/^[0-9a-f]{8}$/.test(line.slice(0, 8)) || crc32(json) !== expected) return { error: 'checksum mismatch' };
+  try {
+    return { value: JSON.parse(json) as unknown };
+  } catch {
+    return { error: 'invalid JSON' };
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a segment. Never throws on content: damage is returned, for the caller to report. */
+export async function readSegment(dir: string, file: string, startSeq: number): Promise<SegmentReadResult> {
+  const buffer = await readFile(join(dir, file));
+  const result: SegmentReadResult = { file, startSeq, schema: undefined, entries: [], tornTail: false, corruptLines: [] };
+  const lines = buffer.toString('utf8').split('\n');
+  // split leaves '' after a final newline; anything else there is a line without its newline.
+  const last = lines.pop();
+  const unterminated = last !== undefined && last.length > 0 ? last : undefined;
+  const damaged: { line: number; reason: string }[] = [];
+  const consider = (text: string, lineNumber: number, terminated: boolean): void => {
+    const decoded = decodeLine(text);
+    if ('error' in decoded) {
+      damaged.push({ line: lineNumber, reason: terminated ? decoded.error : `${decoded.error} (no newline)` });
+      return;
+    }
+    const value = decoded.value;
+    if (isObject(value) && isObject(value.h)) {
+      if (lineNumber === 1 && typeof value.h.schema === 'number') result.schema = value.h.schema;
+      return;
+    }
+    if (isObject(value) && typeof value.s === 'number' && typeof value.t === 'string' && (storeEventTypes as readonly string[]).includes(value.t)) {
+      result.entries.push({ seq: value.s, type: value.t as StoreEventType, record: value.e });
+      return;
+    }
+    damaged.push({ line: lineNumber, reason: 'not a journal event' });
+  };
+  lines.forEach((text, index) => consider(text, index + 1, true));
+  if (unterminated !== undefined) consider(unterminated, lines.length + 1, false);
+  const totalLines = lines.length + (unterminated === undefined ? 0 : 1);
+  for (const damage of damaged) {
+    if (damage.line === totalLines) result.tornTail = true;
+    else result.corruptLines.push(damage);
+  }
+  return result;
+}
+
+/** fsyncs a directory so that a file created, renamed or removed in it survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends lines to the current segment and makes them durable. Calls must not overlap: the store
+ * serialises them (one batch in flight at a time).
+ */
+export class JournalWriter {
+  private handle: FileHandle | undefined;
+  private bytes = 0;
+  private currentStart = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly schema: number,
+    private readonly maxSegmentBytes: number,
+  ) {}
+
+  /** First sequence number of the segment being written. */
+  get segmentStart(): number {
+    return this.currentStart;
+  }
+
+  /**
+   * Starts a new segment whose first event will be `startSeq`: creates it with its header, syncs
+   * the file and the folder (so the segment itself survives a crash), then closes the previous one.
+   */
+  async startSegment(startSeq: number): Promise<void> {
+    const previous = this.handle;
+    const handle = await open(join(this.dir, segmentFileName(startSeq)), 'a');
+    const header = encodeLine(JSON.stringify({ h: { format: journalFormat, schema: this.schema, start: startSeq } }));
+    await handle.write(header);
+    await handle.sync();
+    await syncDirectory(this.dir);
+    this.handle = handle;
+    this.bytes = Buffer.byteLength(header);
+    this.currentStart = startSeq;
+    if (previous !== undefined) await previous.close();
+  }
+
+  /**
+   * Writes a batch of encoded lines whose first event is `firstSeq` and waits until it is on disk
+   * (fdatasync). Rolls over to a new segment first when the current one is full.
+   */
+  async writeDurably(text: string, firstSeq: number): Promise<void> {
+    if (this.handle === undefined) throw new Error('journal is closed');
+    if (this.bytes > this.maxSegmentBytes) await this.startSegment(firstSeq);
+    const buffer = Buffer.from(text, 'utf8');
+    const handle = this.handle;
+    if (handle === undefined) throw new Error('journal is closed');
+    let offset = 0;
+    while (offset < buffer.length) {
+      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+      offset += bytesWritten;
+    }
+    this.bytes += buffer.length;
+    await handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle !== undefined) await handle.close();
+  }
+}
+
+/** Removes segments that start before `beforeSeq` (their events are all folded into a snapshot). */
+export async function removeSegmentsBefore(dir: string, beforeSeq: number): Promise<number> {
+  let removed = 0;
+  for (const segment of await listSegments(dir)) {
+    if (segment.startSeq < beforeSeq) {
+      await unlink(join(dir, segment.file));
+      removed++;
+    }
+  }
+  if (removed > 0) await syncDirectory(dir);
+  return removed;
+}

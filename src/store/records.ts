@@ -1,0 +1,214 @@
+// Turns records into rows and rows back into records, losslessly: optional fields absent from a
+// record are NULL in its row and absent again when read back; number vectors are stored as
+// little-endian float64 BLOBs (exact, and a third of their JSON size).
+import type { Database, SqlValue, Statement } from 'sql.js';
+import type { Decision, FinishReason, Outcome, ParameterName, RewardReport, RolloutPhase, ServedBy, Verdict } from '../core/types';
+import type { BudgetEventRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
+
+export function packFloats(values: readonly number[]): Uint8Array {
+  return new Uint8Array(Float64Array.from(values).buffer);
+}
+
+export function unpackFloats(blob: SqlValue): number[] {
+  if (!(blob instanceof Uint8Array) || blob.byteLength % 8 !== 0) return [];
+  // Copy: the BLOB's offset inside the wasm heap need not be 8-byte aligned.
+  return Array.from(new Float64Array(blob.slice().buffer));
+}
+
+const jsonOrNull = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+
+/**
+ * Checks the fields a decision cannot be stored without, so that a malformed record is refused at
+ * `append` (before it reaches the journal) instead of failing at replay.
+ */
+export function checkDecision(d: Decision): void {
+  if (typeof d.requestId !== 'string' || d.requestId.length === 0) throw new TypeError('decision.requestId must be a non-empty string');
+  for (const key of ['timestamp', 'armIndex', 'propensity', 'policyVersion', 'baselineArmIndex'] as const) {
+    if (typeof d[key] !== 'number' || !Number.isFinite(d[key])) throw new TypeError(`decision.${key} must be a finite number (request ${d.requestId})`);
+  }
+  for (const key of ['armId', 'policyId', 'phase', 'servedBy', 'contextFingerprint'] as const) {
+    if (typeof d[key] !== 'string') throw new TypeError(`decision.${key} must be a string (request ${d.requestId})`);
+  }
+  if (!Array.isArray(d.probabilities) || !Array.isArray(d.contextFeatures) || !Array.isArray(d.featureNames)) {
+    throw new TypeError(`decision.probabilities, contextFeatures and featureNames must be arrays (request ${d.requestId})`);
+  }
+}
+
+export function checkOutcome(o: Outcome): void {
+  if (typeof o.requestId !== 'string' || o.requestId.length === 0) throw new TypeError('outcome.requestId must be a non-empty string');
+  for (const key of ['timestamp', 'latencyMs', 'tokensIn', 'tokensOut', 'quality'] as const) {
+    if (typeof o[key] !== 'number' || !Number.isFinite(o[key])) throw new TypeError(`outcome.${key} must be a finite number (request ${o.requestId})`);
+  }
+  if (typeof o.finishReason !== 'string') throw new TypeError(`outcome.finishReason must be a string (request ${o.requestId})`);
+}
+
+const decisionColumns = `seq, request_id, ts, policy_id, policy_version, phase, served_by, arm_index, arm_id,
+  baseline_arm_index, propensity, probabilities, params, honoured_params, dropped_params, feature_set,
+  context_features, context_fingerprint, shadow, waivers, prompt_text`;
+const outcomeColumns = `request_id, seq, ts, latency_ms, ttft_ms, tokens_in, tokens_out, finish_reason, error, quality,
+  verdict, rating, cost, defaulted, reward, violations`;
+
+/** The prepared statements that write events; re-created whenever the database is replaced. */
+export class EventWriter {
+  private readonly statements: Statement[] = [];
+  private readonly insertDecision: Statement;
+  private readonly insertOutcome: Statement;
+  private readonly insertPolicySnapshot: Statement;
+  private readonly insertRolloutEvent: Statement;
+  private readonly insertBudgetEvent: Statement;
+  private readonly upsertWaiver: Statement;
+  private readonly insertSloIncident: Statement;
+  private readonly insertFeatureSet: Statement;
+  private readonly featureSets = new Map<string, number>();
+
+  constructor(private readonly db: Database) {
+    const prepare = (sql: string): Statement => {
+      const statement = db.prepare(sql);
+      this.statements.push(statement);
+      return statement;
+    };
+    this.insertDecision = prepare(`INSERT OR REPLACE INTO decisions (${decisionColumns}) VALUES (${Array(21).fill('?').join(',')})`);
+    this.insertOutcome = prepare(`INSERT OR REPLACE INTO outcomes (${outcomeColumns}) VALUES (${Array(16).fill('?').join(',')})`);
+    this.insertPolicySnapshot = prepare('INSERT OR REPLACE INTO policy_snapshots (seq, ts, policy_id, policy_version, phase, payload) VALUES (?,?,?,?,?,?)');
+    this.insertRolloutEvent = prepare('INSERT OR REPLACE INTO rollout_events (seq, ts, kind, policy_id, from_phase, to_phase, payload) VALUES (?,?,?,?,?,?,?)');
+    this.insertBudgetEvent = prepare('INSERT OR REPLACE INTO budget_events (seq, ts, kind, task_type, tokens, hash, prev_hash, payload) VALUES (?,?,?,?,?,?,?,?)');
+    this.upsertWaiver = prepare('INSERT OR REPLACE INTO waivers (waiver_id, seq, ts, status, expires_at, payload) VALUES (?,?,?,?,?,?)');
+    this.insertSloIncident = prepare('INSERT OR REPLACE INTO slo_incidents (seq, ts, policy_id, phase, metric, payload) VALUES (?,?,?,?,?,?)');
+    this.insertFeatureSet = prepare('INSERT INTO feature_sets (names) VALUES (?)');
+    for (const row of db.exec('SELECT id, names FROM feature_sets')[0]?.values ?? []) {
+      this.featureSets.set(String(row[1]), Number(row[0]));
+    }
+  }
+
+  private featureSetId(names: readonly string[]): number {
+    const key = JSON.stringify(names);
+    let id = this.featureSets.get(key);
+    if (id === undefined) {
+      this.insertFeatureSet.run([key]);
+      id = Number(this.db.exec('SELECT last_insert_rowid()')[0]?.values[0]?.[0]);
+      this.featureSets.set(key, id);
+    }
+    return id;
+  }
+
+  /** Writes one event (inside the caller's transaction). Idempotent: replaying it changes nothing. */
+  apply(seq: number, event: StoreEvent): void {
+    switch (event.type) {
+      case 'decision': {
+        const d = event.record;
+        this.insertDecision.run([
+          seq, d.requestId, d.timestamp, d.policyId, d.policyVersion, d.phase, d.servedBy, d.armIndex, d.armId,
+          d.baselineArmIndex, d.propensity, packFloats(d.probabilities), JSON.stringify(d.params), jsonOrNull(d.honouredParams),
+          jsonOrNull(d.droppedParams), this.featureSetId(d.featureNames), packFloats(d.contextFeatures), d.contextFingerprint,
+          jsonOrNull(d.shadow), jsonOrNull(d.waivers), orNull(d.promptText),
+        ]);
+        return;
+      }
+      case 'outcome': {
+        const { outcome: o, reward } = event.record;
+        this.insertOutcome.run([
+          o.requestId, seq, o.timestamp, o.latencyMs, orNull(o.timeToFirstTokenMs), o.tokensIn, o.tokensOut, o.finishReason,
+          orNull(o.error), o.quality, orNull(o.verdict), orNull(o.rating), orNull(o.cost),
+          o.defaulted === undefined ? null : o.defaulted ? 1 : 0, reward === undefined ? null : reward.reward,
+          reward === undefined ? null : JSON.stringify(reward.violations),
+        ]);
+        return;
+      }
+      case 'policySnapshot': {
+        const r: PolicySnapshotRecord = event.record;
+        this.insertPolicySnapshot.run([seq, r.timestamp, r.policyId, r.policyVersion, orNull(r.phase), JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'rolloutEvent': {
+        const r: RolloutEventRecord = event.record;
+        this.insertRolloutEvent.run([seq, r.timestamp, r.kind, orNull(r.policyId), orNull(r.fromPhase), orNull(r.toPhase), JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'budgetEvent': {
+        const r: BudgetEventRecord = event.record;
+        this.insertBudgetEvent.run([seq, r.timestamp, r.kind, orNull(r.taskType), orNull(r.tokens), orNull(r.hash), orNull(r.prevHash), JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'waiver': {
+        const r: WaiverRecord = event.record;
+        this.upsertWaiver.run([r.waiverId, seq, r.timestamp, r.status, orNull(r.expiresAt), JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'sloIncident': {
+        const r: SloIncidentRecord = event.record;
+        this.insertSloIncident.run([seq, r.timestamp, orNull(r.policyId), orNull(r.phase), r.metric, JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+    }
+  }
+
+  free(): void {
+    for (const statement of this.statements) statement.free();
+    this.statements.length = 0;
+  }
+}
+
+/** Columns of the decision ⟕ outcome join that `rowToLogged` reads, in its order. */
+export const loggedSelect = `SELECT d.seq, d.request_id, d.ts, d.policy_id, d.policy_version, d.phase, d.served_by, d.arm_index,
+  d.arm_id, d.baseline_arm_index, d.propensity, d.probabilities, d.params, d.honoured_params, d.dropped_params,
+  f.names, d.context_features, d.context_fingerprint, d.shadow, d.waivers, d.prompt_text,
+  o.request_id, o.ts, o.latency_ms, o.ttft_ms, o.tokens_in, o.tokens_out, o.finish_reason, o.error, o.quality,
+  o.verdict, o.rating, o.cost, o.defaulted, o.reward, o.violations
+FROM decisions d JOIN feature_sets f ON f.id = d.feature_set LEFT JOIN outcomes o ON o.request_id = d.request_id`;
+
+const num = (v: SqlValue | undefined): number => Number(v);
+const str = (v: SqlValue | undefined): string => String(v);
+const parse = <T>(v: SqlValue | undefined): T => JSON.parse(String(v)) as T;
+
+/** Rebuilds a decision with its outcome from one row of `loggedSelect`. */
+export function rowToLogged(row: SqlValue[]): { seq: number; logged: LoggedDecision } {
+  const decision: Decision = {
+    requestId: str(row[1]),
+    timestamp: num(row[2]),
+    contextFeatures: unpackFloats(row[16] ?? null),
+    featureNames: parse<string[]>(row[15]),
+    contextFingerprint: str(row[17]),
+    armIndex: num(row[7]),
+    armId: str(row[8]),
+    params: parse<Decision['params']>(row[12]),
+    propensity: num(row[10]),
+    probabilities: unpackFloats(row[11] ?? null),
+    policyId: str(row[3]),
+    policyVersion: num(row[4]),
+    phase: str(row[5]) as RolloutPhase,
+    servedBy: str(row[6]) as ServedBy,
+    baselineArmIndex: num(row[9]),
+  };
+  if (row[18] !== null && row[18] !== undefined) decision.shadow = parse<NonNullable<Decision['shadow']>>(row[18]);
+  if (row[13] !== null && row[13] !== undefined) decision.honouredParams = parse<ParameterName[]>(row[13]);
+  if (row[14] !== null && row[14] !== undefined) decision.droppedParams = parse<ParameterName[]>(row[14]);
+  if (row[19] !== null && row[19] !== undefined) decision.waivers = parse<string[]>(row[19]);
+  if (row[20] !== null && row[20] !== undefined) decision.promptText = str(row[20]);
+  const logged: LoggedDecision = { decision };
+  if (row[21] !== null && row[21] !== undefined) {
+    const outcome: Outcome = {
+      requestId: str(row[21]),
+      timestamp: num(row[22]),
+      latencyMs: num(row[23]),
+      tokensIn: num(row[25]),
+      tokensOut: num(row[26]),
+      finishReason: str(row[27]) as FinishReason,
+      quality: num(row[29]),
+    };
+    if (row[24] !== null) outcome.timeToFirstTokenMs = num(row[24]);
+    if (row[28] !== null) outcome.error = str(row[28]);
+    if (row[30] !== null) outcome.verdict = str(row[30]) as Verdict;
+    if (row[31] !== null) outcome.rating = num(row[31]);
+    if (row[32] !== null) outcome.cost = num(row[32]);
+    if (row[33] !== null) outcome.defaulted = num(row[33]) === 1;
+    logged.outcome = outcome;
+    if (row[34] !== null) {
+      const reward: RewardReport = { reward: num(row[34]), violations: row[35] === null ? [] : parse<string[]>(row[35]) };
+      logged.reward = reward;
+    }
+  }
+  return { seq: num(row[0]), logged };
+}
+
+export type { OutcomeRecord };

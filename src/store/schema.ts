@@ -1,0 +1,161 @@
+// The database schema, as a list of forward migrations. The schema version lives in
+// PRAGMA user_version; migration i takes a database from version i to version i + 1. A database
+// whose version is above `schemaVersion` was written by a newer Paramloop and is refused, untouched.
+import type { Database } from 'sql.js';
+
+/**
+ * Version 1: one row per decision and per outcome, with the columns the dashboard, gates and OPE
+ * filter on; records whose exact shape belongs to other modules (policy snapshots, rollout events,
+ * budget events and waivers, SLO incidents) as typed rows: indexed columns plus a JSON payload.
+ */
+const v1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE feature_sets (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE);
+CREATE TABLE decisions (
+  seq INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  policy_id TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  served_by TEXT NOT NULL,
+  arm_index INTEGER NOT NULL,
+  arm_id TEXT NOT NULL,
+  baseline_arm_index INTEGER NOT NULL,
+  propensity REAL NOT NULL,
+  probabilities BLOB NOT NULL,
+  params TEXT NOT NULL,
+  honoured_params TEXT,
+  dropped_params TEXT,
+  feature_set INTEGER NOT NULL REFERENCES feature_sets(id),
+  context_features BLOB NOT NULL,
+  context_fingerprint TEXT NOT NULL,
+  shadow TEXT,
+  waivers TEXT,
+  prompt_text TEXT
+);
+CREATE INDEX decisions_ts ON decisions(ts);
+CREATE TABLE outcomes (
+  request_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  latency_ms REAL NOT NULL,
+  ttft_ms REAL,
+  tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL,
+  finish_reason TEXT NOT NULL,
+  error TEXT,
+  quality REAL NOT NULL,
+  verdict TEXT,
+  rating REAL,
+  cost REAL,
+  defaulted INTEGER,
+  reward REAL,
+  violations TEXT
+) WITHOUT ROWID;
+CREATE TABLE policy_snapshots (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, policy_id TEXT NOT NULL, policy_version INTEGER NOT NULL,
+  phase TEXT, payload TEXT NOT NULL
+);
+CREATE INDEX policy_snapshots_policy ON policy_snapshots(policy_id, policy_version);
+CREATE TABLE rollout_events (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, policy_id TEXT,
+  from_phase TEXT, to_phase TEXT, payload TEXT NOT NULL
+);
+CREATE INDEX rollout_events_ts ON rollout_events(ts);
+CREATE TABLE budget_events (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL, task_type TEXT, tokens INTEGER,
+  hash TEXT, prev_hash TEXT, payload TEXT NOT NULL
+);
+CREATE INDEX budget_events_ts ON budget_events(ts);
+CREATE TABLE waivers (
+  waiver_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, ts INTEGER NOT NULL, status TEXT NOT NULL,
+  expires_at INTEGER, payload TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE slo_incidents (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, policy_id TEXT, phase TEXT, metric TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX slo_incidents_ts ON slo_incidents(ts);
+`;
+
+/**
+ * Version 2: retention. Rows older than the retention window are folded into per day / policy /
+ * phase / arm summaries (counts and sums, so means and variances stay computable), and the dashboard
+ * queries filter decisions by policy and phase over time, which the new index serves.
+ */
+const v2 = `
+CREATE TABLE decision_summaries (
+  day INTEGER NOT NULL,
+  policy_id TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  served_by TEXT NOT NULL,
+  arm_index INTEGER NOT NULL,
+  decisions INTEGER NOT NULL,
+  outcomes INTEGER NOT NULL,
+  rewarded INTEGER NOT NULL,
+  reward_sum REAL NOT NULL,
+  reward_sq_sum REAL NOT NULL,
+  quality_sum REAL NOT NULL,
+  latency_sum REAL NOT NULL,
+  tokens_in_sum INTEGER NOT NULL,
+  tokens_out_sum INTEGER NOT NULL,
+  PRIMARY KEY (day, policy_id, policy_version, phase, served_by, arm_index)
+) WITHOUT ROWID;
+CREATE INDEX decisions_policy_phase_ts ON decisions(policy_id, phase, ts);
+`;
+
+/** Migration i brings a database from version i to i + 1 (index 0 creates version 1). */
+export const migrations: readonly string[] = [v1, v2];
+
+/** The schema version this code writes. */
+export const schemaVersion = migrations.length;
+
+/** Reads PRAGMA user_version (0 for a database no Paramloop version has initialised). */
+export function readSchemaVersion(db: Database): number {
+  const result = db.exec('PRAGMA user_version');
+  const value = result[0]?.values[0]?.[0];
+  return typeof value === 'number' ? value : 0;
+}
+
+/** Thrown when the database or journal was written by a newer schema than this code knows. */
+export class StoreVersionError extends Error {
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+    where: string,
+  ) {
+    super(
+      `${where} was written by a newer Paramloop (schema version ${found}; this version reads up to ${supported}). ` +
+        'Update Paramloop to open it; nothing was changed.',
+    );
+    this.name = 'StoreVersionError';
+  }
+}
+
+/**
+ * Runs the forward migrations from the database's version up to `target` (default: the current
+ * version) in one transaction. Returns the versions it went through, e.g. [2] for a v1 database.
+ */
+export function migrate(db: Database, target = schemaVersion): number[] {
+  const from = readSchemaVersion(db);
+  if (from > schemaVersion) throw new StoreVersionError(from, schemaVersion, 'The database');
+  const applied: number[] = [];
+  if (from >= target) return applied;
+  db.exec('BEGIN');
+  try {
+    for (let version = from; version < target; version++) {
+      const step = migrations[version];
+      if (step === undefined) throw new Error(`no migration from schema version ${version}`);
+      db.exec(step);
+      applied.push(version + 1);
+    }
+    db.exec(`PRAGMA user_version = ${target}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+  return applied;
+}

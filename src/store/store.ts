@@ -1,0 +1,706 @@
+// The store: an in-memory sql.js database made durable by an append-only journal and periodic
+// snapshots (DESIGN §4).
+//
+// Write path: `append*` assigns the event a sequence number, encodes its journal line and queues it;
+// a batch (everything queued, a few milliseconds' worth) is applied to the database in one
+// transaction, written to the journal and fdatasync'd; only then are its events acknowledged
+// (`flush()` resolves, `onCommitted` fires). One batch is in flight at a time.
+//
+// Snapshots: `db.export()` written to snapshot.db.tmp, fsync'd, renamed over snapshot.db, folder
+// fsync'd. The database records in meta.last_seq the last event folded in; the journal switches to a
+// new segment at the snapshot, and the older segments are deleted only once the new snapshot is
+// durable. A crash between the rename and the deletion leaves events in both: replay skips every
+// event whose sequence number is at or below the snapshot's last_seq.
+//
+// Open: version checks first (a newer snapshot or journal is refused before anything is touched),
+// then the snapshot is validated (a truncated or unreadable one is renamed aside with a timestamp,
+// never deleted), migrated forward, and the journal tail replayed. Recovery is reported as notices.
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
+import type { Decision, Outcome, RewardReport } from '../core/types';
+import type {
+  BudgetEventRecord,
+  CommitProgress,
+  DecisionSink,
+  LoggedDecision,
+  PolicySnapshotRecord,
+  RolloutEventRecord,
+  SloIncidentRecord,
+  StoreEvent,
+  WaiverRecord,
+} from './events';
+import { encodeEventLine, JournalWriter, listSegments, readSegment, removeSegmentsBefore, segmentFileName, syncDirectory } from './journal';
+import type { JournalEntry, SegmentReadResult } from './journal';
+import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
+import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
+import { checkDecision, checkOutcome, EventWriter, loggedSelect, rowToLogged } from './records';
+import { applyRetention } from './retention';
+import type { RetentionReport, RetentionSettings } from './retention';
+import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
+import { loadSqlJs } from './sqlite';
+
+export const snapshotFileName = 'snapshot.db';
+const snapshotTempName = 'snapshot.db.tmp';
+
+/** Something the store found and repaired (or could not) while opening; for the user to see. */
+export interface RecoveryNotice {
+  level: 'info' | 'warning' | 'error';
+  code: 'snapshot-unreadable' | 'journal-torn-tail' | 'journal-corrupt-line' | 'journal-invalid-event' | 'migrated' | 'retention';
+  message: string;
+  file?: string;
+  /** Where an unreadable file was moved to (it is never deleted). */
+  movedTo?: string;
+}
+
+export interface StoreOptions {
+  /** Folder holding sql-wasm.wasm (the bundle's dist folder, or node_modules/sql.js/dist). */
+  wasmDir: string;
+  /** Keep prompt text in the journal, database and exports (the user opted in). Default false. */
+  storePromptText?: boolean;
+  /** Open without writing anything: no journal segment, no snapshot, no file moved. */
+  readOnly?: boolean;
+  /** How long an append may wait for companions before its batch is written. Default 2 ms. */
+  batchDelayMs?: number;
+  /** A batch is written at once when this many events are queued. Default 2000. */
+  maxBatchEvents?: number;
+  /** Snapshot once this many events have been journaled since the last one. Default 100 000. */
+  snapshotEveryEvents?: number;
+  /** Snapshot at least this often while events arrive. Default 10 minutes. */
+  snapshotIntervalMs?: number;
+  /** A due snapshot waits for this much quiet (no appends). Default 2 s. */
+  snapshotIdleMs?: number;
+  /** …but no longer than this past due. Default 60 s. */
+  snapshotMaxDeferMs?: number;
+  /** A journal segment rolls over past this size. Default 64 MiB. */
+  maxSegmentBytes?: number;
+  retention?: RetentionSettings;
+  /** Clock (ms since the epoch) for retention and for the names of files moved aside. */
+  now?: () => number;
+  /** Called with errors that happen off the caller's stack (a journal write, a snapshot). */
+  onError?: (error: Error) => void;
+}
+
+/** Figures about the store's upkeep, for logs and benchmarks. */
+export interface StoreStats {
+  lastSeq: number;
+  ackedEvents: number;
+  backlogEvents: number;
+  snapshots: number;
+  lastSnapshotBytes: number;
+  /** Time the event loop was blocked by the last snapshot's export (ms). */
+  lastSnapshotExportMs: number;
+  /** Time the last snapshot took from start to durable rename (ms). */
+  lastSnapshotTotalMs: number;
+  applyErrors: number;
+}
+
+interface Pending {
+  seq: number;
+  event: StoreEvent;
+}
+
+/** Sequence number of the last event folded into the database, kept in the meta table. */
+function readLastSeq(db: Database): number {
+  const value = db.exec("SELECT value FROM meta WHERE key = 'last_seq'")[0]?.values[0]?.[0];
+  return value === undefined || value === null ? 0 : Number(value);
+}
+
+/** The schema version in a SQLite file header (PRAGMA user_version is stored at offset 60). */
+function headerUserVersion(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 100 || Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== 'SQLite format 3\0') return undefined;
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(60);
+}
+
+/** Opens snapshot bytes, or throws saying why they are not a whole, sound database. */
+function openSnapshot(SQL: SqlJsStatic, bytes: Uint8Array): Database {
+  if (bytes.length < 100) throw new Error(`snapshot is ${bytes.length} bytes, shorter than a SQLite header`);
+  if (headerUserVersion(bytes) === undefined) throw new Error('snapshot does not start with a SQLite header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rawPageSize = view.getUint16(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pageCount = view.getUint32(28);
+  // The in-header page count is valid when the change counter matches "version-valid-for".
+  if (view.getUint32(24) === view.getUint32(92) && pageCount > 0 && bytes.length < pageSize * pageCount) {
+    throw new Error(`snapshot is truncated: ${bytes.length} bytes, its header says ${pageSize * pageCount}`);
+  }
+  const db = new SQL.Database(bytes);
+  try {
+    const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+    if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+    if (readSchemaVersion(db) === 0) throw new Error('snapshot holds no Paramloop schema');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A file-name-safe UTC timestamp, e.g. 20261125T043000Z. */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+function decodeEntry(entry: JournalEntry): StoreEvent {
+  const record = entry.record as Record<string, unknown>;
+  if (typeof record !== 'object' || record === null) throw new TypeError('record is not an object');
+  switch (entry.type) {
+    case 'decision':
+      checkDecision(record as unknown as Decision);
+      break;
+    case 'outcome':
+      checkOutcome((record as { outcome: Outcome }).outcome ?? ({} as Outcome));
+      break;
+    default:
+      if (typeof record.timestamp !== 'number') throw new TypeError('record.timestamp must be a number');
+  }
+  return { type: entry.type, record } as unknown as StoreEvent;
+}
+
+/**
+ * The durable store of decisions, outcomes and the safety machinery's records. Open it with
+ * `openStore`; close it (which flushes and snapshots) before the process ends.
+ */
+export class Store implements DecisionSink {
+  private unapplied: Pending[] = [];
+  private unwritten: string[] = [];
+  private unwrittenFirstSeq = 0;
+  private unwrittenDecisions = 0;
+  private unwrittenOutcomes = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private writeQueued = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotRunning: Promise<void> | undefined;
+  private readonly listeners = new Set<(progress: CommitProgress) => void>();
+  private failure: Error | undefined;
+  private closed = false;
+  private lastAppliedSeq: number;
+  private ackedEvents = 0;
+  private ackedOutcomes = 0;
+  private ackedDecisionsTotal: number;
+  private lastAckedSeq: number;
+  private eventsSinceSnapshot = 0;
+  private lastSnapshotAt: number;
+  private dueSince: number | undefined;
+  private lastAppendAt = 0;
+  private readonly setLastSeq: Statement;
+  private readonly stats_: StoreStats;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database,
+    private readonly writer: EventWriter,
+    private readonly journal: JournalWriter | undefined,
+    private readonly options: StoreOptions,
+    private lastSeq: number,
+    /** What opening found and repaired. */
+    readonly notices: readonly RecoveryNotice[],
+    dirty: boolean,
+  ) {
+    this.lastAppliedSeq = lastSeq;
+    this.lastAckedSeq = lastSeq;
+    this.ackedDecisionsTotal = totalDecisionCount(db);
+    this.lastSnapshotAt = this.now();
+    this.eventsSinceSnapshot = dirty ? 1 : 0;
+    this.setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
+    this.stats_ = {
+      lastSeq,
+      ackedEvents: 0,
+      backlogEvents: 0,
+      snapshots: 0,
+      lastSnapshotBytes: 0,
+      lastSnapshotExportMs: 0,
+      lastSnapshotTotalMs: 0,
+      applyErrors: 0,
+    };
+    if (journal !== undefined) {
+      this.snapshotTimer = setInterval(() => this.considerSnapshot(), 250);
+      this.snapshotTimer.unref();
+    }
+  }
+
+  /** Opens (creating if needed) the store in `dir`. See the file comment for what opening does. */
+  static async open(dir: string, options: StoreOptions): Promise<Store> {
+    const SQL = await loadSqlJs(options.wasmDir);
+    const readOnly = options.readOnly ?? false;
+    const now = options.now ?? Date.now;
+    const notices: RecoveryNotice[] = [];
+    if (!readOnly) await mkdir(dir, { recursive: true });
+    const folderExists = existsSync(dir);
+
+    // 1. Read everything and check versions before changing anything.
+    const snapshotPath = join(dir, snapshotFileName);
+    let snapshotBytes: Uint8Array | undefined;
+    try {
+      snapshotBytes = await readFile(snapshotPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (snapshotBytes !== undefined) {
+      const version = headerUserVersion(snapshotBytes);
+      if (version !== undefined && version > schemaVersion) throw new StoreVersionError(version, schemaVersion, `The database ${snapshotPath}`);
+    }
+    const segments: SegmentReadResult[] = [];
+    for (const segment of folderExists ? await listSegments(dir) : []) {
+      const read = await readSegment(dir, segment.file, segment.startSeq);
+      if (read.schema !== undefined && read.schema > schemaVersion) {
+        throw new StoreVersionError(read.schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
+      }
+      segments.push(read);
+    }
+
+    // 2. The snapshot, or an empty database when there is none or it is unreadable.
+    let db: Database | undefined;
+    let dirty = false;
+    if (snapshotBytes !== undefined) {
+      try {
+        db = openSnapshot(SQL, snapshotBytes);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const notice: RecoveryNotice = {
+          level: 'error',
+          code: 'snapshot-unreadable',
+          file: snapshotPath,
+          message: `The snapshot ${snapshotPath} is unreadable (${reason}).`,
+        };
+        if (!readOnly) {
+          const movedTo = `${snapshotPath}.corrupt-${stamp(now())}`;
+          await rename(snapshotPath, movedTo);
+          await syncDirectory(dir);
+          notice.movedTo = movedTo;
+          notice.message += ` It was moved to ${movedTo}; the store was rebuilt from the journal, and events folded into that snapshot before the journal's oldest segment are only in the moved file.`;
+        } else {
+          notice.message += ' Opened read-only: it was left in place and only the journal was read.';
+        }
+        notices.push(notice);
+        dirty = true;
+      }
+    }
+    db ??= new SQL.Database();
+
+    try {
+      // 3. Forward migrations.
+      const from = readSchemaVersion(db);
+      const applied = migrate(db);
+      if (from > 0 && applied.length > 0) {
+        notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
+        dirty = true;
+      }
+
+      // 4. Replay the journal tail.
+      const folded = readLastSeq(db);
+      let maxSeq = folded;
+      const writer = new EventWriter(db);
+      const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
+      let replayed = 0;
+      db.exec('BEGIN');
+      try {
+        for (const segment of segments) {
+          const file = join(dir, segment.file);
+          if (segment.tornTail) {
+            notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (an unacknowledged write interrupted by a crash) and was dropped.` });
+          }
+          for (const damage of segment.corruptLines) {
+            notices.push({ level: 'warning', code: 'journal-corrupt-line', file, message: `Line ${damage.line} of ${file} is damaged (${damage.reason}) and was skipped.` });
+          }
+          for (const entry of segment.entries) {
+            maxSeq = Math.max(maxSeq, entry.seq);
+            if (entry.seq <= folded) continue;
+            try {
+              writer.apply(entry.seq, decodeEntry(entry));
+              replayed++;
+            } catch (error) {
+              notices.push({
+                level: 'warning',
+                code: 'journal-invalid-event',
+                file,
+                message: `Event ${entry.seq} (${entry.type}) in ${file} could not be applied: ${error instanceof Error ? error.message : String(error)}.`,
+              });
+            }
+          }
+        }
+        setLastSeq.run([String(maxSeq)]);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      } finally {
+        setLastSeq.free();
+      }
+      if (replayed > 0) dirty = true;
+
+      // 5. Retention, then a fresh journal segment for this session's events.
+      if (options.retention !== undefined && !readOnly) {
+        const report = applyRetention(db, options.retention, now());
+        if (report.summarisedDecisions > 0) {
+          notices.push({ level: 'info', code: 'retention', message: `Retention folded ${report.summarisedDecisions} decisions into daily summaries.` });
+          dirty = true;
+        }
+      }
+      let journal: JournalWriter | undefined;
+      if (!readOnly) {
+        await unlink(join(dir, snapshotTempName)).catch(() => undefined);
+        const nextSeq = maxSeq + 1;
+        // A segment starting at nextSeq can only hold a header from a session that logged nothing.
+        if (segments.some((s) => s.startSeq === nextSeq)) await unlink(join(dir, segmentFileName(nextSeq)));
+        journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
+        await journal.startSegment(nextSeq);
+      }
+      return new Store(dir, db, writer, journal, options, maxSeq, notices, dirty);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  // ---- write path ----------------------------------------------------------------------------
+
+  /** Appends one event; returns its sequence number. Durable once `flush()` resolves past it. */
+  append(event: StoreEvent): number {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new Error('the store is closed');
+    if (this.journal === undefined) throw new Error('the store was opened read-only');
+    let stored = event;
+    if (event.type === 'decision') {
+      checkDecision(event.record);
+      if (event.record.promptText !== undefined && this.options.storePromptText !== true) {
+        const { promptText: _dropped, ...withoutPrompt } = event.record;
+        stored = { type: 'decision', record: withoutPrompt };
+      }
+      this.unwrittenDecisions++;
+    } else if (event.type === 'outcome') {
+      checkOutcome(event.record.outcome);
+      this.unwrittenOutcomes++;
+    }
+    const seq = ++this.lastSeq;
+    if (this.unwritten.length === 0) this.unwrittenFirstSeq = seq;
+    this.unwritten.push(encodeEventLine(seq, stored.type, JSON.stringify(stored.record)));
+    this.unapplied.push({ seq, event: stored });
+    this.lastAppendAt = performance.now();
+    this.scheduleWrite();
+    return seq;
+  }
+
+  appendDecision(decision: Decision): void {
+    this.append({ type: 'decision', record: decision });
+  }
+
+  appendOutcome(outcome: Outcome, reward?: RewardReport): void {
+    this.append({ type: 'outcome', record: reward === undefined ? { outcome } : { outcome, reward } });
+  }
+
+  appendPolicySnapshot(record: PolicySnapshotRecord): number {
+    return this.append({ type: 'policySnapshot', record });
+  }
+
+  appendRolloutEvent(record: RolloutEventRecord): number {
+    return this.append({ type: 'rolloutEvent', record });
+  }
+
+  appendBudgetEvent(record: BudgetEventRecord): number {
+    return this.append({ type: 'budgetEvent', record });
+  }
+
+  appendWaiver(record: WaiverRecord): number {
+    return this.append({ type: 'waiver', record });
+  }
+
+  appendSloIncident(record: SloIncidentRecord): number {
+    return this.append({ type: 'sloIncident', record });
+  }
+
+  /** Events appended but not yet acknowledged. A fast producer can wait on `flush()` when it grows. */
+  get backlog(): number {
+    return this.lastSeq - this.lastAckedSeq;
+  }
+
+  onCommitted(listener: (progress: CommitProgress) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves, once everything appended so far is on disk, to the number of events acknowledged. */
+  async flush(): Promise<number> {
+    if (this.journal !== undefined && this.unwritten.length > 0) this.queueWrite();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+    return this.ackedEvents;
+  }
+
+  private scheduleWrite(): void {
+    if (this.unwritten.length >= (this.options.maxBatchEvents ?? 2000)) {
+      this.queueWrite();
+    } else if (this.flushTimer === undefined && !this.writeQueued) {
+      // Not unref'd: unacknowledged events keep the process alive until they are on disk.
+      this.flushTimer = setTimeout(() => this.queueWrite(), this.options.batchDelayMs ?? 2);
+    }
+  }
+
+  private queueWrite(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    this.chain = this.chain.then(() => this.writeBatch()).catch((error: unknown) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.failure ??= failure;
+    this.options.onError?.(failure);
+  }
+
+  /** Applies queued events to the database in one transaction (read-your-writes for queries). */
+  private applyPending(): void {
+    if (this.unapplied.length === 0) return;
+    const batch = this.unapplied;
+    this.unapplied = [];
+    this.db.exec('BEGIN');
+    try {
+      for (const { seq, event } of batch) {
+        try {
+          this.writer.apply(seq, event);
+        } catch (error) {
+          // The event is journaled all the same: the journal is the user's evidence.
+          this.stats_.applyErrors++;
+          this.options.onError?.(new Error(`event ${seq} (${event.type}) was journaled but not applied: ${error instanceof Error ? error.message : String(error)}`));
+        }
+      }
+      const last = batch[batch.length - 1];
+      if (last !== undefined) {
+        this.lastAppliedSeq = last.seq;
+        this.setLastSeq.run([String(last.seq)]);
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  private async writeBatch(): Promise<void> {
+    this.writeQueued = false;
+    if (this.failure !== undefined || this.journal === undefined) return;
+    this.applyPending();
+    if (this.unwritten.length === 0) return;
+    const text = this.unwritten.join('');
+    const firstSeq = this.unwrittenFirstSeq;
+    const count = this.unwritten.length;
+    const decisions = this.unwrittenDecisions;
+    const outcomes = this.unwrittenOutcomes;
+    this.unwritten = [];
+    this.unwrittenDecisions = 0;
+    this.unwrittenOutcomes = 0;
+    await this.journal.writeDurably(text, firstSeq);
+    this.ackedEvents += count;
+    this.ackedOutcomes += outcomes;
+    this.ackedDecisionsTotal += decisions;
+    this.lastAckedSeq = firstSeq + count - 1;
+    this.eventsSinceSnapshot += count;
+    const progress: CommitProgress = { events: this.ackedEvents, decisions: this.ackedDecisionsTotal, outcomes: this.ackedOutcomes, lastSeq: this.lastAckedSeq };
+    for (const listener of this.listeners) listener(progress);
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  /** Runs from an unref'd timer: takes a due snapshot once appends pause (or it is overdue). */
+  private considerSnapshot(): void {
+    if (this.snapshotRunning !== undefined || this.closed || this.failure !== undefined || this.eventsSinceSnapshot === 0) return;
+    const now = performance.now();
+    const due =
+      this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 100_000) ||
+      this.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 600_000);
+    if (!due) {
+      this.dueSince = undefined;
+      return;
+    }
+    this.dueSince ??= now;
+    const idle = now - this.lastAppendAt >= (this.options.snapshotIdleMs ?? 2000);
+    const overdue = now - this.dueSince >= (this.options.snapshotMaxDeferMs ?? 60_000);
+    if (idle || overdue) {
+      this.snapshot().catch((error: unknown) => this.options.onError?.(error instanceof Error ? error : new Error(String(error))));
+    }
+  }
+
+  /** Writes a snapshot now (and runs retention first when configured). */
+  snapshot(): Promise<void> {
+    if (this.journal === undefined) return Promise.reject(new Error('the store was opened read-only'));
+    this.snapshotRunning ??= this.takeSnapshot().finally(() => {
+      this.snapshotRunning = undefined;
+    });
+    return this.snapshotRunning;
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    const journal = this.journal;
+    if (journal === undefined) return;
+    const started = performance.now();
+    let bytes: Uint8Array | undefined;
+    let newSegmentStart = 0;
+    let eventsFolded = 0;
+    // Inside the write chain: no batch is in flight while the database is exported and the journal
+    // switches segment, so every event below the new segment is in the exported image.
+    const step = this.chain.then(async () => {
+      await this.writeBatch();
+      this.applyPending();
+      if (this.options.retention !== undefined) applyRetention(this.db, this.options.retention, this.now());
+      eventsFolded = this.eventsSinceSnapshot;
+      const exportStarted = performance.now();
+      bytes = this.db.export();
+      this.stats_.lastSnapshotExportMs = performance.now() - exportStarted;
+      newSegmentStart = this.unwritten.length > 0 ? this.unwrittenFirstSeq : this.lastSeq + 1;
+      await journal.startSegment(newSegmentStart);
+    });
+    this.chain = step.catch((error: unknown) => this.fail(error));
+    await step;
+    if (bytes === undefined) return;
+    const data: Uint8Array = bytes;
+    const temp = join(this.dir, snapshotTempName);
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(this.dir, snapshotFileName));
+    await syncDirectory(this.dir);
+    await removeSegmentsBefore(this.dir, newSegmentStart);
+    this.eventsSinceSnapshot = Math.max(0, this.eventsSinceSnapshot - eventsFolded);
+    this.lastSnapshotAt = this.now();
+    this.dueSince = undefined;
+    this.stats_.snapshots++;
+    this.stats_.lastSnapshotBytes = data.byteLength;
+    this.stats_.lastSnapshotTotalMs = performance.now() - started;
+  }
+
+  /** Runs a retention pass now (it also runs at open and before each snapshot when configured). */
+  applyRetention(settings: RetentionSettings): RetentionReport {
+    this.applyPending();
+    const report = applyRetention(this.db, settings, this.now());
+    if (report.summarisedDecisions > 0) this.eventsSinceSnapshot++;
+    return report;
+  }
+
+  /** Flushes, snapshots if anything changed, and releases the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.snapshotTimer !== undefined) clearInterval(this.snapshotTimer);
+    try {
+      if (this.journal !== undefined) {
+        await this.flush();
+        await this.snapshotRunning;
+        if (this.eventsSinceSnapshot > 0) await this.snapshot();
+      }
+    } finally {
+      this.closed = true;
+      if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+      await this.journal?.close();
+      this.setLastSeq.free();
+      this.writer.free();
+      this.db.close();
+    }
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  stats(): StoreStats {
+    return { ...this.stats_, lastSeq: this.lastSeq, ackedEvents: this.ackedEvents, backlogEvents: this.backlog };
+  }
+
+  /** Decisions ever stored (raw rows plus those folded into summaries), including unacknowledged. */
+  decisionCount(): number {
+    this.applyPending();
+    return totalDecisionCount(this.db);
+  }
+
+  /** Decisions held as raw rows (exportable, usable for OPE). */
+  rawDecisionCount(): number {
+    this.applyPending();
+    return rawDecisionCount(this.db);
+  }
+
+  rewardByBucket(bucketMs: number, filter?: QueryFilter): RewardBucket[] {
+    this.applyPending();
+    return rewardByBucket(this.db, bucketMs, filter);
+  }
+
+  armShares(filter?: QueryFilter): ArmShare[] {
+    this.applyPending();
+    return armShares(this.db, filter);
+  }
+
+  armObjectives(filter?: QueryFilter): ArmObjectives[] {
+    this.applyPending();
+    return armObjectives(this.db, filter);
+  }
+
+  countsByPhase(filter?: QueryFilter): PhaseCount[] {
+    this.applyPending();
+    return countsByPhase(this.db, filter);
+  }
+
+  /** True when a decision with this request id is stored. */
+  hasDecision(requestId: string): boolean {
+    this.applyPending();
+    return this.db.exec('SELECT 1 FROM decisions WHERE request_id = ?', [requestId]).length > 0;
+  }
+
+  /**
+   * Decisions joined with their outcomes, oldest first, read `pageSize` rows at a time (keyset
+   * pagination on the sequence number), so OPE and exports never hold the whole log in memory.
+   */
+  *iterateLogged(filter: QueryFilter = {}, pageSize = 1000): Generator<LoggedDecision> {
+    this.applyPending();
+    const clauses = ['d.seq > :after'];
+    const params: Record<string, string | number> = {};
+    if (filter.since !== undefined) {
+      clauses.push('d.ts >= :since');
+      params[':since'] = filter.since;
+    }
+    if (filter.until !== undefined) {
+      clauses.push('d.ts < :until');
+      params[':until'] = filter.until;
+    }
+    if (filter.policyId !== undefined) {
+      clauses.push('d.policy_id = :policy');
+      params[':policy'] = filter.policyId;
+    }
+    if (filter.phase !== undefined) {
+      clauses.push('d.phase = :phase');
+      params[':phase'] = filter.phase;
+    }
+    const sql = `${loggedSelect} WHERE ${clauses.join(' AND ')} ORDER BY d.seq LIMIT ${Math.max(1, Math.floor(pageSize))}`;
+    let after = -1;
+    for (;;) {
+      const statement = this.db.prepare(sql);
+      const page: LoggedDecision[] = [];
+      try {
+        statement.bind({ ...params, ':after': after });
+        while (statement.step()) {
+          const { seq, logged } = rowToLogged(statement.get());
+          after = seq;
+          page.push(logged);
+        }
+      } finally {
+        statement.free();
+      }
+      // The statement is freed before yielding, so the caller may write between pages.
+      yield* page;
+      if (page.length < pageSize) return;
+    }
+  }
+}
+
+/** Opens the store in `dir` (see `Store.open`). */
+export function openStore(dir: string, options: StoreOptions): Promise<Store> {
+  return Store.open(dir, options);
+}
