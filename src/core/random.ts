@@ -1,0 +1,97 @@
+/**
+ * Seeded randomness for the core. Every random choice of the optimizer goes through an {@link Rng}
+ * handed in by the caller, so a decision log can be replayed exactly under the same seed.
+ */
+
+/** A source of uniform and standard-normal variates. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Standard normal N(0, 1). */
+  normal(): number;
+  /** The generator's full state, to snapshot and restore. */
+  state(): RngState;
+}
+
+/** Serialisable generator state. */
+export interface RngState {
+  s: [number, number, number, number];
+  spare: number | null;
+}
+
+/**
+ * xoshiro128** (Blackman & Vigna 2018) seeded by splitmix32, normals by Box–Muller. The same
+ * generator as ../shared/bench/make_rounds.mjs, so simulations can share streams with it.
+ */
+export function createRng(seed: number, state?: RngState): Rng {
+  let a: number, b: number, c: number, d: number;
+  let spare: number | null = null;
+  if (state) {
+    [a, b, c, d] = state.s;
+    spare = state.spare;
+  } else {
+    let s = seed >>> 0;
+    const splitmix32 = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    a = splitmix32();
+    b = splitmix32();
+    c = splitmix32();
+    d = splitmix32();
+  }
+  const next = (): number => {
+    const b5 = Math.imul(b, 5);
+    const r = Math.imul((b5 << 7) | (b5 >>> 25), 9) >>> 0;
+    const t = b << 9;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
+    d = (d << 11) | (d >>> 21);
+    return r / 4294967296;
+  };
+  const normal = (): number => {
+    if (spare !== null) {
+      const v = spare;
+      spare = null;
+      return v;
+    }
+    let u = 0;
+    while (u === 0) u = next();
+    const v = next();
+    const m = Math.sqrt(-2 * Math.log(u));
+    spare = m * Math.sin(2 * Math.PI * v);
+    return m * Math.cos(2 * Math.PI * v);
+  };
+  return { next, normal, state: () => ({ s: [a, b, c, d], spare }) };
+}
+
+/** Draws an index from a probability vector (entries ≥ 0 summing to 1) with one uniform draw. */
+export function sampleIndex(probabilities: ArrayLike<number>, u: number): number {
+  let cumulative = 0;
+  let last = -1;
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = probabilities[i] ?? 0;
+    if (p <= 0) continue;
+    cumulative += p;
+    last = i;
+    if (u < cumulative) return i;
+  }
+  // Rounding can leave the cumulative sum a hair below 1: the last positive entry takes the rest.
+  return last;
+}
+
+/** A 32-bit FNV-1a hash of a string, e.g. to turn a stable key into a seed or a traffic bucket. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
