@@ -3,7 +3,6 @@
 // retention summaries too (those have one-day resolution).
 import type { Database, SqlValue } from 'sql.js';
 import type { RolloutPhase, ServedBy } from '../core/types';
-import { dayMs } from './retention';
 
 /** Time window and filters shared by the queries; all optional. Times in ms since the epoch. */
 export interface QueryFilter {
