@@ -11,6 +11,7 @@ export function normalPdf(z: number): number {
   return SQRT1_2PI * Math.exp(-0.5 * z * z);
 }
 
+/* eslint-disable no-loss-of-precision -- Cody's published coefficients, quoted as printed */
 /** Complementary error function (Cody's algorithm, three ranges). */
 export function erfc(x: number): number {
   const ax = Math.abs(x);
@@ -46,6 +47,7 @@ export function erfc(x: number): number {
   }
   return x < 0 ? 2 - result : result;
 }
+/* eslint-enable no-loss-of-precision */
 
 /** Standard normal cdf Φ(z). */
 export function normalCdf(z: number): number {

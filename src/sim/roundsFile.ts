@@ -32,7 +32,7 @@ export async function readRoundsFile(path: string): Promise<Rounds> {
     try {
       parsed = JSON.parse(line);
     } catch (error) {
-      throw new Error(`${path}:${lineNumber}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      throw new Error(`${path}:${lineNumber}: not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
     }
     if (typeof parsed !== 'object' || parsed === null) throw new Error(`${path}:${lineNumber}: expected an object with x, mu and r`);
     const record = parsed as Record<string, unknown>;
