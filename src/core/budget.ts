@@ -1,0 +1,393 @@
+/**
+ * Token budgets per task type per day and per week, with waivers (DESIGN §3, "Budgets").
+ *
+ * The effective limit of a period is the base limit plus the deltas of the waivers that are active
+ * and unexpired at the decision's timestamp; a waiver past its expiry stops counting at once, even
+ * before `expireWaivers` has marked it expired. `guard` runs before a request: it serves the
+ * optimizer's arm when the remaining budget covers that arm's cost, otherwise falls back to the
+ * cheapest allowed arm or refuses with a message (setting). Every budget event and waiver change is
+ * appended to the hash-chained audit log (audit.ts).
+ *
+ * Periods are calendar days and weeks (Monday first) in the user's time zone, given as a fixed
+ * offset from UTC, because timestamps come from the injected clock and the core reads no time zone.
+ */
+import { z } from 'zod';
+import type { AuditLog, AuditValue } from './audit';
+import { taskTypes } from './types';
+import type { TaskType } from './types';
+
+/** Why a waiver was granted; a fixed list so reports can group them. */
+export const waiverReasons = [
+  'emergency_hotfix',
+  'experimental_feature',
+  'performance_critical',
+  'deadline_delivery',
+  'incident_investigation',
+  'evaluation_run',
+  'large_refactor',
+] as const;
+export type WaiverReason = (typeof waiverReasons)[number];
+
+export const waiverStatuses = ['proposed', 'active', 'expired', 'revoked'] as const;
+export type WaiverStatus = (typeof waiverStatuses)[number];
+
+export const budgetPeriods = ['day', 'week'] as const;
+export type BudgetPeriod = (typeof budgetPeriods)[number];
+
+/** A temporary raise of a budget. */
+export interface Waiver {
+  id: string;
+  /** The task type it raises, or every task type. */
+  taskType: TaskType | 'all';
+  period: BudgetPeriod;
+  /** Extra tokens per period while active. */
+  delta: number;
+  reason: WaiverReason;
+  note: string;
+  requestedBy: string;
+  approver?: string;
+  createdAt: number;
+  activatedAt?: number;
+  expiresAt: number;
+  status: WaiverStatus;
+  /** Who revoked it and why (when revoked). */
+  revokedBy?: string;
+  revokeReason?: string;
+}
+
+/** Input of `proposeWaiver`, validated. */
+export const waiverProposalSchema = z.object({
+  id: z.string().min(1),
+  taskType: z.union([z.enum(taskTypes), z.literal('all')]),
+  period: z.enum(budgetPeriods),
+  delta: z.number().int().positive(),
+  reason: z.enum(waiverReasons),
+  note: z.string().default(''),
+  expiresAt: z.number().int(),
+});
+export type WaiverProposal = z.input<typeof waiverProposalSchema>;
+
+const limitsSchema = z.object({
+  /** Tokens (in + out) per calendar day; null for no daily limit. */
+  daily: z.number().int().positive().nullable(),
+  /** Tokens per week; null for no weekly limit. */
+  weekly: z.number().int().positive().nullable(),
+});
+export type BudgetLimits = z.infer<typeof limitsSchema>;
+
+/** Budget settings. The defaults allow ~30 large planning requests a day per task type. */
+export const budgetConfigSchema = z.object({
+  /** Limits of task types not listed in `limits`. */
+  defaultLimits: limitsSchema.prefault({ daily: 250_000, weekly: 1_000_000 }),
+  limits: z.partialRecord(z.enum(taskTypes), limitsSchema).default({}),
+  /** What happens when the budget cannot cover the chosen arm. */
+  onExhausted: z.enum(['fallback', 'refuse']).default('fallback'),
+  /** The user's offset from UTC in minutes, for calendar days and weeks. */
+  utcOffsetMinutes: z.number().int().min(-14 * 60).max(14 * 60).default(0),
+});
+export type BudgetConfig = z.infer<typeof budgetConfigSchema>;
+export type BudgetConfigInput = z.input<typeof budgetConfigSchema>;
+
+/** One period's numbers for a task type. */
+export interface PeriodStatus {
+  period: BudgetPeriod;
+  /** Day or week number since the epoch, in the user's time zone. */
+  key: number;
+  spent: number;
+  /** null: unlimited. */
+  base: number | null;
+  effective: number | null;
+  remaining: number;
+  waivers: string[];
+}
+
+/** A task type's budget at a time. */
+export interface BudgetStatus {
+  taskType: TaskType;
+  day: PeriodStatus;
+  week: PeriodStatus;
+  /** True when either period has nothing left. */
+  exhausted: boolean;
+  /** Remaining tokens: the smaller of the two periods. */
+  remaining: number;
+  /** Ids of the waivers that raise a limit right now. */
+  appliedWaivers: string[];
+}
+
+/** What `guard` decides for one request. */
+export interface BudgetGuardDecision {
+  action: 'serve' | 'fallback' | 'refuse';
+  /** The arm to serve (the proposed one, or the cheapest allowed one); -1 when refused. */
+  armIndex: number;
+  /** Why the proposed arm was not served, for the user. */
+  message?: string;
+  /** Waivers that applied to this decision (goes into `Decision.waivers`). */
+  waivers: string[];
+  status: BudgetStatus;
+}
+
+/** Persisted spending of one task type in its current day and week. */
+interface Spending {
+  day: number;
+  daySpent: number;
+  week: number;
+  weekSpent: number;
+  exhaustedLogged: { day: number; week: number };
+}
+
+/** Persisted state of a tracker. */
+export interface BudgetState {
+  spending: Partial<Record<TaskType, Spending>>;
+  waivers: Waiver[];
+}
+
+const dayMs = 86_400_000;
+
+/** The calendar day number of a timestamp in the user's time zone. */
+export function dayKey(timestamp: number, utcOffsetMinutes: number): number {
+  return Math.floor((timestamp + utcOffsetMinutes * 60_000) / dayMs);
+}
+
+/** The week number (weeks start on Monday; day 0, 1 January 1970, was a Thursday). */
+export function weekKey(timestamp: number, utcOffsetMinutes: number): number {
+  return Math.floor((dayKey(timestamp, utcOffsetMinutes) + 3) / 7);
+}
+
+/** The budget tracker. Pure: timestamps come in as arguments, events go to the given audit log. */
+export class BudgetTracker {
+  readonly config: BudgetConfig;
+  private readonly spending: Partial<Record<TaskType, Spending>>;
+  private readonly waiverList: Waiver[];
+
+  constructor(
+    config: BudgetConfigInput,
+    private readonly audit: AuditLog,
+    state?: BudgetState,
+  ) {
+    this.config = budgetConfigSchema.parse(config);
+    this.spending = structuredClone(state?.spending ?? {});
+    this.waiverList = structuredClone(state?.waivers ?? []);
+  }
+
+  get waivers(): readonly Waiver[] {
+    return this.waiverList;
+  }
+
+  toJSON(): BudgetState {
+    return structuredClone({ spending: this.spending, waivers: this.waiverList });
+  }
+
+  private limitsOf(taskType: TaskType): BudgetLimits {
+    return this.config.limits[taskType] ?? this.config.defaultLimits;
+  }
+
+  private spendingOf(taskType: TaskType, now: number): Spending {
+    const day = dayKey(now, this.config.utcOffsetMinutes);
+    const week = weekKey(now, this.config.utcOffsetMinutes);
+    let s = this.spending[taskType];
+    if (!s) {
+      s = { day, daySpent: 0, week, weekSpent: 0, exhaustedLogged: { day: -1, week: -1 } };
+      this.spending[taskType] = s;
+    }
+    if (s.day !== day) {
+      s.day = day;
+      s.daySpent = 0;
+    }
+    if (s.week !== week) {
+      s.week = week;
+      s.weekSpent = 0;
+    }
+    return s;
+  }
+
+  /** Waivers raising `period` of `taskType` at `now`: active and not yet expired. */
+  private effectiveWaivers(taskType: TaskType, period: BudgetPeriod, now: number): Waiver[] {
+    return this.waiverList.filter(
+      (w) => w.status === 'active' && now < w.expiresAt && w.period === period && (w.taskType === 'all' || w.taskType === taskType),
+    );
+  }
+
+  private periodStatus(taskType: TaskType, period: BudgetPeriod, s: Spending, now: number): PeriodStatus {
+    const base = period === 'day' ? this.limitsOf(taskType).daily : this.limitsOf(taskType).weekly;
+    const spent = period === 'day' ? s.daySpent : s.weekSpent;
+    const applied = this.effectiveWaivers(taskType, period, now);
+    const effective = base === null ? null : base + applied.reduce((sum, w) => sum + w.delta, 0);
+    return {
+      period,
+      key: period === 'day' ? s.day : s.week,
+      spent,
+      base,
+      effective,
+      remaining: effective === null ? Infinity : Math.max(0, effective - spent),
+      waivers: base === null ? [] : applied.map((w) => w.id),
+    };
+  }
+
+  /** The budget of a task type at `now`. */
+  status(taskType: TaskType, now: number): BudgetStatus {
+    const s = this.spendingOf(taskType, now);
+    const day = this.periodStatus(taskType, 'day', s, now);
+    const week = this.periodStatus(taskType, 'week', s, now);
+    const remaining = Math.min(day.remaining, week.remaining);
+    return {
+      taskType,
+      day,
+      week,
+      exhausted: remaining <= 0,
+      remaining,
+      appliedWaivers: [...new Set([...day.waivers, ...week.waivers])],
+    };
+  }
+
+  /**
+   * Decides whether the proposed arm can be served. `armCosts[i]` is the expected token cost of arm
+   * i (e.g. prompt tokens + its max tokens); `allowedArms` lists the arms a fallback may use (default:
+   * all). Serves the proposed arm when its cost fits the remaining budget; otherwise, with
+   * `onExhausted: 'fallback'`, the cheapest allowed arm (a plan is still produced, the overshoot is at
+   * most one cheap request); with `'refuse'`, the cheapest allowed arm if it still fits, else a refusal.
+   */
+  guard(
+    taskType: TaskType,
+    now: number,
+    proposedArm: number,
+    armCosts: ArrayLike<number>,
+    allowedArms?: readonly number[],
+    requestId?: string,
+  ): BudgetGuardDecision {
+    const status = this.status(taskType, now);
+    const waivers = status.appliedWaivers;
+    const proposedCost = armCosts[proposedArm] ?? Infinity;
+    if (proposedCost <= status.remaining) return { action: 'serve', armIndex: proposedArm, waivers, status };
+
+    let cheapest = -1;
+    let cheapestCost = Infinity;
+    const candidates = allowedArms ?? Array.from({ length: armCosts.length }, (_, i) => i);
+    for (const i of candidates) {
+      const c = armCosts[i];
+      if (c !== undefined && c < cheapestCost) {
+        cheapest = i;
+        cheapestCost = c;
+      }
+    }
+    const limitText = describeLimit(status);
+    const mode = this.config.onExhausted;
+    const payload: { [key: string]: AuditValue } = {
+      taskType,
+      requestId: requestId ?? null,
+      proposedArm,
+      proposedCost,
+      remaining: status.remaining,
+      waivers,
+    };
+    if (cheapest >= 0 && (mode === 'fallback' || cheapestCost <= status.remaining)) {
+      const message = `Token budget for ${taskType}: ${limitText}; using the cheapest allowed parameters (arm ${cheapest}, ~${cheapestCost} tokens) instead of arm ${proposedArm} (~${proposedCost} tokens).`;
+      this.audit.append(now, 'budget.fallback', 'system', { ...payload, armIndex: cheapest, armCost: cheapestCost });
+      return { action: 'fallback', armIndex: cheapest, message, waivers, status };
+    }
+    const message = `Token budget for ${taskType} exhausted: ${limitText}. The request was not sent. A waiver can raise the limit, or wait for the next ${status.day.remaining <= 0 ? 'day' : 'week'}.`;
+    this.audit.append(now, 'budget.refused', 'system', payload);
+    return { action: 'refuse', armIndex: -1, message, waivers, status };
+  }
+
+  /** Records tokens used by a request; logs the spend, and the exhaustion of a period once per period. */
+  recordUsage(taskType: TaskType, tokens: number, now: number, requestId: string): BudgetStatus {
+    const s = this.spendingOf(taskType, now);
+    s.daySpent += tokens;
+    s.weekSpent += tokens;
+    const status = this.status(taskType, now);
+    this.audit.append(now, 'budget.spend', 'system', {
+      taskType,
+      requestId,
+      tokens,
+      daySpent: s.daySpent,
+      weekSpent: s.weekSpent,
+      waivers: status.appliedWaivers,
+    });
+    for (const p of [status.day, status.week]) {
+      const logged = p.period === 'day' ? s.exhaustedLogged.day : s.exhaustedLogged.week;
+      if (p.effective !== null && p.remaining <= 0 && logged !== p.key) {
+        if (p.period === 'day') s.exhaustedLogged.day = p.key;
+        else s.exhaustedLogged.week = p.key;
+        this.audit.append(now, 'budget.exhausted', 'system', {
+          taskType,
+          period: p.period,
+          periodKey: p.key,
+          spent: p.spent,
+          base: p.base,
+          effective: p.effective,
+          waivers: p.waivers,
+        });
+      }
+    }
+    return status;
+  }
+
+  /** Records a waiver request (status proposed); it raises nothing until activated. */
+  proposeWaiver(proposal: WaiverProposal, requestedBy: string, now: number): Waiver {
+    const p = waiverProposalSchema.parse(proposal);
+    if (this.waiverList.some((w) => w.id === p.id)) throw new Error(`waiver ${p.id} already exists`);
+    if (p.expiresAt <= now) throw new Error(`waiver ${p.id} would expire before it starts`);
+    const waiver: Waiver = { ...p, requestedBy, createdAt: now, status: 'proposed' };
+    this.waiverList.push(waiver);
+    this.audit.append(now, 'waiver.proposed', requestedBy, waiverPayload(waiver));
+    return waiver;
+  }
+
+  /** Approves a proposed waiver; the approver is recorded. */
+  activateWaiver(id: string, approver: string, now: number): Waiver {
+    const w = this.find(id);
+    if (w.status !== 'proposed') throw new Error(`waiver ${id} is ${w.status}, only a proposed waiver can be activated`);
+    if (now >= w.expiresAt) throw new Error(`waiver ${id} has already expired`);
+    w.status = 'active';
+    w.approver = approver;
+    w.activatedAt = now;
+    this.audit.append(now, 'waiver.activated', approver, waiverPayload(w));
+    return w;
+  }
+
+  /** Withdraws a proposed or active waiver, with who and why. */
+  revokeWaiver(id: string, actor: string, reason: string, now: number): Waiver {
+    const w = this.find(id);
+    if (w.status !== 'proposed' && w.status !== 'active') throw new Error(`waiver ${id} is ${w.status}, it cannot be revoked`);
+    w.status = 'revoked';
+    w.revokedBy = actor;
+    w.revokeReason = reason;
+    this.audit.append(now, 'waiver.revoked', actor, waiverPayload(w));
+    return w;
+  }
+
+  /** Marks every active or proposed waiver past its expiry as expired (and logs it); returns them. */
+  expireWaivers(now: number): Waiver[] {
+    const expired: Waiver[] = [];
+    for (const w of this.waiverList) {
+      if ((w.status === 'active' || w.status === 'proposed') && now >= w.expiresAt) {
+        w.status = 'expired';
+        this.audit.append(now, 'waiver.expired', 'system', waiverPayload(w));
+        expired.push(w);
+      }
+    }
+    return expired;
+  }
+
+  private find(id: string): Waiver {
+    const w = this.waiverList.find((x) => x.id === id);
+    if (!w) throw new Error(`no waiver ${id}`);
+    return w;
+  }
+}
+
+function waiverPayload(w: Waiver): { [key: string]: AuditValue } {
+  const out: { [key: string]: AuditValue } = {};
+  for (const [k, v] of Object.entries(w)) if (v !== undefined) out[k] = v as AuditValue;
+  return out;
+}
+
+function describeLimit(status: BudgetStatus): string {
+  const parts: string[] = [];
+  for (const p of [status.day, status.week]) {
+    if (p.effective === null) continue;
+    const waived = p.waivers.length > 0 ? ` incl. waivers ${p.waivers.join(', ')}` : '';
+    parts.push(`${p.spent} of ${p.effective} tokens used this ${p.period}${waived}`);
+  }
+  return parts.join(', ');
+}
