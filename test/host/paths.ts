@@ -1,0 +1,23 @@
+// Where the host harness keeps things. Everything it installs lives under the project's git-ignored
+// `.cache/`, so a second run on the same checkout reuses it and a fresh clone installs it again.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project folder (the one holding package.json). */
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Installed test tools: Node 24 and code-server. */
+export const cacheDir = join(projectRoot, '.cache');
+
+/** Screenshots and other artefacts of a test run (git-ignored). */
+export const resultsDir = join(projectRoot, 'test-results');
+export const screenshotsDir = join(resultsDir, 'screenshots');
+
+/** The bundled integration suite, loaded by the extension host through `extensionTestsPath`. */
+export const integrationBundle = join(projectRoot, 'out', 'integration', 'index.js');
+
+/** The packaged extension written by `npm run package`. */
+export const vsixPath = join(projectRoot, 'paramloop.vsix');
+
+/** Debian's Chromium, the browser that drives code-server's web workbench. */
+export const chromiumPath = '/usr/bin/chromium';

@@ -1,0 +1,94 @@
+// One run of a test module in code-server: start a server (with the environment the suite reads),
+// open the workbench, run, stop everything. Shared by the integration tests, the extension benchmark
+// and `npm start`'s preparation of an installed extension.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { installExtension, makeTempDir, startCodeServer } from './codeServer';
+import type { HostInstall } from './install';
+import { projectRoot, screenshotsDir, vsixPath } from './paths';
+import type { WorkbenchRunResult } from './workbench';
+import { runInWorkbench } from './workbench';
+
+export type SuiteMode = 'installed' | 'development';
+
+export interface SuiteRunOptions {
+  readonly host: HostInstall;
+  readonly mode: SuiteMode;
+  /** Absolute path of the bundled test module. */
+  readonly testsPath: string;
+  readonly label: string;
+  /** For installed mode: the extensions folder the .vsix was installed into. */
+  readonly extensionsDir?: string;
+  readonly timeoutMs?: number;
+  readonly echoLog?: boolean;
+}
+
+/** Runs an npm script of the project, throwing on failure. */
+export function npmRun(script: string): void {
+  const started = Date.now();
+  const result = spawnSync('npm', ['run', '--silent', script], { cwd: projectRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`npm run ${script} failed (exit ${String(result.status)})`);
+  console.log(`host: npm run ${script} took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** Packages the extension (`npm run package`) and installs the .vsix into a fresh extensions folder. */
+export function packageAndInstall(host: HostInstall): string {
+  npmRun('package');
+  const extensionsDir = makeTempDir('paramloop-extensions-');
+  const started = Date.now();
+  installExtension(host, vsixPath, extensionsDir);
+  console.log(`host: installed ${vsixPath} into ${extensionsDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return extensionsDir;
+}
+
+/** A small folder opened as the workspace, so the workbench does not watch the whole project. */
+export function sampleWorkspace(): string {
+  const dir = join(makeTempDir('paramloop-workspace-'), 'sample');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'PLAN.md'), '# Sample workspace\n\nA folder for trying Paramloop planning commands.\n');
+  return dir;
+}
+
+/**
+ * An empty extension to stand in as `extensionDevelopmentPath` when testing installed extensions: the
+ * workbench runs `extensionTestsPath` only in an extension development host, and this one contributes
+ * nothing, so the extension under test is the one from the extensions folder.
+ */
+export function testDriverExtension(): string {
+  const dir = join(makeTempDir('paramloop-driver-'), 'driver');
+  mkdirSync(dir, { recursive: true });
+  const manifest = { name: 'paramloop-test-driver', publisher: 'paramloop-test', version: '0.0.0', engines: { vscode: '*' } };
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return dir;
+}
+
+/** Starts code-server, runs the test module in the workbench, stops the server. */
+export async function runSuite(options: SuiteRunOptions): Promise<WorkbenchRunResult> {
+  const channelDir = makeTempDir('paramloop-channel-');
+  if (options.mode === 'installed' && !options.extensionsDir) throw new Error('installed mode needs the extensions folder');
+  const server = await startCodeServer(options.host, {
+    ...(options.extensionsDir ? { extensionsDir: options.extensionsDir } : {}),
+    env: {
+      PARAMLOOP_HOST_CHANNEL: channelDir,
+      PARAMLOOP_TEST_MODE: options.mode,
+      ...(options.extensionsDir ? { PARAMLOOP_TEST_EXTENSIONS_DIR: options.extensionsDir } : {}),
+    },
+  });
+  console.log(`host: code-server (${options.label}) listening on ${server.origin}`);
+  try {
+    return await runInWorkbench({
+      server,
+      label: options.label,
+      extensionTestsPath: options.testsPath,
+      extensionDevelopmentPath: options.mode === 'development' ? projectRoot : testDriverExtension(),
+      folder: sampleWorkspace(),
+      channelDir,
+      screenshotsDir,
+      timeoutMs: options.timeoutMs ?? 180_000,
+      ...(options.echoLog === undefined ? {} : { echoLog: options.echoLog }),
+    });
+  } finally {
+    await server.stop();
+  }
+}
