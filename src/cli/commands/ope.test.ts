@@ -1,0 +1,171 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../main';
+
+const dir = mkdtempSync(join(tmpdir(), 'paramloop-ope-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, lines: readonly string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+const round = (action: number, reward: number, pscore: number, dist: number[], estimated: number[]): string =>
+  JSON.stringify({ action, reward, pscore, action_dist: dist, estimated_rewards: estimated });
+
+// The hand-worked case of src/core/ope/estimators.test.ts: IPS 0.9, SNIPS 3.6/5.6, DM 0.61, DR 0.72,
+// SNDR 0.61 + 0.44/5.6; with --clip 1.8 IPS 0.85 and DR 0.725; SwitchDR at τ = 1.8 0.77; DRos at λ = 4
+// (2.44 + 119/410)/4; ESS 31.36/10.56.
+const handFile = file('hand.jsonl', [
+  round(0, 1, 0.5, [0.8, 0.2], [0.6, 0.3]),
+  round(1, 0, 0.25, [0.5, 0.5], [0.4, 0.2]),
+  round(0, 0, 0.8, [0, 1], [0.5, 0.7]),
+  round(1, 1, 0.5, [0, 1], [0.1, 0.9]),
+]);
+
+interface OpeJson {
+  n: number;
+  ess: number;
+  estimators: Record<string, { estimate: number | null; ci: [number, number] | null; matches?: number; weighted_estimate?: number }>;
+  diagnostics: Record<string, unknown>;
+}
+
+function near(actual: number | null | undefined, expected: number): void {
+  assert.ok(actual !== null && actual !== undefined && Math.abs(actual - expected) < 1e-12, `expected ${expected}, got ${actual}`);
+}
+
+test('--json prints one object with n, ess, every estimator (estimate and ci) and diagnostics, with the hand-worked values', async () => {
+  const { code, out, err } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '50']);
+  assert.equal(code, 0, err);
+  const report = JSON.parse(out) as OpeJson;
+  assert.deepEqual(Object.keys(report), ['n', 'ess', 'estimators', 'diagnostics']);
+  assert.equal(report.n, 4);
+  near(report.ess, 31.36 / 10.56);
+  assert.deepEqual(Object.keys(report.estimators), ['ips', 'snips', 'dm', 'dr', 'sndr', 'switch_dr', 'dros']);
+  near(report.estimators['ips']?.estimate, 0.9);
+  near(report.estimators['snips']?.estimate, 3.6 / 5.6);
+  near(report.estimators['dm']?.estimate, 0.61);
+  near(report.estimators['dr']?.estimate, 0.72);
+  near(report.estimators['sndr']?.estimate, 0.61 + 0.44 / 5.6);
+  near(report.estimators['switch_dr']?.estimate, 0.72);
+  near(report.estimators['dros']?.estimate, 0.61);
+  for (const value of Object.values(report.estimators)) {
+    assert.ok(value.ci !== null && value.ci[0] <= value.ci[1]);
+  }
+  assert.equal(report.diagnostics['max_weight'], 2);
+  assert.equal(report.diagnostics['zero_weight_share'], 0.25);
+});
+
+test('--clip, --switch-tau and --dros-lambda reach the estimators: IPS 0.85, DR 0.725, SwitchDR 0.77, DRos (2.44 + 119/410)/4', async () => {
+  const { code, out } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--clip', '1.8', '--switch-tau', '1.8', '--dros-lambda', '4']);
+  assert.equal(code, 0);
+  const report = JSON.parse(out) as OpeJson;
+  near(report.estimators['ips']?.estimate, 0.85);
+  near(report.estimators['dr']?.estimate, 0.725);
+  near(report.estimators['switch_dr']?.estimate, 0.77);
+  near(report.estimators['dros']?.estimate, (2.44 + 119 / 410) / 4);
+  assert.equal(report.estimators['ips']?.ci, null);
+  assert.deepEqual(report.diagnostics['params'], { clip: 1.8, switch_tau: 1.8, dros_lambda: 4 });
+});
+
+test('--estimators selects and orders the estimators and accepts OBP names (ipw, dr-os)', async () => {
+  const { code, out } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--estimators', 'dr-os,ipw']);
+  assert.equal(code, 0);
+  assert.deepEqual(Object.keys((JSON.parse(out) as OpeJson).estimators), ['dros', 'ips']);
+});
+
+test('the same --seed prints identical intervals, another seed different ones', async () => {
+  const lines = Array.from({ length: 200 }, (_, i) => round(i % 3, (i * 7) % 5 === 0 ? 1 : 0, 0.2 + 0.1 * (i % 3), [0.5, 0.3, 0.2], [0.4, 0.5, 0.1]));
+  // pscores 0.2, 0.3, 0.4 do not sum to 1 over actions, but each is a valid propensity of its logged action.
+  const path = file('seeded.jsonl', lines);
+  const first = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
+  const again = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
+  const other = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '8']);
+  assert.equal(first.out, again.out);
+  const ci = (out: string): unknown => (JSON.parse(out) as OpeJson).estimators['ips']?.ci;
+  assert.notDeepEqual(ci(other.out), ci(first.out));
+});
+
+test('without --json a table lists every estimator with its interval and notes that DRos at λ = 0 is DM', async () => {
+  const { code, out } = await run(['ope', '--input', handFile, '--bootstrap', '20']);
+  assert.equal(code, 0);
+  assert.match(out, /^4 rounds, K = 2/);
+  assert.match(out, /ESS 3\.0 /);
+  for (const name of ['ips', 'snips', 'dm', 'dr', 'sndr', 'switch_dr', 'dros']) assert.match(out, new RegExp(`^${name} +\\S+ +\\[`, 'm'));
+  assert.match(out, /^ips +0\.900000 /m);
+  assert.match(out, /dros with λ = 0 is DM/);
+});
+
+test('a bad line exits non-zero with the file, line number and field on stderr and nothing on stdout', async () => {
+  const cases: [string[], RegExp][] = [
+    [[round(0, 1, 0.5, [0.5, 0.5], [0, 0]), round(0, 1, 0, [0.5, 0.5], [0, 0])], /line 2: field "pscore": must be in \(0, 1\], got 0/],
+    [[round(0, 1, 0.5, [0.5, 0.5], [0, 0]), round(0, 1, 0.5, [0.5, 0.5], [0, 0]), round(2, 1, 0.5, [0.5, 0.5], [0, 0])], /line 3: field "action": 2 is outside 0\.\.1/],
+    [[round(0, 1, 0.5, [0.5, 0.5], [0, 0]), round(0, 1, 0.5, [0.2, 0.3, 0.5], [0, 0, 0])], /line 2: field "action_dist": has 3 entries, but K = 2/],
+    [[round(0, 1, 0.5, [0.5, 0.6], [0, 0])], /line 1: field "action_dist": sums to 1\.1/],
+    [['{"action": 0, "reward": NaN, "pscore": 0.5, "action_dist": [0.5, 0.5], "estimated_rewards": [0, 0]}'], /line 1: field "reward": must be a finite number, got NaN/],
+    [[round(0, 1, 0.5, [0.5, 0.5], [0, 0]), '{"action": 0,'], /line 2: malformed JSON/],
+    [['{"action": 0, "reward": 1, "action_dist": [0.5, 0.5], "estimated_rewards": [0, 0]}'], /line 1: field "pscore": missing/],
+  ];
+  for (const [index, [lines, message]] of cases.entries()) {
+    const path = file(`bad${index}.jsonl`, lines);
+    const { code, out, err } = await run(['ope', '--input', path, '--json']);
+    assert.notEqual(code, 0);
+    assert.equal(out, '');
+    assert.match(err, message);
+    assert.ok(err.includes(path), err);
+  }
+});
+
+test('a missing file, a bad option value or an unknown estimator exits non-zero with nothing on stdout', async () => {
+  for (const args of [
+    ['ope', '--input', join(dir, 'absent.jsonl')],
+    ['ope', '--input', handFile, '--alpha', '1.5'],
+    ['ope', '--input', handFile, '--clip', '-1'],
+    ['ope', '--input', handFile, '--bootstrap', '2.5'],
+    ['ope', '--input', handFile, '--estimators', 'ips,magic'],
+    ['ope'],
+  ]) {
+    const { code, out, err } = await run(args);
+    assert.notEqual(code, 0, args.join(' '));
+    assert.equal(out, '');
+    assert.notEqual(err, '');
+  }
+});
+
+test('replay of a deterministic candidate reports its matches and the propensity-weighted replay', async () => {
+  // Candidate plays [0, 1, 1, 0]; rounds 1 and 2 match: replay (1 + 0)/2 = 0.5, weighted (2 + 0)/(2 + 4) = 1/3.
+  const path = file('deterministic.jsonl', [
+    round(0, 1, 0.5, [1, 0], [0, 0]),
+    round(1, 0, 0.25, [0, 1], [0, 0]),
+    round(0, 0, 0.8, [0, 1], [0, 0]),
+    round(1, 1, 0.5, [1, 0], [0, 0]),
+  ]);
+  const { code, out } = await run(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips,replay']);
+  assert.equal(code, 0);
+  const replay = (JSON.parse(out) as OpeJson).estimators['replay'];
+  assert.equal(replay?.estimate, 0.5);
+  assert.equal(replay?.matches, 2);
+  near(replay?.weighted_estimate, 1 / 3);
+  const stochastic = await run(['ope', '--input', handFile, '--estimators', 'replay']);
+  assert.notEqual(stochastic.code, 0);
+  assert.match(stochastic.err, /deterministic candidate/);
+});
+
+test('native input without the adapter says what to do instead, with nothing on stdout', async () => {
+  const path = file('native.jsonl', ['{"requestId": "r1", "armIndex": 0}']);
+  const { code, out, err } = await run(['ope', '--input', path]);
+  assert.notEqual(code, 0);
+  assert.equal(out, '');
+  assert.match(err, /native input format/);
+});
