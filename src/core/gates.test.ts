@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { boxTrustRegion, conservativeExplorationCheck, evaluateGate } from './gates';
+import type { GateEvidence } from './gates';
+
+// Arms 0–2 have temperatures 0.2, 0.4, 1.2; the trust region allows temperature in [0, 0.6].
+const region = boxTrustRegion([{ temperature: 0.2 }, { temperature: 0.4 }, { temperature: 1.2 }], { temperature: [0, 0.6] });
+
+function passing(): GateEvidence {
+  return {
+    phase: 'canary',
+    samples: 20,
+    minSamples: 15,
+    effectiveSampleSize: 25,
+    candidateArms: [0, 1],
+    trustRegion: region,
+    quality: { mean: 0.72, lower: 0.6, n: 20 },
+    candidateValue: { estimate: 0.74, lower: 0.7, upper: 0.78 },
+    baselineValue: 0.68,
+    budget: { exhausted: false, remaining: 50_000 },
+  };
+}
+const config = { qualityFloor: 0.5, valueMargin: 0.01, minEffectiveSampleSize: 20 };
+
+test('a candidate passing every check is promoted, and the verdict lists all six checks with their numbers', () => {
+  const v = evaluateGate(passing(), config);
+  assert.equal(v.passed, true);
+  assert.equal(v.summary, 'all checks passed');
+  assert.deepEqual(
+    v.checks.map((c) => [c.name, c.passed, c.value, Number(c.threshold.toFixed(9))]),
+    [
+      ['samples', true, 20, 15],
+      ['effectiveSampleSize', true, 25, 20],
+      ['trustRegion', true, 0, 0],
+      ['qualityFloor', true, 0.6, 0.5],
+      ['value', true, 0.7, 0.69],
+      ['budget', true, 50_000, 0],
+    ],
+  );
+});
+
+const failures: [string, (e: GateEvidence) => void, RegExp][] = [
+  ['samples', (e) => (e.samples = 14), /14 samples in canary, 15 required/],
+  ['effectiveSampleSize', (e) => (e.effectiveSampleSize = 19.5), /effective sample size 19.5, 20 required/],
+  ['trustRegion', (e) => (e.candidateArms = [1, 2]), /arms 2 outside the trust region/],
+  ['qualityFloor', (e) => (e.quality = { mean: 0.6, lower: 0.49, n: 20 }), /quality lower bound 0.490 .* vs floor 0.500/],
+  ['value', (e) => (e.candidateValue = { estimate: 0.72, lower: 0.685, upper: 0.76 }), /lower bound 0.685 .* vs baseline 0.680 \+ margin 0.010/],
+  ['budget', (e) => (e.budget = { exhausted: true, remaining: 0 }), /token budget exhausted/],
+];
+
+for (const [name, breakIt, message] of failures) {
+  test(`failing only the ${name} check flips the verdict and names it`, () => {
+    const e = passing();
+    breakIt(e);
+    const v = evaluateGate(e, config);
+    assert.equal(v.passed, false);
+    assert.deepEqual(
+      v.checks.filter((c) => !c.passed).map((c) => c.name),
+      [name],
+    );
+    assert.match(v.summary, message);
+  });
+}
+
+test('conservative exploration (Kazerouni et al. 2017): 9 candidate rounds of 100 losing ≤ 0.05 each fit α = 0.1 of a baseline at ≥ 0.6; 20 rounds do not', () => {
+  // (9 + 1) · 0.05 = 0.5 ≤ 0.1 · 101 · 0.6 = 6.06
+  const ok = conservativeExplorationCheck({ learnedRounds: 9, totalRounds: 100, differenceUpper: 0.05, baselineLower: 0.6 }, 0.1);
+  assert.equal(ok.allowed, true);
+  assert.ok(Math.abs(ok.allowance - 6.06) < 1e-9);
+  // Losing up to 0.3 per round: (20 + 1) · 0.3 = 6.3 > 6.06
+  const no = conservativeExplorationCheck({ learnedRounds: 20, totalRounds: 100, differenceUpper: 0.3, baselineLower: 0.6 }, 0.1);
+  assert.equal(no.allowed, false);
+  assert.ok(Math.abs(no.loss - 6.3) < 1e-9);
+  // A candidate known to be better (loss bound negative) is always allowed.
+  assert.equal(conservativeExplorationCheck({ learnedRounds: 1000, totalRounds: 1000, differenceUpper: -0.01, baselineLower: 0 }, 0.1).allowed, true);
+});
+
+test('with conservative exploration on, the check joins the verdict and can fail it alone', () => {
+  const e = passing();
+  e.conservative = { learnedRounds: 20, totalRounds: 100, differenceUpper: 0.3, baselineLower: 0.6 };
+  const v = evaluateGate(e, { ...config, conservative: { enabled: true, alpha: 0.1 } });
+  assert.equal(v.passed, false);
+  assert.deepEqual(
+    v.checks.filter((c) => !c.passed).map((c) => c.name),
+    ['conservative'],
+  );
+  e.conservative = { learnedRounds: 9, totalRounds: 100, differenceUpper: 0.05, baselineLower: 0.6 };
+  assert.equal(evaluateGate(e, { ...config, conservative: { enabled: true } }).passed, true);
+});
+
+test('an arm that leaves a parameter unset is inside a box on that parameter', () => {
+  const r = boxTrustRegion([{ topP: 0.9 }, {}], { temperature: [0, 0.5], topP: [0.8, 1] });
+  assert.equal(r.contains(0), true);
+  assert.equal(r.contains(1), true);
+  assert.equal(r.contains(2), false);
+});
