@@ -1,9 +1,11 @@
 import type { CliCommand } from './io';
+import { exportCommand } from './commands/export';
 import { opeCommand } from './commands/ope';
 import { versionCommand } from './commands/version';
 
 /** Every CLI command by name. Add a command by adding a file in ./commands and a line here. */
 export const commands: Record<string, CliCommand> = {
+  export: exportCommand,
   ope: opeCommand,
   version: versionCommand,
 };

@@ -19,7 +19,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
-import type { Decision, Outcome, RewardReport } from '../core/types';
+import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
+import type { ArmCatalog } from './formats/dsjson';
+import { parseJsonl } from './formats/jsonl';
 import type {
   BudgetEventRecord,
   CommitProgress,
@@ -186,6 +188,7 @@ export class Store implements DecisionSink {
   private dueSince: number | undefined;
   private lastAppendAt = 0;
   private readonly setLastSeq: Statement;
+  private findDecision: Statement | undefined;
   private readonly stats_: StoreStats;
 
   private constructor(
@@ -605,6 +608,7 @@ export class Store implements DecisionSink {
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
       await this.journal?.close();
       this.setLastSeq.free();
+      this.findDecision?.free();
       this.writer.free();
       this.db.close();
     }
@@ -648,10 +652,43 @@ export class Store implements DecisionSink {
     return countsByPhase(this.db, filter);
   }
 
+  /** Each arm index seen in the log with its id and parameters (from its latest decision). */
+  armCatalog(): ArmCatalog {
+    this.applyPending();
+    const catalog = new Map<number, { armId: string; params: ArmParameters }>();
+    const result = this.db.exec('SELECT arm_index, arm_id, params, MAX(seq) FROM decisions GROUP BY arm_index');
+    for (const row of result[0]?.values ?? []) {
+      catalog.set(Number(row[0]), { armId: String(row[1]), params: JSON.parse(String(row[2])) as ArmParameters });
+    }
+    return catalog;
+  }
+
+  /**
+   * Imports a JSONL export: validates every line first (throwing an ImportError naming each bad
+   * line and field, with nothing imported), then appends all records and waits until they are
+   * durable. Request ids already in the store are errors. Returns the number of decisions imported.
+   */
+  async importJsonl(text: string): Promise<number> {
+    this.applyPending();
+    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId));
+    for (const { decision, outcome, reward } of records) {
+      this.appendDecision(decision);
+      if (outcome !== undefined) this.appendOutcome(outcome, reward);
+    }
+    await this.flush();
+    return records.length;
+  }
+
   /** True when a decision with this request id is stored. */
   hasDecision(requestId: string): boolean {
     this.applyPending();
-    return this.db.exec('SELECT 1 FROM decisions WHERE request_id = ?', [requestId]).length > 0;
+    this.findDecision ??= this.db.prepare('SELECT 1 FROM decisions WHERE request_id = ?');
+    try {
+      this.findDecision.bind([requestId]);
+      return this.findDecision.step();
+    } finally {
+      this.findDecision.reset();
+    }
   }
 
   /**

@@ -1,0 +1,90 @@
+// `paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text]`
+// Reads the store read-only (the snapshot and the journal tail; nothing in DIR is written) and
+// writes the export to FILE (through a temporary file renamed into place) or to stdout.
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { csvLineEnd, csvLines } from '../../store/formats/csv';
+import { dsjsonLines } from '../../store/formats/dsjson';
+import { jsonlLines } from '../../store/formats/jsonl';
+import { defaultWasmDir } from '../../store/sqlite';
+import { openStore } from '../../store/store';
+import { CliError } from '../io';
+import type { CliCommand } from '../io';
+
+const formats = ['jsonl', 'csv', 'dsjson'] as const;
+type ExportFormat = (typeof formats)[number];
+
+const help = `usage: paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text] [--json]
+
+  jsonl   our versioned format: a header line, then one line per decision with its outcome
+  csv     flat columns (RFC 4180), one row per decision
+  dsjson  Vowpal Wabbit DSJSON, one line per decision with an outcome; _label_cost = -reward
+Without --out the export goes to stdout. With --json a summary object is printed on stdout.`;
+
+export const exportCommand: CliCommand = {
+  summary: 'export the decision log as JSONL, CSV or Vowpal Wabbit DSJSON',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args: [...args],
+      options: {
+        db: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        'include-prompt-text': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      io.stdout(`${help}\n`);
+      return 0;
+    }
+    if (values.db === undefined) throw new CliError('--db DIR is required');
+    const format = values.format as ExportFormat | undefined;
+    if (format === undefined || !formats.includes(format)) throw new CliError(`--format must be one of ${formats.join(', ')}`);
+    if (values.json && values.out === undefined) throw new CliError('--json needs --out (stdout carries the summary)');
+
+    const store = await openStore(values.db, { wasmDir: defaultWasmDir(__dirname), readOnly: true });
+    try {
+      for (const notice of store.notices) io.stderr(`paramloop export: ${notice.level}: ${notice.message}\n`);
+      const options = { includePromptText: values['include-prompt-text'] };
+      const skipped = { unlabelled: 0 };
+      const records = store.iterateLogged();
+      const lines =
+        format === 'jsonl' ? jsonlLines(records, options) : format === 'csv' ? csvLines(records, options) : dsjsonLines(records, store.armCatalog(), skipped);
+      const lineEnd = format === 'csv' ? csvLineEnd : '\n';
+      let written = 0;
+      if (values.out === undefined) {
+        for (const line of lines) {
+          io.stdout(line + lineEnd);
+          written++;
+        }
+      } else {
+        const temp = `${values.out}.tmp-${process.pid}`;
+        const stream = createWriteStream(temp);
+        try {
+          for (const line of lines) {
+            if (!stream.write(line + lineEnd)) await once(stream, 'drain');
+            written++;
+          }
+          stream.end();
+          await once(stream, 'finish');
+          await rename(temp, values.out);
+        } catch (error) {
+          stream.destroy();
+          await rm(temp, { force: true });
+          throw error;
+        }
+      }
+      const decisions = format === 'dsjson' ? written : written - 1;
+      if (skipped.unlabelled > 0) io.stderr(`paramloop export: ${skipped.unlabelled} decisions without an outcome were left out (DSJSON needs a label)\n`);
+      if (values.json) io.stdout(`${JSON.stringify({ format, out: values.out, decisions, skippedUnlabelled: skipped.unlabelled })}\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
