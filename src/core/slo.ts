@@ -72,8 +72,6 @@ export const sloConfigSchema = z.object({
   tokenCap: z.number().positive().default(8192),
   /** Size of the display windows (most recent raw values per policy). */
   windowSize: z.number().int().min(1).default(200),
-  /** Where a breach rolls back to: one phase down, or straight to shadow. */
-  rollbackTo: z.enum(['previous', 'shadow']).default('previous'),
 });
 export type SloConfig = z.infer<typeof sloConfigSchema>;
 export type SloConfigInput = z.input<typeof sloConfigSchema>;
@@ -354,7 +352,8 @@ export interface SloWindows {
 
 /**
  * The SLO monitor. Feed it every outcome with who served it; `observe` returns the first breach
- * (if any) so the caller can roll back at once. Baseline outcomes from shadow mode count: they build
+ * (if any) so the caller can roll back at once (`RolloutManager.rollbackOnBreach`, whose
+ * `rollbackTo` setting says whether to the previous phase or to shadow). Baseline outcomes from shadow mode count: they build
  * the baseline's bounds and latency quantiles before any learned traffic exists.
  */
 export class SloMonitor {
