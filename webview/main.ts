@@ -1,5 +1,6 @@
 // The sidebar webview: draws what the host sends, asks the host for everything else. It holds no
 // data of its own and validates every message it receives against the shared protocol.
+import './jitless';
 import { parseHostMessage, type StatusMessage, type WebviewToHostMessage } from '../src/shared/protocol';
 
 interface VsCodeApi {

@@ -1,0 +1,129 @@
+// Specifications of the built sidebar webview (dist/webview/main.js) in headless Chromium, in a page
+// with the sidebar's Content-Security-Policy and a recording `acquireVsCodeApi`.
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { parseWebviewMessage } from '../../src/shared/protocol';
+import type { WebviewHarness } from './webviewPage';
+import { record, sendToWebview, startWebviewHarness } from './webviewPage';
+
+const validStatus = {
+  type: 'status',
+  extensionVersion: '9.9.9',
+  phase: 'canary',
+  decisionsLogged: 42,
+  note: 'Canary serves 5% of requests with the learned policy.',
+} as const;
+
+async function appText(page: Page): Promise<string> {
+  return page.locator('main#app').innerText();
+}
+
+async function waitForWarnings(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(`window.__paramloop.warnings.length >= ${count}`, undefined, { timeout: 10_000 });
+}
+
+describe('sidebar webview bundle in Chromium', () => {
+  let harness: WebviewHarness;
+  before(async () => {
+    harness = await startWebviewHarness();
+  });
+  after(async () => {
+    await harness.close();
+  });
+
+  it('posts {type: "ready", protocolVersion: 1} first, which the host protocol accepts', async () => {
+    const { page, errors } = await harness.open();
+    const { posted } = await record(page);
+    assert.deepEqual(posted[0], { type: 'ready', protocolVersion: 1 });
+    assert.equal(posted.length, 1);
+    assert.equal(parseWebviewMessage(posted[0]).ok, true);
+    assert.match(await appText(page), /Loading Paramloop/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('renders a valid status: phase canary, 42 decisions logged, version 9.9.9, and the note', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, validStatus);
+    await page.waitForSelector('main#app[data-state="ready"]');
+    const rows = await page.locator('dl.status > *').allTextContents();
+    assert.deepEqual(rows, ['Rollout phase', 'canary', 'Decisions logged', '42', 'Version', '9.9.9']);
+    assert.match(await appText(page), /Canary serves 5% of requests with the learned policy\./);
+    assert.deepEqual(errors, []);
+  });
+
+  it('ignores 7 invalid messages (wrong phase, extra field, negative count, garbage): nothing renders, nothing throws', async () => {
+    const { page, errors } = await harness.open();
+    const invalid: unknown[] = [
+      { ...validStatus, phase: 'beta' },
+      { ...validStatus, extra: true },
+      { ...validStatus, decisionsLogged: -1 },
+      { type: 'status' },
+      'status',
+      null,
+      42,
+    ];
+    for (const message of invalid) await sendToWebview(page, message);
+    await waitForWarnings(page, invalid.length);
+    const { warnings, posted } = await record(page);
+    assert.equal(warnings.filter((w) => w.includes('ignored a message')).length, invalid.length);
+    assert.equal(await page.locator('main#app').getAttribute('data-state'), null);
+    assert.match(await appText(page), /^Loading Paramloop…$/);
+    assert.equal(posted.length, 1, 'only the ready message was posted');
+    assert.deepEqual(errors, []);
+    // The page is still live: a valid status after the garbage renders.
+    await sendToWebview(page, validStatus);
+    await page.waitForSelector('main#app[data-state="ready"]');
+  });
+
+  it('renders markup in a note as text, not as elements', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, { ...validStatus, note: '<img src="x" onerror="throw 1"><b>bold</b>' });
+    await page.waitForSelector('main#app[data-state="ready"]');
+    assert.equal(await page.locator('main#app img, main#app b').count(), 0);
+    assert.match(await appText(page), /<img src="x" onerror="throw 1"><b>bold<\/b>/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('clicking "Show log" twice posts two runCommand messages for paramloop.showLog with distinct request ids', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, validStatus);
+    const button = page.getByRole('button', { name: 'Show log' });
+    await button.click();
+    await button.click();
+    const { posted } = await record(page);
+    assert.equal(posted.length, 3);
+    const parsed = posted.slice(1).map((message) => parseWebviewMessage(message));
+    const commands = parsed.map((result) => {
+      assert.ok(result.ok, result.ok ? '' : result.error);
+      assert.equal(result.message.type, 'runCommand');
+      return result.message;
+    });
+    assert.deepEqual(
+      commands.map((m) => (m.type === 'runCommand' ? m.command : m.type)),
+      ['paramloop.showLog', 'paramloop.showLog'],
+    );
+    const ids = commands.map((m) => (m.type === 'runCommand' ? m.requestId : ''));
+    assert.notEqual(ids[0], ids[1]);
+    assert.deepEqual(errors, []);
+  });
+
+  it('loads, renders and runs under the sidebar CSP with 0 violations (and the listener sees an injected inline script)', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, validStatus);
+    await page.getByRole('button', { name: 'Show log' }).click();
+    assert.deepEqual((await record(page)).cspViolations, []);
+    // Proof that violations would be seen: an inline script without the nonce is blocked and reported.
+    await page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: { createElement(tag: string): { textContent: string }; body: { append(node: unknown): void } } }).document;
+      const script = doc.createElement('script');
+      script.textContent = 'window.__inlineRan = true';
+      doc.body.append(script);
+    });
+    await page.waitForFunction('window.__paramloop.cspViolations.length > 0', undefined, { timeout: 5000 });
+    const { cspViolations } = await record(page);
+    assert.deepEqual(cspViolations.map((v) => v.directive), ['script-src-elem']);
+    assert.equal(await page.evaluate('window.__inlineRan === true'), false);
+    assert.deepEqual(errors, []);
+  });
+});
