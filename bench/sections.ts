@@ -1,3 +1,5 @@
+import { opeSection } from './ope.bench';
+
 /** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
 export interface BenchSection {
   name: string;
@@ -5,4 +7,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [];
+export const sections: BenchSection[] = [opeSection];

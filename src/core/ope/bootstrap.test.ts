@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRng } from '../random';
-import { bootstrapIntervals, percentile } from './bootstrap';
+import { bootstrapIntervals, countWeightedColumnSums, percentile } from './bootstrap';
 import { buildEstimatorTerms, estimatorDefinitions, estimatorNames } from './estimators';
 import type { LoggedRounds } from './loggedRounds';
 import { makeSyntheticBandit, sampleSyntheticLog } from './synthetic';
@@ -90,4 +90,19 @@ test('resamples and alpha are checked: 0 resamples or alpha 1 are refused', () =
   const table = buildEstimatorTerms(syntheticRounds(2, 10));
   assert.throws(() => bootstrapIntervals(table, definitions, { resamples: 0, alpha: 0.05, rng: createRng(1) }), /resamples/);
   assert.throws(() => bootstrapIntervals(table, definitions, { resamples: 10, alpha: 1, rng: createRng(1) }), /alpha/);
+});
+
+test('count-weighted column sums agree with the plain double loop for widths 3, 4 and 8', () => {
+  const rng = createRng(17);
+  const counts = Int32Array.from({ length: 37 }, () => Math.floor(rng.next() * 4));
+  for (const width of [3, 4, 8]) {
+    const values = Float64Array.from({ length: 37 * width }, () => rng.normal());
+    const sums = new Float64Array(width).fill(99);
+    countWeightedColumnSums(values, width, counts, sums);
+    for (let c = 0; c < width; c++) {
+      let expected = 0;
+      for (let i = 0; i < 37; i++) expected += (counts[i] ?? 0) * (values[i * width + c] ?? 0);
+      assert.ok(Math.abs((sums[c] ?? 0) - expected) < 1e-12, `width ${width}, column ${c}`);
+    }
+  }
 });

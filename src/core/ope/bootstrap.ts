@@ -62,15 +62,9 @@ export function bootstrapIntervals(table: TermTable, estimators: readonly RatioE
     for (let t = 0; t < n; t++) {
       // rng.next() has 32 random bits: floor(u·n) is uniform on 0..n−1 up to a relative bias below n/2³².
       const index = Math.floor(rng.next() * n);
-      counts[index] = (counts[index] ?? 0) + 1;
+      counts[index]!++;
     }
-    sums.fill(0);
-    for (let i = 0; i < n; i++) {
-      const count = counts[i] ?? 0;
-      if (count === 0) continue;
-      const base = i * width;
-      for (let c = 0; c < width; c++) sums[c] = (sums[c] ?? 0) + count * (values[base + c] ?? 0);
-    }
+    countWeightedColumnSums(values, width, counts, sums);
     for (let e = 0; e < estimatorCount; e++) {
       const estimator = estimators[e];
       if (estimator !== undefined) replicates[e * resamples + b] = evaluateRatioEstimator(estimator, sums, n);
@@ -87,6 +81,65 @@ export function bootstrapIntervals(table: TermTable, estimators: readonly RatioE
     intervals.push({ lower: percentile(sorted, alpha / 2), upper: percentile(sorted, 1 - alpha / 2), undefinedReplicates: resamples - defined });
   }
   return intervals;
+}
+
+/**
+ * sums[c] = Σ_i counts[i] · values[i·width + c]. The estimator table (width 8) and the replay table
+ * (width 4) get kernels that keep the running sums in locals: on V8 that runs about three times
+ * faster than accumulating through the `sums` array, and this loop is the bootstrap's whole cost
+ * besides the draws.
+ */
+export function countWeightedColumnSums(values: Float64Array, width: number, counts: Int32Array, sums: Float64Array): void {
+  const n = counts.length;
+  if (width === 8) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+    for (let i = 0; i < n; i++) {
+      const count = counts[i]!;
+      if (count === 0) continue;
+      const base = i * 8;
+      s0 += count * values[base]!;
+      s1 += count * values[base + 1]!;
+      s2 += count * values[base + 2]!;
+      s3 += count * values[base + 3]!;
+      s4 += count * values[base + 4]!;
+      s5 += count * values[base + 5]!;
+      s6 += count * values[base + 6]!;
+      s7 += count * values[base + 7]!;
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+    sums[2] = s2;
+    sums[3] = s3;
+    sums[4] = s4;
+    sums[5] = s5;
+    sums[6] = s6;
+    sums[7] = s7;
+    return;
+  }
+  if (width === 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let i = 0; i < n; i++) {
+      const count = counts[i]!;
+      if (count === 0) continue;
+      const base = i * 4;
+      s0 += count * values[base]!;
+      s1 += count * values[base + 1]!;
+      s2 += count * values[base + 2]!;
+      s3 += count * values[base + 3]!;
+    }
+    sums[0] = s0;
+    sums[1] = s1;
+    sums[2] = s2;
+    sums[3] = s3;
+    return;
+  }
+  sums.fill(0);
+  for (let i = 0; i < n; i++) {
+    const count = counts[i]!;
+    if (count === 0) continue;
+    const base = i * width;
+    for (let c = 0; c < width; c++) sums[c] = sums[c]! + count * values[base + c]!;
+  }
 }
 
 /**
