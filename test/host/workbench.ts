@@ -73,12 +73,17 @@ export function parseMarker(line: string): Marker | undefined {
 }
 
 /** The workbench URL whose payload makes the server run `extensionTestsPath` in its extension host. */
-export function workbenchUrl(options: Pick<WorkbenchRunOptions, 'server' | 'extensionTestsPath' | 'extensionDevelopmentPath' | 'folder'>): string {
+export function workbenchUrl(options: {
+  readonly server: Pick<CodeServer, 'port' | 'origin'>;
+  readonly folder: string;
+  readonly extensionDevelopmentPath?: string;
+  readonly extensionTestsPath?: string;
+}): string {
   // The vscode-remote form makes both paths resolve on the server, in its Node extension host.
   const remote = (path: string): string => `vscode-remote://127.0.0.1:${options.server.port}${path}`;
   const payload: Array<[string, string]> = [];
   if (options.extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', remote(options.extensionDevelopmentPath)]);
-  payload.push(['extensionTestsPath', remote(options.extensionTestsPath)]);
+  if (options.extensionTestsPath) payload.push(['extensionTestsPath', remote(options.extensionTestsPath)]);
   return `${options.server.origin}/?folder=${encodeURIComponent(options.folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
