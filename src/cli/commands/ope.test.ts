@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Decision, Outcome } from '../../core/types';
+import { jsonlHeader, jsonlLine } from '../../store/formats/jsonl';
+import { createPolicy, disjointFeatureMap, parsePolicySettings } from '../../core/policies';
+import { createRng } from '../../core/random';
 import { runCli } from '../main';
 
 const dir = mkdtempSync(join(tmpdir(), 'paramloop-ope-'));
@@ -162,10 +166,105 @@ test('replay of a deterministic candidate reports its matches and the propensity
   assert.match(stochastic.err, /deterministic candidate/);
 });
 
-test('native input without the adapter says what to do instead, with nothing on stdout', async () => {
-  const path = file('native.jsonl', ['{"requestId": "r1", "armIndex": 0}']);
-  const { code, out, err } = await run(['ope', '--input', path]);
-  assert.notEqual(code, 0);
-  assert.equal(out, '');
-  assert.match(err, /native input format/);
+test('native input: a decision log and a baseline candidate snapshot give IPS = mean of r·π_e(a)/π_b(a), with the support diagnostic', async () => {
+  // 3 arms, one context feature, decisions logged uniformly (π_b = 1/3); the candidate is the
+  // baseline on arm 1 with 30% exploration over arms 0 and 2: π_e = [0.15, 0.7, 0.15].
+  const served = [0, 1, 2, 1, 0, 2];
+  const rewards = [0.2, 0.9, 0.4, 0.7, 0.1, 0.5];
+  const lines = [jsonlHeader()];
+  served.forEach((arm, i) => {
+    const decision: Decision = {
+      requestId: `r${i}`,
+      timestamp: 1000 + i,
+      contextFeatures: [i / 10],
+      featureNames: ['x'],
+      contextFingerprint: `f${i}`,
+      armIndex: arm,
+      armId: `arm${arm}`,
+      params: {},
+      propensity: 1 / 3,
+      probabilities: [1 / 3, 1 / 3, 1 / 3],
+      policyId: 'logger',
+      policyVersion: 1,
+      phase: 'shadow',
+      servedBy: 'baseline',
+      baselineArmIndex: 1,
+    };
+    const outcome: Outcome = { requestId: `r${i}`, timestamp: 2000 + i, latencyMs: 10, tokensIn: 1, tokensOut: 1, finishReason: 'stop', quality: rewards[i] ?? 0 };
+    lines.push(jsonlLine({ decision, outcome, reward: { reward: rewards[i] ?? 0, violations: [] } }));
+  });
+  // One decision still waiting for its outcome: left out and counted.
+  lines.push(JSON.stringify({ decision: { ...(JSON.parse(lines[1] ?? '{}') as { decision: Decision }).decision, requestId: 'pending' } }));
+  const logPath = file('native.jsonl', lines);
+  const policyPath = file('policy.json', [
+    JSON.stringify({ snapshot: { kind: 'baseline', version: 0, armCount: 3, contextDim: 1 }, settings: { baseline: { exploration: 0.3 } }, baseline: { baselineArm: 1, trustRegionArms: [0, 2] } }),
+  ]);
+  const { code, out, err } = await run(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0']);
+  assert.equal(code, 0, err);
+  const report = JSON.parse(out) as OpeJson;
+  const candidate = [0.15, 0.7, 0.15];
+  const ips = served.reduce((sum, arm, i) => sum + (rewards[i] ?? 0) * ((candidate[arm] ?? 0) / (1 / 3)), 0) / served.length;
+  assert.equal(report.n, 6);
+  near(report.estimators['ips']?.estimate, ips);
+  const native = report.diagnostics['native'] as { skipped_without_reward: number; candidate_mass_off_support: number; policy_kind: string };
+  assert.equal(native.skipped_without_reward, 1);
+  assert.equal(native.candidate_mass_off_support, 0);
+  assert.equal(native.policy_kind, 'baseline');
+});
+
+test('native input with a learned candidate (epsilon-greedy snapshot) uses the restored policy\'s own probabilities', async () => {
+  const map = disjointFeatureMap(3, 1);
+  const settings = parsePolicySettings({ featureMap: 'disjoint', epsilon: { epsilon: 0.2 } });
+  const learner = createPolicy('epsilon', map, settings, { baselineArm: 0, trustRegionArms: [] });
+  for (let i = 0; i < 30; i++) learner.update(Float64Array.of(i / 30), i % 3, i % 3 === 2 ? 1 : 0.2);
+  const contexts = [0.1, 0.5, 0.9, 0.3];
+  const served = [2, 0, 2, 1];
+  const rewards = [1, 0.2, 0.8, 0.3];
+  const lines = [jsonlHeader()];
+  served.forEach((arm, i) => {
+    // The served arm had probability 0.25 under the logger in every round.
+    const decision: Decision = {
+      requestId: `e${i}`,
+      timestamp: i,
+      contextFeatures: [contexts[i] ?? 0],
+      featureNames: ['x'],
+      contextFingerprint: `e${i}`,
+      armIndex: arm,
+      armId: `arm${arm}`,
+      params: {},
+      propensity: 0.25,
+      probabilities: arm === 0 ? [0.25, 0.5, 0.25] : [0.5, 0.25, 0.25],
+      policyId: 'logger',
+      policyVersion: 1,
+      phase: 'canary',
+      servedBy: 'learned',
+      baselineArmIndex: 0,
+    };
+    const outcome: Outcome = { requestId: `e${i}`, timestamp: 10 + i, latencyMs: 1, tokensIn: 1, tokensOut: 1, finishReason: 'stop', quality: rewards[i] ?? 0 };
+    lines.push(jsonlLine({ decision, outcome, reward: { reward: rewards[i] ?? 0, violations: [] } }));
+  });
+  const logPath = file('learned.jsonl', lines);
+  const policyPath = file('learned-policy.json', [JSON.stringify({ snapshot: learner.snapshot(), settings: { featureMap: 'disjoint', epsilon: { epsilon: 0.2 } } })]);
+  const { code, out, err } = await run(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0', '--estimators', 'ips']);
+  assert.equal(code, 0, err);
+  const probabilities = new Float64Array(3);
+  const expected =
+    served.reduce((sum, arm, i) => {
+      learner.probabilities(Float64Array.of(contexts[i] ?? 0), Uint8Array.of(1, 1, 1), createRng(0), probabilities);
+      return sum + (rewards[i] ?? 0) * ((probabilities[arm] ?? 0) / 0.25);
+    }, 0) / served.length;
+  near((JSON.parse(out) as OpeJson).estimators['ips']?.estimate, expected);
+});
+
+test('native input without --policy, or with a snapshot that does not fit, exits non-zero naming the problem', async () => {
+  const path = file('native-bad.jsonl', ['{"format":"paramloop.decisions","version":1,"schemaVersion":2}', '{"decision": {"requestId": "r1"}}']);
+  const noPolicy = await run(['ope', '--input', path, '--format', 'native']);
+  assert.notEqual(noPolicy.code, 0);
+  assert.equal(noPolicy.out, '');
+  assert.match(noPolicy.err, /needs --policy/);
+  const policyPath = file('policy-bad.json', ['{"kind": "thompson", "armCount": 0, "contextDim": 1}']);
+  const badLog = await run(['ope', '--input', path, '--format', 'native', '--policy', policyPath]);
+  assert.notEqual(badLog.code, 0);
+  assert.equal(badLog.out, '');
+  assert.match(badLog.err, /line 2/);
 });

@@ -14,6 +14,7 @@ import type { LoggedRounds } from '../../core/ope/loggedRounds';
 import { ObpFormatError, ObpRoundsReader } from '../../core/ope/obpFormat';
 import { buildReplayTerms, deterministicCandidateActions, replayEstimators, replayEvaluation, type ReplayResult } from '../../core/ope/replay';
 import { CliError, type CliCommand } from '../io';
+import { readNativeInput, type NativeInput } from './opeNative';
 
 /** Default number of bootstrap resamples: enough for stable 95% percentile bounds, O(B·n) time. */
 export const defaultBootstrapResamples = 1000;
@@ -44,9 +45,14 @@ input:
   --format obp|native   obp: one round per line, {"action": int, "reward": number, "pscore": number,
                         "action_dist": [K numbers], "estimated_rewards": [K numbers]} — action_dist is the
                         candidate's distribution over all K actions, estimated_rewards the reward model's
-                        predictions (Open Bandit Pipeline's inputs). native: the project's decision logs,
-                        with --policy. Default: obp when the first line has "pscore" or "action_dist".
-  --policy SNAPSHOT     the candidate policy snapshot (native format only)
+                        predictions (Open Bandit Pipeline's inputs). native: a decision log written by
+                        'paramloop export --format jsonl', with --policy; the candidate's probabilities
+                        come from the policy, the reward model is fitted on the log. Default: obp when
+                        the first line has "pscore" or "action_dist", else native.
+  --policy SNAPSHOT     the candidate policy snapshot, JSON (native format only): a policy snapshot, or
+                        {"snapshot", "settings"?, "actionFeatures"? (shared feature map), "baseline"?}
+  --ridge-lambda R      native format: ridge penalty of the reward model on φ(x, a) (default 1)
+  --folds F             native format: cross-fitting folds of the reward model (default 5; 1: fit once)
 
 estimators (Open Bandit Pipeline's definitions; defaults equal OBP's):
   --estimators LIST     comma-separated, default ${estimatorNames.join(',')}; also replay (deterministic
@@ -75,6 +81,8 @@ interface OpeOptions {
   input: string;
   format: 'obp' | 'native' | undefined;
   policy: string | undefined;
+  ridgeLambda: number;
+  folds: number;
   estimators: EstimatorName[];
   replay: boolean;
   params: EstimatorParams;
@@ -93,6 +101,8 @@ export const opeCommand: CliCommand = {
         input: { type: 'string' },
         format: { type: 'string' },
         policy: { type: 'string' },
+        'ridge-lambda': { type: 'string' },
+        folds: { type: 'string' },
         estimators: { type: 'string' },
         clip: { type: 'string' },
         'switch-tau': { type: 'string' },
@@ -112,14 +122,16 @@ export const opeCommand: CliCommand = {
     }
     const options = parseOptions(values);
     const format = options.format ?? (await detectFormat(options.input));
+    let rounds: LoggedRounds;
+    let native: NativeInput | undefined;
     if (format === 'native') {
-      throw new CliError(
-        'the native input format (decision logs with --policy) is not available yet; export the rounds in the obp format (action, reward, pscore, action_dist, estimated_rewards per line) and pass --format obp',
-      );
+      native = await readNativeInput(options.input, options.policy, { ridgeLambda: options.ridgeLambda, folds: options.folds, seed: options.seed });
+      rounds = native.rounds;
+    } else {
+      if (options.policy !== undefined) throw new CliError('--policy applies to the native format only; in the obp format the candidate is the action_dist of each line');
+      rounds = await readObpFile(options.input);
     }
-    if (options.policy !== undefined) throw new CliError('--policy applies to the native format only; in the obp format the candidate is the action_dist of each line');
-    const rounds = await readObpFile(options.input);
-    const report = evaluate(rounds, options);
+    const report = { ...evaluate(rounds, options), ...(native ? { native } : {}) };
     io.stdout(options.json ? `${JSON.stringify(toJson(report, options, format))}\n` : renderTable(report, options, format));
     return 0;
   },
@@ -134,6 +146,7 @@ interface ReplayReport {
 interface Report {
   evaluation: Evaluation;
   replay?: ReplayReport;
+  native?: NativeInput;
 }
 
 function evaluate(rounds: LoggedRounds, options: OpeOptions): Report {
@@ -176,11 +189,16 @@ function parseOptions(values: Record<string, string | boolean | undefined>): Ope
   const alpha = parseNumber(values['alpha'], '--alpha', 0.05, { min: 0 });
   if (!(alpha > 0 && alpha < 1)) throw new CliError(`--alpha must be in (0, 1), got ${alpha}`);
   const seed = parseNumber(values['seed'], '--seed', 0, { min: 0, integer: true });
+  const ridgeLambda = parseNumber(values['ridge-lambda'], '--ridge-lambda', 1, { min: 0 });
+  if (!(ridgeLambda > 0)) throw new CliError(`--ridge-lambda must be positive, got ${ridgeLambda}`);
+  const folds = parseNumber(values['folds'], '--folds', 5, { min: 1, integer: true });
   if (seed > 0xffffffff) throw new CliError(`--seed must be at most ${0xffffffff}, got ${seed}`);
   return {
     input,
     format,
     policy: typeof policy === 'string' ? policy : undefined,
+    ridgeLambda,
+    folds,
     estimators,
     replay,
     params,
@@ -299,6 +317,16 @@ function toJson(report: Report, options: OpeOptions, format: string): Record<str
       params: { clip: finiteOrNull(options.params.clip), switch_tau: finiteOrNull(options.params.switchTau), dros_lambda: finiteOrNull(options.params.drosLambda) },
       bootstrap: options.resamples > 0 ? { method: 'percentile', resamples: options.resamples, alpha: options.alpha, seed: options.seed } : null,
       ...(Object.keys(undefinedReplicates).length > 0 ? { undefined_replicates: undefinedReplicates } : {}),
+      ...(report.native
+        ? {
+            native: {
+              policy_kind: report.native.policyKind,
+              skipped_without_reward: report.native.skippedWithoutReward,
+              candidate_mass_off_support: finiteOrNull(report.native.candidateMassOffSupport),
+              reward_model: { ridge_lambda: options.ridgeLambda, folds: Math.min(options.folds, evaluation.n) },
+            },
+          }
+        : {}),
     },
   };
 }
@@ -317,6 +345,14 @@ function renderTable(report: Report, options: OpeOptions, format: string): strin
     `importance weights: ESS ${diagnostics.effectiveSampleSize.toFixed(1)} (${((100 * diagnostics.effectiveSampleSize) / evaluation.n).toFixed(1)}% of n), ` +
       `max ${formatNumber(diagnostics.maxWeight, 3)}, mean ${formatNumber(diagnostics.meanWeight, 3)}, weight 0 in ${(100 * diagnostics.zeroWeightShare).toFixed(1)}% of rounds`,
   );
+  if (report.native) {
+    const { native } = report;
+    lines.push(
+      `candidate ${native.policyKind}: ${(100 * native.candidateMassOffSupport).toFixed(1)}% of its probability on arms the logs never serve; ` +
+        `reward model ridge λ = ${options.ridgeLambda}, ${Math.min(options.folds, evaluation.n)} fold${Math.min(options.folds, evaluation.n) === 1 ? '' : 's'}` +
+        (native.skippedWithoutReward > 0 ? `; ${native.skippedWithoutReward} decisions without a reward left out` : ''),
+    );
+  }
   lines.push('');
   const rows: [string, string, string][] = [['estimator', 'estimate', options.resamples > 0 ? level : '']];
   const interval = (i: BootstrapInterval | undefined): string => (i === undefined ? '' : `[${formatNumber(i.lower)}, ${formatNumber(i.upper)}]`);
