@@ -1,11 +1,13 @@
 import type { CliCommand } from './io';
 import { exportCommand } from './commands/export';
 import { opeCommand } from './commands/ope';
+import { simulateCommand } from './commands/simulate';
 import { versionCommand } from './commands/version';
 
 /** Every CLI command by name. Add a command by adding a file in ./commands and a line here. */
 export const commands: Record<string, CliCommand> = {
   export: exportCommand,
   ope: opeCommand,
+  simulate: simulateCommand,
   version: versionCommand,
 };

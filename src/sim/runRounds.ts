@@ -27,7 +27,7 @@ export function runRounds(rounds: Rounds, kind: PolicyKind, settings: PolicySett
   const { contextDim: d, armCount: k } = rounds;
   const map = disjointFeatureMap(k, d);
   const all = Array.from({ length: k }, (_, a) => a);
-  const policy = createPolicy(kind, map, settings, { baselineArm: 0, trustRegionArms: all });
+  const policy = createPolicy(kind, map, { ...settings, featureMap: 'disjoint' }, { baselineArm: 0, trustRegionArms: all });
   const rng = createRng(seed);
   const eligible = new Uint8Array(k).fill(1);
   const n = Math.min(limit, rounds.count);

@@ -24,7 +24,7 @@ const ridgeSchema = z
 /** Settings of every policy, validated; the defaults are the ones the product ships with. */
 export const policySettingsSchema = z
   .object({
-    featureMap: z.enum(['disjoint', 'shared']).default('disjoint'),
+    featureMap: z.enum(['disjoint', 'shared']).default('shared'),
     ridge: ridgeSchema.default({ lambda: 1, forgetting: 1, refactorEvery: 512 }),
     thompson: z
       .object({
@@ -33,10 +33,10 @@ export const policySettingsSchema = z
         noisePriorWeight: positive.default(2),
         explorationScale: positive.default(1),
         floor: share.default(0.01),
-        monteCarloDraws: z.number().int().min(16).max(1_000_000).default(4096),
+        monteCarloDraws: z.number().int().min(16).max(1_000_000).default(1024),
       })
       .strict()
-      .default({ noiseVariance: 'auto', noisePriorVariance: 0.25, noisePriorWeight: 2, explorationScale: 1, floor: 0.01, monteCarloDraws: 4096 }),
+      .default({ noiseVariance: 'auto', noisePriorVariance: 0.25, noisePriorWeight: 2, explorationScale: 1, floor: 0.01, monteCarloDraws: 1024 }),
     linucb: z
       .object({
         alpha: z.number().min(0).finite().default(0.5),

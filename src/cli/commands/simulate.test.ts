@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../main';
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'paramloop-simulate-'));
+function roundsFile(name: string, lines: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+test('simulate --json prints one object with the documented keys, regret measured against mu', async () => {
+  // Arm 1 is always best by 1; every round the policy picks arm 0 costs exactly 1 of regret.
+  const lines = Array.from({ length: 200 }, (_, t) => JSON.stringify({ x: [t % 2], mu: [0, 1], r: [0, 1] }));
+  const { code, out, err } = await run(['simulate', '--rounds-file', roundsFile('easy.jsonl', lines), '--policy', 'linucb', '--seed', '3', '--json']);
+  assert.equal(code, 0, err);
+  const result = JSON.parse(out) as Record<string, number | string>;
+  for (const key of ['policy', 'rounds', 'cumulativeRegret', 'averageReward', 'optimalAverageReward', 'decisionsPerSecond', 'seed']) assert.ok(key in result, key);
+  assert.equal(result.rounds, 200);
+  assert.equal(result.optimalAverageReward, 1);
+  assert.ok((result.cumulativeRegret as number) < 20, `regret ${result.cumulativeRegret}`);
+  assert.ok(Math.abs((result.averageReward as number) - (1 - (result.cumulativeRegret as number) / 200)) < 1e-9);
+});
+
+test('a ragged rounds file is refused, naming the line and the field, with nothing on stdout', async () => {
+  const path = roundsFile('ragged.jsonl', [JSON.stringify({ x: [1, 2], mu: [0, 1], r: [0, 1] }), JSON.stringify({ x: [1], mu: [0, 1], r: [0, 1] })]);
+  const { code, out, err } = await run(['simulate', '--rounds-file', path, '--policy', 'thompson', '--json']);
+  assert.equal(code, 2);
+  assert.equal(out, '');
+  assert.match(err, /ragged\.jsonl:2: field x has 1 entries, earlier lines have 2/);
+});
+
+test('NaN in a rounds file and a bad policy name are refused by name', async () => {
+  const path = roundsFile('nan.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, NaN]}']);
+  const nan = await run(['simulate', '--rounds-file', path, '--policy', 'linucb']);
+  assert.equal(nan.code, 2);
+  assert.match(nan.err, /nan\.jsonl:1: not valid JSON/);
+  const inf = await run(['simulate', '--rounds-file', roundsFile('inf.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, "inf"]}']), '--policy', 'linucb']);
+  assert.match(inf.err, /inf\.jsonl:1: field r\[1\] is "inf", not a finite number/);
+  const bad = await run(['simulate', '--env', 'llm-planning', '--policy', 'greedy']);
+  assert.match(bad.err, /--policy must be one of thompson, linucb, epsilon, baseline/);
+});
+
+test('the llm-planning environment runs the whole optimizer and a learning policy beats the baseline', async () => {
+  const learned = JSON.parse((await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rounds', '600', '--json'])).out) as Record<string, number>;
+  const baseline = JSON.parse((await run(['simulate', '--env', 'llm-planning', '--policy', 'baseline', '--rounds', '600', '--json'])).out) as Record<string, number>;
+  assert.ok(learned.cumulativeRegret! < baseline.cumulativeRegret! / 2, `learned ${learned.cumulativeRegret}, baseline ${baseline.cumulativeRegret}`);
+  assert.ok(learned.simulatedDays! > 15 && learned.simulatedDays! < 25, `600 requests at 30 a day span about 20 days, got ${learned.simulatedDays}`);
+});
+
+test('an invalid space setting is refused, naming the setting', async () => {
+  const path = join(dir, 'space.json');
+  writeFileSync(path, JSON.stringify({ baseline: { temperature: -1 } }));
+  const { code, err } = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--space', path]);
+  assert.equal(code, 2);
+  assert.match(err, /paramloop\.space\.baseline\.temperature: -1 is outside the bounds/);
+});

@@ -1,0 +1,140 @@
+// `paramloop simulate`: plays a policy against a rounds file or the built-in LLM-planning
+// environment and reports regret and throughput. With --json one JSON object on stdout.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parsePolicySettings, policyKinds, type PolicyKind, type PolicySettings } from '../../core/policies';
+import { parseRewardSettings } from '../../core/reward';
+import { buildSpace } from '../../core/space';
+import { createLlmPlanningEnvironment } from '../../sim/llmPlanning';
+import { readRoundsFile } from '../../sim/roundsFile';
+import { runLlmPlanning } from '../../sim/runLlm';
+import { runRounds } from '../../sim/runRounds';
+import { CliError, type CliCommand } from '../io';
+
+const environments = ['llm-planning'] as const;
+
+const help = `usage: paramloop simulate (--rounds-file FILE | --env NAME) --policy KIND [options]
+
+Plays a policy through simulated requests and measures its regret against the best arm.
+
+  --rounds-file FILE   full-information rounds, one JSON line per round {"x": [...], "mu": [...], "r": [...]};
+                       the model is linear in x per arm, with an intercept (disjoint feature map)
+  --env NAME           a built-in environment: ${environments.join(', ')} (planning requests whose quality,
+                       latency and tokens respond to temperature, top_p and max_tokens per task type)
+  --policy KIND        ${policyKinds.join(' | ')}
+  --rounds N           number of rounds (default: every line of the file; 3000 for --env)
+  --seed S             seed of the policy's randomness and the environment (default 1)
+  --feature-map KIND   disjoint | shared, for --env (default shared)
+  --settings FILE      JSON policy settings (the paramloop.policy settings object)
+  --space FILE         JSON parameter space settings for --env (the paramloop.space settings object)
+  --requests-per-day N simulated traffic for --env (default 30: one developer)
+  --json               print one JSON object:
+                       {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
+                        "decisionsPerSecond","seed", …}`;
+
+function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${what} file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(`${what} file ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function positiveInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive integer, got '${value}'`);
+  return n;
+}
+
+export const simulateCommand: CliCommand = {
+  summary: 'simulate a policy on a rounds file or the LLM-planning environment; report regret',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args: [...args],
+      strict: true,
+      options: {
+        'rounds-file': { type: 'string' },
+        env: { type: 'string' },
+        policy: { type: 'string' },
+        rounds: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        'feature-map': { type: 'string' },
+        settings: { type: 'string' },
+        space: { type: 'string' },
+        'requests-per-day': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    if (values.help) {
+      io.stdout(`${help}\n`);
+      return 0;
+    }
+    if ((values['rounds-file'] === undefined) === (values.env === undefined)) throw new CliError('give exactly one of --rounds-file FILE or --env NAME');
+    if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
+    if (!(policyKinds as readonly string[]).includes(values.policy)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${values.policy}'`);
+    const policy = values.policy as PolicyKind;
+    const seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new CliError(`--seed must be a non-negative integer, got '${values.seed}'`);
+    const rounds = positiveInteger(values.rounds, 'rounds');
+    const rawSettings = values.settings !== undefined ? readJsonFile(values.settings, 'settings') : {};
+    let settings: PolicySettings;
+    try {
+      const merged = typeof rawSettings === 'object' && rawSettings !== null ? { ...rawSettings } : rawSettings;
+      if (values['feature-map'] !== undefined && typeof merged === 'object' && merged !== null) (merged as Record<string, unknown>).featureMap = values['feature-map'];
+      settings = parsePolicySettings(merged);
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error));
+    }
+
+    let result: Record<string, unknown>;
+    if (values['rounds-file'] !== undefined) {
+      let data;
+      try {
+        data = await readRoundsFile(values['rounds-file']);
+      } catch (error) {
+        throw new CliError(error instanceof Error ? error.message : String(error));
+      }
+      const { minPropensity, ...rest } = runRounds(data, policy, settings, seed, rounds);
+      result = { ...rest, source: values['rounds-file'], arms: data.armCount, contextDim: data.contextDim, featureMap: 'disjoint', minPropensity };
+    } else {
+      if (!(environments as readonly string[]).includes(values.env!)) throw new CliError(`unknown environment '${values.env}'; available: ${environments.join(', ')}`);
+      let space;
+      try {
+        space = buildSpace(values.space !== undefined ? readJsonFile(values.space, 'space') : {});
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        throw new CliError(error instanceof Error ? error.message : String(error));
+      }
+      const requestsPerDay = positiveInteger(values['requests-per-day'], 'requests-per-day');
+      const { result: run } = runLlmPlanning({
+        environment: createLlmPlanningEnvironment(space),
+        policy,
+        policySettings: settings,
+        rewardSettings: parseRewardSettings({}),
+        rounds: rounds ?? 3000,
+        seed,
+        ...(requestsPerDay !== undefined ? { requestsPerDay } : {}),
+      });
+      result = { ...run, env: values.env, arms: space.arms.length, featureMap: settings.featureMap };
+    }
+    if (values.json) {
+      io.stdout(`${JSON.stringify(result)}\n`);
+    } else {
+      const rows = Object.entries(result).map(([k, v]) => `  ${k.padEnd(22)} ${typeof v === 'number' ? formatNumber(v) : String(v)}`);
+      io.stdout(`${rows.join('\n')}\n`);
+    }
+    return 0;
+  },
+};
+
+function formatNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toPrecision(6);
+}

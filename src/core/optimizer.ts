@@ -1,0 +1,247 @@
+/**
+ * LLMParameterOptimizer (DESIGN §2): `recommend(context)` answers a Decision with the exact
+ * propensity of the served arm; `recordOutcome(requestId, outcome)` joins the outcome to its
+ * decision, turns it into a reward and updates the learned policy. Pure: clock, RNG and store are
+ * handed in; the same seed and inputs give the same decisions.
+ */
+import { actionFeatures, contextFeatureNames, contextFeatures, contextFingerprint } from './features';
+import { createPolicy, disjointFeatureMap, sharedFeatureMap, type FeatureMapKind, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings, type PolicySnapshot } from './policies';
+import { sampleIndex, type Rng } from './random';
+import { computeReward, type RewardSettings } from './reward';
+import type { ParameterSpace } from './space';
+import { rolloutPhases, type Decision, type Outcome, type RequestContext, type RewardReport, type RolloutPhase } from './types';
+
+/** The clock port: milliseconds since the epoch. */
+export interface Clock {
+  now(): number;
+}
+
+/** The store port: where decisions and outcomes are recorded (the sql.js store implements it). */
+export interface DecisionStore {
+  saveDecision(decision: Decision): void;
+  saveOutcome(outcome: Outcome, report: RewardReport): void;
+}
+
+/** An in-memory store: enough for tests, simulations and the CLI without `--db`. */
+export class MemoryDecisionStore implements DecisionStore {
+  readonly decisions: Decision[] = [];
+  readonly outcomes: Array<{ outcome: Outcome; report: RewardReport }> = [];
+  saveDecision(decision: Decision): void {
+    this.decisions.push(decision);
+  }
+  saveOutcome(outcome: Outcome, report: RewardReport): void {
+    this.outcomes.push({ outcome, report });
+  }
+}
+
+/** Share of requests the learned policy serves in each phase (DESIGN §3 defaults). */
+export const defaultLearnedShare: Record<RolloutPhase, number> = { shadow: 0, canary: 0.05, guarded: 0.25, general: 1 };
+
+export interface OptimizerOptions {
+  space: ParameterSpace;
+  policyKind: Exclude<PolicyKind, 'baseline'> | 'baseline';
+  policySettings: PolicySettings;
+  rewardSettings: RewardSettings;
+  store: DecisionStore;
+  clock: Clock;
+  rng: Rng;
+  phase?: RolloutPhase;
+  learnedShare?: Partial<Record<RolloutPhase, number>>;
+  /** After this long without an outcome, `expirePending` applies the default reward. */
+  rewardWaitMs?: number;
+  /** Reward given to a decision whose outcome never came, marked `defaulted`. */
+  defaultReward?: number;
+  /** Prior mean of the learned model's coefficients (see `knowledgePrior`). */
+  priorMean?: ArrayLike<number>;
+}
+
+/** A decision waiting for its outcome. */
+interface Pending {
+  decision: Decision;
+  features: Float64Array;
+}
+
+/** The result of joining an outcome to its decision. */
+export interface RecordedOutcome {
+  decision: Decision;
+  report: RewardReport;
+}
+
+export class LLMParameterOptimizer {
+  readonly space: ParameterSpace;
+  readonly map: JointFeatureMap;
+  readonly learned: Policy;
+  readonly baseline: Policy;
+  private phaseValue: RolloutPhase;
+  private readonly share: Record<RolloutPhase, number>;
+  private readonly pending = new Map<string, Pending>();
+  private readonly learnedProbabilities: Float64Array;
+  private readonly baselineProbabilities: Float64Array;
+  private readonly features: Float64Array;
+  private readonly options: OptimizerOptions;
+
+  constructor(options: OptimizerOptions) {
+    this.options = options;
+    this.space = options.space;
+    const k = options.space.arms.length;
+    this.map = buildFeatureMap(options.policySettings.featureMap, options.space);
+    const baselineSpec = { baselineArm: options.space.baselineArm, trustRegionArms: options.space.trustRegionArms };
+    this.learned = createPolicy(options.policyKind, this.map, options.policySettings, baselineSpec, options.priorMean);
+    this.baseline = createPolicy('baseline', this.map, options.policySettings, baselineSpec);
+    this.phaseValue = options.phase ?? 'shadow';
+    this.share = { ...defaultLearnedShare, ...options.learnedShare };
+    for (const phase of rolloutPhases) {
+      const p = this.share[phase];
+      if (!(p >= 0 && p <= 1)) throw new RangeError(`learned share of phase ${phase} is ${p}, not in [0, 1]`);
+    }
+    this.learnedProbabilities = new Float64Array(k);
+    this.baselineProbabilities = new Float64Array(k);
+    this.features = new Float64Array(contextFeatureNames.length);
+  }
+
+  get phase(): RolloutPhase {
+    return this.phaseValue;
+  }
+
+  /** Moves to another rollout phase (the rollout manager decides when). */
+  setPhase(phase: RolloutPhase): void {
+    this.phaseValue = phase;
+  }
+
+  /** Decisions still waiting for an outcome. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Chooses parameters for a request. `eligible` (one flag per arm) restricts the arms, e.g. to
+   * those a budget allows. In shadow the baseline serves and the learned policy's would-be choice is
+   * logged beside it; in the other phases the learned policy serves a share p of the requests and
+   * the logged vector is the mixture (1 − p)·π_baseline + p·π_learned, the probability with which
+   * each arm was actually drawn (DESIGN §3, Mixtures).
+   */
+  recommend(context: RequestContext, options: { eligible?: Uint8Array; promptText?: string } = {}): Decision {
+    const k = this.space.arms.length;
+    const eligible = options.eligible ?? new Uint8Array(k).fill(1);
+    const x = contextFeatures(context, this.features);
+    const rng = this.options.rng;
+    const p = this.share[this.phaseValue];
+    // Both distributions first, in a fixed order, so the random stream does not depend on the split.
+    this.learned.probabilities(x, eligible, rng, this.learnedProbabilities);
+    this.baseline.probabilities(x, eligible, rng, this.baselineProbabilities);
+    const requestId = newRequestId(rng);
+    const splitDraw = rng.next();
+    const armDraw = rng.next();
+    const servedBy = p > 0 && splitDraw < p ? 'learned' : 'baseline';
+    const served = servedBy === 'learned' ? this.learnedProbabilities : this.baselineProbabilities;
+    const armIndex = sampleIndex(served, armDraw);
+    const probabilities = new Array<number>(k);
+    for (let a = 0; a < k; a++) probabilities[a] = (1 - p) * this.baselineProbabilities[a]! + p * this.learnedProbabilities[a]!;
+    const arm = this.space.arms[armIndex]!;
+    const decision: Decision = {
+      requestId,
+      timestamp: this.options.clock.now(),
+      contextFeatures: Array.from(x),
+      featureNames: [...contextFeatureNames],
+      contextFingerprint: contextFingerprint(x),
+      armIndex,
+      armId: arm.id,
+      params: { ...arm.params },
+      propensity: probabilities[armIndex]!,
+      probabilities,
+      policyId: this.learned.kind,
+      policyVersion: this.learned.version,
+      phase: this.phaseValue,
+      servedBy,
+      baselineArmIndex: this.space.baselineArm,
+    };
+    if (p === 0) {
+      const shadowArm = sampleIndex(this.learnedProbabilities, rng.next());
+      decision.shadow = { armIndex: shadowArm, propensity: this.learnedProbabilities[shadowArm]!, probabilities: Array.from(this.learnedProbabilities) };
+    }
+    if (options.promptText !== undefined) decision.promptText = options.promptText;
+    this.pending.set(requestId, { decision, features: Float64Array.from(x) });
+    this.options.store.saveDecision(decision);
+    return decision;
+  }
+
+  /**
+   * Joins an outcome to its decision, computes the reward and updates the learned policy (with the
+   * outcome of every request, whichever policy served it: the regression is valid on any data).
+   * Throws, changing nothing, for an unknown request id or an unusable outcome.
+   */
+  recordOutcome(requestId: string, outcome: Outcome): RecordedOutcome {
+    const pending = this.pending.get(requestId);
+    if (!pending) throw new Error(`no pending decision with request id ${requestId} (unknown, or its outcome was already recorded)`);
+    if (outcome.requestId !== requestId) throw new Error(`outcome carries request id ${outcome.requestId}, expected ${requestId}`);
+    const report = computeReward(outcome, this.options.rewardSettings);
+    this.learned.update(pending.features, pending.decision.armIndex, report.reward);
+    this.baseline.update(pending.features, pending.decision.armIndex, report.reward);
+    this.pending.delete(requestId);
+    this.options.store.saveOutcome(outcome, report);
+    return { decision: pending.decision, report };
+  }
+
+  /**
+   * Applies the default reward to decisions older than the reward wait time, marking the outcome
+   * `defaulted`. The learned policy is not updated with defaults: a missing outcome says nothing
+   * about the arm. Returns the decisions that were closed.
+   */
+  expirePending(): Decision[] {
+    const wait = this.options.rewardWaitMs ?? 30 * 60_000;
+    const now = this.options.clock.now();
+    const closed: Decision[] = [];
+    for (const [id, { decision }] of this.pending) {
+      if (now - decision.timestamp < wait) continue;
+      const outcome: Outcome = { requestId: id, timestamp: now, latencyMs: 0, tokensIn: 0, tokensOut: 0, finishReason: 'unknown', quality: 0, defaulted: true };
+      this.options.store.saveOutcome(outcome, { reward: this.options.defaultReward ?? 0, violations: [] });
+      this.pending.delete(id);
+      closed.push(decision);
+    }
+    return closed;
+  }
+
+  /** The learned policy's state, to persist and restore. */
+  snapshot(): PolicySnapshot {
+    return this.learned.snapshot();
+  }
+
+  restore(snapshot: PolicySnapshot): void {
+    this.learned.restore(snapshot);
+  }
+}
+
+function buildFeatureMap(kind: FeatureMapKind, space: ParameterSpace): JointFeatureMap {
+  const d = contextFeatureNames.length;
+  if (kind === 'disjoint') return disjointFeatureMap(space.arms.length, d);
+  return sharedFeatureMap(d, actionFeatures(space.arms, space.baselineArm).values);
+}
+
+/**
+ * A prior mean for the shared model that encodes what is known about planning (DESIGN §3, Low
+ * traffic): plans want low temperature (a negative weight on temperature and its square) and
+ * longer prompts want more tokens (a positive weight on promptSize × maxTokens). Zero elsewhere and
+ * for the disjoint model.
+ */
+export function knowledgePrior(space: ParameterSpace, kind: FeatureMapKind, strength = 0.05): Float64Array | undefined {
+  if (kind !== 'shared') return undefined;
+  const names = actionFeatures(space.arms, space.baselineArm).names;
+  const width = names.length + 1;
+  const prior = new Float64Array((contextFeatureNames.length + 1) * width);
+  const column = (name: string): number => names.indexOf(name) + 1;
+  const temperature = column('temperature');
+  const temperatureSquared = column('temperature^2');
+  if (temperature > 0) prior[temperature] = -strength;
+  if (temperatureSquared > 0) prior[temperatureSquared] = -strength;
+  const tokens = column('maxTokens');
+  const promptRow = contextFeatureNames.indexOf('promptSize') + 1;
+  if (tokens > 0 && promptRow > 0) prior[promptRow * width + tokens] = strength;
+  return prior;
+}
+
+/** A 128-bit request id from the injected RNG (deterministic under the seed). */
+function newRequestId(rng: Rng): string {
+  let id = '';
+  for (let i = 0; i < 4; i++) id += Math.floor(rng.next() * 0x100000000).toString(16).padStart(8, '0');
+  return id;
+}
