@@ -1,5 +1,4 @@
 import { extensionSection } from './extension.bench';
-import { lowTrafficSection } from './lowTraffic.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
 
