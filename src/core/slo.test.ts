@@ -189,3 +189,17 @@ test('an outcome that errored counts as failed and its tokens are in + out', () 
   const obs = sloObservationOf({ quality: 0.1, latencyMs: 10, tokensIn: 300, tokensOut: 200, finishReason: 'error' });
   assert.deepEqual(obs, { quality: 0.1, latencyMs: 10, tokens: 500, failed: true });
 });
+
+test('a sequence restored from its JSON state gives the same bounds and continues identically', () => {
+  const u = seeded(21);
+  const a = new BoundedMeanSequence(0.01);
+  for (let i = 0; i < 300; i++) a.push(clip01(0.6 + 0.2 * normal(u)));
+  const b = new BoundedMeanSequence(0.01);
+  b.restore(JSON.parse(JSON.stringify(a.toJSON())));
+  assert.deepEqual(b.bounds(), a.bounds());
+  for (const x of [0.1, 0.9, 0.5]) {
+    a.push(x);
+    b.push(x);
+  }
+  assert.deepEqual(b.bounds(), a.bounds());
+});

@@ -120,10 +120,16 @@ export class BoundedMeanSequence {
   private sumSqDev = 0;
   private readonly logInvA: number;
   private readonly grid: Float64Array;
-  /** log K⁺_t(m) on the grid: large where m is below the mean. */
+  /**
+   * K⁺_t(m) on the grid (large where m is below the mean) as log part + linear factor: products are
+   * accumulated in linear space, cheaper than a log per step, and folded into the log part before
+   * they can overflow or underflow.
+   */
   private readonly logUp: Float64Array;
-  /** log K⁻_t(m) on the grid: large where m is above the mean. */
+  private readonly linUp: Float64Array;
+  /** K⁻_t(m) likewise (large where m is above the mean). */
   private readonly logDown: Float64Array;
+  private readonly linDown: Float64Array;
 
   /**
    * @param a one-sided miscoverage of each bound.
@@ -140,6 +146,8 @@ export class BoundedMeanSequence {
     for (let k = 0; k < gridSize; k++) this.grid[k] = k / (gridSize - 1);
     this.logUp = new Float64Array(gridSize);
     this.logDown = new Float64Array(gridSize);
+    this.linUp = new Float64Array(gridSize).fill(1);
+    this.linDown = new Float64Array(gridSize).fill(1);
   }
 
   /** Adds an observation in [0, 1] (values outside are clipped: the bound assumes the range). */
@@ -149,8 +157,8 @@ export class BoundedMeanSequence {
     const varPrev = (0.25 + this.sumSqDev) / i;
     const lambdaDot = Math.sqrt((2 * this.logInvA) / (varPrev * i * Math.log(1 + i)));
     const g = this.grid;
-    const up = this.logUp;
-    const down = this.logDown;
+    const up = this.linUp;
+    const down = this.linDown;
     const c = this.c;
     for (let k = 0; k < g.length; k++) {
       const m = g[k] as number;
@@ -158,8 +166,18 @@ export class BoundedMeanSequence {
       const capDown = m < 1 ? c / (1 - m) : Infinity;
       const lu = lambdaDot < capUp ? lambdaDot : capUp;
       const ld = lambdaDot < capDown ? lambdaDot : capDown;
-      up[k] = (up[k] as number) + Math.log1p(lu * (x - m));
-      down[k] = (down[k] as number) + Math.log1p(-ld * (x - m));
+      let a = (up[k] as number) * (1 + lu * (x - m));
+      let b = (down[k] as number) * (1 - ld * (x - m));
+      if (a > 1e100 || a < 1e-100) {
+        this.logUp[k] = (this.logUp[k] as number) + Math.log(a);
+        a = 1;
+      }
+      if (b > 1e100 || b < 1e-100) {
+        this.logDown[k] = (this.logDown[k] as number) + Math.log(b);
+        b = 1;
+      }
+      up[k] = a;
+      down[k] = b;
     }
     this.t = i;
     this.sumX += x;
@@ -184,7 +202,7 @@ export class BoundedMeanSequence {
     let hi = g.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if ((this.logUp[mid] as number) >= this.logInvA) lo = mid;
+      if (this.logCapitalUp(mid) >= this.logInvA) lo = mid;
       else hi = mid;
     }
     return lo < 0 ? 0 : (g[lo] as number);
@@ -198,10 +216,18 @@ export class BoundedMeanSequence {
     let hi = g.length;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if ((this.logDown[mid] as number) >= this.logInvA) hi = mid;
+      if (this.logCapitalDown(mid) >= this.logInvA) hi = mid;
       else lo = mid;
     }
     return hi >= g.length ? 1 : (g[hi] as number);
+  }
+
+  private logCapitalUp(k: number): number {
+    return (this.logUp[k] as number) + Math.log(this.linUp[k] as number);
+  }
+
+  private logCapitalDown(k: number): number {
+    return (this.logDown[k] as number) + Math.log(this.linDown[k] as number);
   }
 
   bounds(): MeanBounds {
@@ -210,7 +236,9 @@ export class BoundedMeanSequence {
 
   /** Plain-data state, for persistence. */
   toJSON(): BoundedMeanSequenceState {
-    return { t: this.t, sumX: this.sumX, sumSqDev: this.sumSqDev, logUp: Array.from(this.logUp), logDown: Array.from(this.logDown) };
+    const logUp = Array.from(this.logUp, (_, k) => this.logCapitalUp(k));
+    const logDown = Array.from(this.logDown, (_, k) => this.logCapitalDown(k));
+    return { t: this.t, sumX: this.sumX, sumSqDev: this.sumSqDev, logUp, logDown };
   }
 
   /** Restores a state produced by `toJSON` (same `a`, grid size and c required). */
@@ -223,6 +251,8 @@ export class BoundedMeanSequence {
     this.sumSqDev = state.sumSqDev;
     this.logUp.set(state.logUp);
     this.logDown.set(state.logDown);
+    this.linUp.fill(1);
+    this.linDown.fill(1);
   }
 }
 
