@@ -1,4 +1,6 @@
 import { extensionSection } from './extension.bench';
+import { lowTrafficSection } from './lowTraffic.bench';
+import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
 
 /** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
@@ -8,4 +10,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, opeSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection];
