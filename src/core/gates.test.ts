@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxTrustRegion, conservativeExplorationCheck, evaluateGate } from './gates';
+import { boxTrustRegion, conservativeExplorationCheck, evaluateGate, spaceTrustRegion } from './gates';
 import type { GateEvidence } from './gates';
 
 // Arms 0–2 have temperatures 0.2, 0.4, 1.2; the trust region allows temperature in [0, 0.6].
@@ -93,4 +93,9 @@ test('an arm that leaves a parameter unset is inside a box on that parameter', (
   assert.equal(r.contains(0), true);
   assert.equal(r.contains(1), true);
   assert.equal(r.contains(2), false);
+});
+
+test('the space adapter reads trustRegionArms: arms 0 and 3 of [0, 3] inside, arm 1 outside', () => {
+  const r = spaceTrustRegion({ trustRegionArms: [0, 3] });
+  assert.deepEqual([r.contains(0), r.contains(1), r.contains(3)], [true, false, true]);
 });

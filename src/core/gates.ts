@@ -12,9 +12,18 @@
 import { z } from 'zod';
 import type { RolloutPhase } from './types';
 
-/** Which arms lie inside the trust region around the baseline (space.ts provides the real one). */
-export interface TrustRegion {
+/**
+ * Which arms lie inside the trust region around the baseline. `spaceTrustRegion` adapts the
+ * parameter space's (space.ts); `boxTrustRegion` builds one from per-parameter boxes.
+ */
+export interface TrustRegionMembership {
   contains(armIndex: number): boolean;
+}
+
+/** Membership from a parameter space's precomputed `trustRegionArms`. */
+export function spaceTrustRegion(space: { trustRegionArms: readonly number[] }): TrustRegionMembership {
+  const inside = new Set(space.trustRegionArms);
+  return { contains: (armIndex) => inside.has(armIndex) };
 }
 
 /**
@@ -24,7 +33,7 @@ export interface TrustRegion {
 export function boxTrustRegion(
   arms: readonly Readonly<Record<string, unknown>>[],
   boxes: Readonly<Record<string, readonly [number, number]>>,
-): TrustRegion {
+): TrustRegionMembership {
   const inside = arms.map((params) =>
     Object.entries(boxes).every(([name, [min, max]]) => {
       const v = params[name];
@@ -83,7 +92,7 @@ export interface GateEvidence {
   effectiveSampleSize: number;
   /** Arms the candidate puts probability on (above a negligible floor). */
   candidateArms: readonly number[];
-  trustRegion: TrustRegion;
+  trustRegion: TrustRegionMembership;
   /** Quality of the candidate: a lower confidence bound (online or off-policy) and its sample size. */
   quality: { mean: number; lower: number; n: number };
   /** Off-policy value of the candidate (e.g. DR with a bootstrap CI) and the baseline's estimate. */
