@@ -1,9 +1,9 @@
 import { fastNormalCdf, fastNormalPdf } from '../normal';
 
-/** Arms whose score lies more than this many standard deviations below every rival's are ignored. */
-const TAIL = 8;
+/** Arms more than this many standard deviations below a rival are ignored: P(argmax) < 1e-9 for them. */
+const TAIL = 6;
 /** Grid step as a fraction of a score's standard deviation. */
-const STEP = 0.5;
+const STEP = 0.75;
 
 /**
  * P(a = argmax_b S_b) for independent Gaussian scores S_b ~ N(m_b, s_b²), the exact Thompson

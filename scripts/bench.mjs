@@ -1,0 +1,24 @@
+// `npm run bench`: bundles bench/index.ts with esbuild, as the extension and the CLI are bundled, so
+// the figures are those of the code that ships (the dev loader's module getters would slow the hot
+// loops), then runs it. Arguments pick sections: `npm run bench -- core ope`.
+import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureDependencies, projectRoot } from './ensureDeps.mjs';
+
+ensureDependencies();
+const outfile = join(projectRoot, 'out', 'bench.mjs');
+await esbuild.build({
+  entryPoints: [join(projectRoot, 'bench', 'index.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+const result = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...process.argv.slice(2)], { cwd: projectRoot, stdio: 'inherit' });
+process.exit(result.status ?? 1);
