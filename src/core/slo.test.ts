@@ -203,3 +203,34 @@ test('a sequence restored from its JSON state gives the same bounds and continue
   }
   assert.deepEqual(b.bounds(), a.bounds());
 });
+
+test('a monitor restored from its JSON state (after 300 requests) reaches the same breach at the same request as the original', () => {
+  const make = (): SloMonitor => new SloMonitor({ windowSize: 50 });
+  const u = seeded(31);
+  const stream: Array<['learned' | 'baseline', SloObservation]> = [];
+  for (let i = 0; i < 2000; i++) {
+    const learned = u() < 0.2;
+    stream.push([
+      learned ? 'learned' : 'baseline',
+      { quality: clip01((learned ? 0.55 : 0.7) + 0.2 * normal(u)), latencyMs: Math.exp(8 + 0.5 * normal(u)), tokens: 1200, failed: u() < 0.03 },
+    ]);
+  }
+  const original = make();
+  let at = -1;
+  for (let i = 0; i < stream.length && at < 0; i++) if (original.observe(stream[i]![0], stream[i]![1], i)) at = i;
+  assert.ok(at > 300, `breach at ${at}`);
+  const first = make();
+  for (let i = 0; i < 300; i++) first.observe(stream[i]![0], stream[i]![1], i);
+  const restored = make();
+  restored.restore(JSON.parse(JSON.stringify(first.toJSON())));
+  assert.deepEqual(restored.recentWindows(), first.recentWindows());
+  let atRestored = -1;
+  for (let i = 300; i < stream.length && atRestored < 0; i++) if (restored.observe(stream[i]![0], stream[i]![1], i)) atRestored = i;
+  assert.equal(atRestored, at);
+});
+
+test('display windows hold the most recent values oldest first: window 3 after 1..5 is [3, 4, 5]', () => {
+  const m = new SloMonitor({ windowSize: 3 });
+  for (let i = 1; i <= 5; i++) m.observe('baseline', { quality: i / 10, latencyMs: i, tokens: i, failed: false }, i);
+  assert.deepEqual(m.recentWindows().baseline.latencyMs, [3, 4, 5]);
+});

@@ -333,6 +333,15 @@ export interface Incident {
   breach: SloBreach;
 }
 
+/** Persisted state of an `SloMonitor`. */
+export interface SloMonitorState {
+  sequences: Record<SloMetric, { learned: BoundedMeanSequenceState; baseline: BoundedMeanSequenceState }>;
+  referenceLatencies: number[];
+  thresholds?: { p95: number; p99: number };
+  windows: SloWindows;
+  breach?: SloBreach;
+}
+
 /** Display summary of one metric's recent window and its test. */
 export interface SloMetricStatus {
   metric: SloMetric;
@@ -357,8 +366,10 @@ class Window {
     this.next = (this.next + 1) % this.values.length;
     if (this.size < this.values.length) this.size++;
   }
+  /** Oldest first. */
   toArray(): number[] {
-    return Array.from(this.values.subarray(0, this.size));
+    if (this.size < this.values.length) return Array.from(this.values.subarray(0, this.size));
+    return [...this.values.subarray(this.next), ...this.values.subarray(0, this.next)];
   }
 }
 
@@ -374,7 +385,7 @@ export function quantile(sample: readonly number[], q: number): number {
   return a + (h - lo) * (b - a);
 }
 
-/** Recent raw values of each policy, for the dashboard. */
+/** Recent raw values of each policy (oldest first), for the dashboard. */
 export interface SloWindows {
   learned: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
   baseline: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
@@ -494,6 +505,41 @@ export class SloMonitor {
       return breach;
     }
     return undefined;
+  }
+
+  /** The monitor's whole state as plain data, for persistence across restarts. */
+  toJSON(): SloMonitorState {
+    const sequences = {} as SloMonitorState['sequences'];
+    for (const metric of sloMetrics) {
+      sequences[metric] = { learned: this.tests[metric].learned.toJSON(), baseline: this.tests[metric].baseline.toJSON() };
+    }
+    const state: SloMonitorState = { sequences, referenceLatencies: [...this.referenceLatencies], windows: this.recentWindows() };
+    const thresholds = this.latencyThresholds;
+    if (thresholds) state.thresholds = thresholds;
+    if (this.breachRecorded) state.breach = structuredClone(this.breachRecorded);
+    return state;
+  }
+
+  /** Restores a state produced by `toJSON` under the same settings. */
+  restore(state: SloMonitorState): void {
+    for (const metric of sloMetrics) {
+      const saved = state.sequences[metric];
+      this.tests[metric].learned.restore(saved.learned);
+      this.tests[metric].baseline.restore(saved.baseline);
+    }
+    this.referenceLatencies.length = 0;
+    this.referenceLatencies.push(...state.referenceLatencies);
+    this.thresholdP95 = state.thresholds?.p95;
+    this.thresholdP99 = state.thresholds?.p99;
+    for (const side of ['learned', 'baseline'] as const) {
+      const w = this.windows[side];
+      const saved = state.windows[side];
+      for (const v of saved.quality) w.quality.push(v);
+      for (const v of saved.latencyMs) w.latencyMs.push(v);
+      for (const v of saved.tokens) w.tokens.push(v);
+      for (const v of saved.failed) w.failed.push(v);
+    }
+    this.breachRecorded = state.breach ? structuredClone(state.breach) : undefined;
   }
 
   /** Per-metric bounds and margins, for the dashboard. */
