@@ -252,3 +252,23 @@ for (const kind of ['thompson', 'linucb'] as const) {
     assert.ok(regret[1]! < regret[0]! / 3, `first half ${regret[0]}, second half ${regret[1]}`);
   });
 }
+
+test('with a forgetting factor the model follows a drifting reward; without it, it stays anchored to the old data', () => {
+  // Arm 0 pays 1 for 2,000 rounds, then 0; arm 1 always pays 0.5. Both arms are fed every round.
+  const estimateAfterDrift = (forgetting: number) => {
+    const policy = makePolicy('linucb', 2, 1, { ridge: { lambda: 1, forgetting, refactorEvery: 512 } });
+    const x = Float64Array.from([0]);
+    for (let t = 0; t < 2200; t++) {
+      policy.update(x, 0, t < 2000 ? 1 : 0);
+      policy.update(x, 1, 0.5);
+    }
+    const snapshot = policy.snapshot();
+    const model = snapshot.scorer!.models[0]!;
+    // θ̂ = A⁻¹b for the 2×2 model of arm 0 over [1, x] with x = 0: the intercept is b₀ / A₀₀.
+    return model.b[0]! / model.a[0]!;
+  };
+  const forgetful = estimateAfterDrift(0.98);
+  const anchored = estimateAfterDrift(1);
+  assert.ok(forgetful < 0.05, `with γ = 0.98 arm 0's estimate is ${forgetful}, expected ≈ 0 after 200 rounds of 0`);
+  assert.ok(anchored > 0.85, `with γ = 1 arm 0's estimate is ${anchored}, expected ≈ 2000/2200`);
+});
