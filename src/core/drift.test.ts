@@ -127,3 +127,19 @@ test('with no shift, PSI averages its noise level (B − 1)(1/R + 1/M) = 0.048 o
   const noise = 9 * (1 / 500 + 1 / 300);
   assert.ok(Math.abs(mean - noise) < 0.2 * noise, `mean PSI ${mean} vs ${noise}`);
 });
+
+test('a detector restored from its JSON state reports the same PSI and keeps its Page-Hinkley sums', () => {
+  const u = seeded(12);
+  const d = new DriftDetector(['a', 'b'], { referenceSize: 100, recentSize: 60, minRecent: 30 });
+  for (let i = 0; i < 190; i++) {
+    d.observeContext([normal(u) + (i > 120 ? 1 : 0), u()]);
+    d.observeReward(clip01(0.6 + 0.1 * normal(u)), i);
+  }
+  const r = new DriftDetector(['a', 'b'], { referenceSize: 100, recentSize: 60, minRecent: 30 });
+  r.restore(JSON.parse(JSON.stringify(d.toJSON())));
+  assert.deepEqual(r.report(), d.report());
+  for (let i = 0; i < 400; i++) {
+    const x = clip01(0.3 + 0.1 * normal(u));
+    assert.deepEqual(r.observeReward(x, i), d.observeReward(x, i));
+  }
+});

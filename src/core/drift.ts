@@ -135,6 +135,14 @@ export class PageHinkley {
     return this.n;
   }
 
+  toJSON(): PageHinkleyState {
+    return { n: this.n, mean: this.mean, up: this.up, upMin: this.upMin, down: this.down, downMax: this.downMax };
+  }
+
+  restore(state: PageHinkleyState): void {
+    ({ n: this.n, mean: this.mean, up: this.up, upMin: this.upMin, down: this.down, downMax: this.downMax } = state);
+  }
+
   reset(): void {
     this.n = 0;
     this.mean = 0;
@@ -143,6 +151,24 @@ export class PageHinkley {
     this.down = 0;
     this.downMax = 0;
   }
+}
+
+/** Persisted state of a `PageHinkley` test. */
+export interface PageHinkleyState {
+  n: number;
+  mean: number;
+  up: number;
+  upMin: number;
+  down: number;
+  downMax: number;
+}
+
+/** Persisted state of a `DriftDetector`: windows feature-major, the recent one oldest first. */
+export interface DriftState {
+  reference: number[][];
+  recent: number[][];
+  pageHinkley: PageHinkleyState;
+  rewardAlarm?: { direction: 'increase' | 'decrease'; timestamp: number; samples: number };
 }
 
 export type DriftLevel = 'none' | 'moderate' | 'major';
@@ -228,6 +254,34 @@ export class DriftDetector {
     this.recentCount = 0;
     this.recentNext = 0;
     this.alarm = undefined;
+  }
+
+  toJSON(): DriftState {
+    const full = this.recentCount === this.config.recentSize;
+    const recent = this.recent.map((r) => {
+      const values = Array.from(r.subarray(0, this.recentCount));
+      return full ? [...values.slice(this.recentNext), ...values.slice(0, this.recentNext)] : values;
+    });
+    const state: DriftState = {
+      reference: this.reference.map((r) => Array.from(r.subarray(0, this.referenceCount))),
+      recent,
+      pageHinkley: this.ph.toJSON(),
+    };
+    if (this.alarm) state.rewardAlarm = { ...this.alarm };
+    return state;
+  }
+
+  /** Restores a state produced by `toJSON` (same feature names and window sizes). */
+  restore(state: DriftState): void {
+    if (state.reference.length !== this.featureNames.length) throw new Error('drift state has a different number of features');
+    this.referenceCount = Math.min(state.reference[0]?.length ?? 0, this.config.referenceSize);
+    state.reference.forEach((values, f) => (this.reference[f] as Float64Array).set(values.slice(0, this.referenceCount)));
+    const n = Math.min(state.recent[0]?.length ?? 0, this.config.recentSize);
+    state.recent.forEach((values, f) => (this.recent[f] as Float64Array).set(values.slice(values.length - n)));
+    this.recentCount = n;
+    this.recentNext = n % this.config.recentSize;
+    this.ph.restore(state.pageHinkley);
+    this.alarm = state.rewardAlarm ? { ...state.rewardAlarm } : undefined;
   }
 
   /** PSI of every feature, the reward alarm and the warnings. O(features × window · log window). */
