@@ -31,8 +31,11 @@ export interface SyntheticEvent {
   reward: RewardReport;
 }
 
+/** Decision n is timestamped `syntheticStartMs + n * 1000`. */
+export const syntheticStartMs = 1_764_000_000_000;
+
 /** Generates the n-th synthetic event (1-based) with the given PRNG. */
-export function syntheticEvent(n: number, random: () => number, startMs = 1_764_000_000_000): SyntheticEvent {
+export function syntheticEvent(n: number, random: () => number, startMs = syntheticStartMs): SyntheticEvent {
   const probabilities = Array.from({ length: syntheticArms }, () => 0.05 + random());
   const total = probabilities.reduce((a, b) => a + b, 0);
   for (let i = 0; i < probabilities.length; i++) probabilities[i] = (probabilities[i] ?? 0) / total;

@@ -1,0 +1,191 @@
+// Exports and import: the JSONL round trip is lossless, DSJSON lines carry exactly what Vowpal
+// Wabbit reads, CSV quoting follows RFC 4180, and a bad import names its lines and changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LoggedDecision } from '../events';
+import { openStore } from '../store';
+import { seededRandom, syntheticEvent } from '../testing/synthetic';
+import { csvColumns, csvField, csvLines } from './csv';
+import { dsjsonLines, dsjsonObject } from './dsjson';
+import { ImportError, jsonlLines, parseJsonl } from './jsonl';
+
+const wasmDir = join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
+
+async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'paramloop-formats-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** 30 decisions: 25 with outcome and reward, 3 with an outcome but no reward, 2 still waiting. */
+function sampleLog(): LoggedDecision[] {
+  const random = seededRandom(11);
+  return Array.from({ length: 30 }, (_, i) => {
+    const { decision, outcome, reward } = syntheticEvent(i + 1, random);
+    if (i === 4) {
+      decision.waivers = ['w-1', 'w-2'];
+      decision.params = { ...decision.params, stop: ['\n\n', '"END"'], model: 'llama,3', reasoningEffort: 'low' };
+      outcome.error = 'rate limited, retried';
+      outcome.rating = 4;
+      outcome.cost = 0.0012;
+      outcome.defaulted = false;
+    }
+    if (i >= 28) return { decision };
+    if (i >= 25) return { decision, outcome };
+    return { decision, outcome, reward };
+  });
+}
+
+test('JSONL export → import → export is byte-identical and every record comes back deep-equal (30 decisions)', async (t) => {
+  const dir = await tempDir(t);
+  const original = sampleLog();
+  const source = await openStore(join(dir, 'a'), { wasmDir });
+  for (const { decision, outcome, reward } of original) {
+    source.appendDecision(decision);
+    if (outcome !== undefined) source.appendOutcome(outcome, reward);
+  }
+  const exported = `${[...jsonlLines(source.iterateLogged())].join('\n')}\n`;
+  await source.close();
+  assert.equal(exported.split('\n').length, 1 + 30 + 1);
+
+  const target = await openStore(join(dir, 'b'), { wasmDir });
+  assert.equal(await target.importJsonl(exported), 30);
+  assert.deepEqual([...target.iterateLogged({}, 7)], original);
+  assert.equal(`${[...jsonlLines(target.iterateLogged())].join('\n')}\n`, exported);
+  await target.close();
+});
+
+test('DSJSON lines carry exactly the fields VW reads, 1-based actions with the chosen one first and p aligned with a', () => {
+  const log = sampleLog();
+  const catalog = new Map(log.map(({ decision }) => [decision.armIndex, { armId: decision.armId, params: decision.params }]));
+  const skipped = { unlabelled: 0 };
+  const lines = [...dsjsonLines(log, catalog, skipped)];
+  assert.equal(lines.length, 28);
+  assert.equal(skipped.unlabelled, 2, 'decisions without an outcome have no label');
+  for (const [i, line] of lines.entries()) {
+    const { decision, outcome, reward } = log[i] as Required<Pick<LoggedDecision, 'decision' | 'outcome'>> & LoggedDecision;
+    const event = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(event).sort(), ['EventId', 'Timestamp', 'Version', '_labelIndex', '_label_Action', '_label_cost', '_label_probability', 'a', 'c', 'p']);
+    assert.equal(event._label_cost, -(reward?.reward ?? outcome.quality));
+    assert.equal(event._label_probability, decision.propensity);
+    assert.equal(event._label_Action, decision.armIndex + 1);
+    assert.equal(event._labelIndex, decision.armIndex);
+    assert.equal(event.EventId, decision.requestId);
+    assert.equal(event.Version, '1');
+    assert.equal(event.Timestamp, new Date(decision.timestamp).toISOString());
+    const a = event.a as number[];
+    const p = event.p as number[];
+    assert.equal(a[0], decision.armIndex + 1);
+    assert.deepEqual([...a].sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(p, a.map((action) => decision.probabilities[action - 1]));
+    const c = event.c as { Context: Record<string, number>; _multi: { Arm: Record<string, unknown> }[] };
+    assert.deepEqual(Object.keys(c), ['Context', '_multi']);
+    assert.deepEqual(Object.keys(c.Context), decision.featureNames);
+    assert.equal(c._multi.length, 8);
+    assert.equal(c._multi[decision.armIndex]?.Arm.id, decision.armId);
+    assert.equal(c._multi[decision.armIndex]?.Arm.temperature, decision.params.temperature);
+  }
+});
+
+test('DSJSON: a reward of 0.8 is a cost of -0.8; without a reward the cost is minus the quality', () => {
+  const [first] = sampleLog();
+  assert.ok(first?.outcome !== undefined);
+  const withReward = dsjsonObject({ ...first, reward: { reward: 0.8, violations: [] } }, new Map());
+  assert.equal(withReward?._label_cost, -0.8);
+  const withoutReward = dsjsonObject({ decision: first.decision, outcome: { ...first.outcome, quality: 0.3 } }, new Map());
+  assert.equal(withoutReward?._label_cost, -0.3);
+});
+
+/** A minimal RFC 4180 reader, to check that what we write reads back as written. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  return rows;
+}
+
+test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every row has the header\'s 43 columns', () => {
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField('a,b'), '"a,b"');
+  assert.equal(csvField('say "hi"'), '"say ""hi"""');
+  assert.equal(csvField('two\nlines'), '"two\nlines"');
+  assert.equal(csvField(' padded'), '" padded"');
+  assert.equal(csvField(undefined), '');
+  const log = sampleLog();
+  const text = [...csvLines(log)].map((line) => `${line}\r\n`).join('');
+  const rows = parseCsv(text);
+  assert.equal(csvColumns().length, 43);
+  assert.equal(rows.length, 31);
+  for (const row of rows) assert.equal(row.length, 43);
+  const header = rows[0] ?? [];
+  const odd = rows[5] ?? [];
+  assert.equal(odd[header.indexOf('model')], 'llama,3');
+  assert.equal(odd[header.indexOf('stop')], JSON.stringify(['\n\n', '"END"']));
+  assert.equal(odd[header.indexOf('error')], 'rate limited, retried');
+  assert.equal(odd[header.indexOf('waivers')], 'w-1;w-2');
+  assert.equal(rows[29]?.[header.indexOf('latency_ms')], '', 'no outcome: empty outcome columns');
+});
+
+test('exports leave prompt text out unless asked to include it', () => {
+  const [first] = sampleLog();
+  assert.ok(first !== undefined);
+  const withPrompt: LoggedDecision = { ...first, decision: { ...first.decision, promptText: 'secret plan' } };
+  assert.equal([...jsonlLines([withPrompt])].join('\n').includes('secret plan'), false);
+  assert.equal([...csvLines([withPrompt])].join('\n').includes('secret plan'), false);
+  assert.equal([...jsonlLines([withPrompt], { includePromptText: true })].join('\n').includes('secret plan'), true);
+  assert.equal(csvColumns({ includePromptText: true }).includes('prompt_text'), true);
+});
+
+test('a bad import names each bad line and field, and imports nothing at all', async (t) => {
+  const dir = await tempDir(t);
+  const good = [...jsonlLines(sampleLog().slice(0, 3))];
+  const broken = JSON.parse(good[2] ?? '{}') as { decision: Record<string, unknown> };
+  broken.decision.propensity = 'high';
+  const lines = [good[0], good[1], JSON.stringify(broken), '{"decision": ', good[1], good[3]];
+  const store = await openStore(dir, { wasmDir });
+  await assert.rejects(store.importJsonl(`${lines.join('\n')}\n`), (error: unknown) => {
+    assert.ok(error instanceof ImportError);
+    assert.deepEqual(
+      error.issues.map((i) => [i.line, i.field]),
+      [
+        [3, 'decision.propensity'],
+        [4, ''],
+        [5, 'decision.requestId'],
+      ],
+    );
+    assert.match(error.message, /line 3, decision\.propensity: .*number/);
+    assert.match(error.message, /line 5, decision\.requestId: 'req-1' already appears on line 2/);
+    return true;
+  });
+  assert.equal(store.decisionCount(), 0);
+  await store.close();
+});
+
+test('an import without our header, or from a newer format version, is refused on line 1', () => {
+  assert.throws(() => parseJsonl('{"decision":{}}\n'), /line 1: not a paramloop\.decisions header/);
+  assert.throws(() => parseJsonl('{"format":"paramloop.decisions","version":9}\n'), /line 1, version: format version 9 is newer/);
+});

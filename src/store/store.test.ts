@@ -1,0 +1,320 @@
+// Recovery, versions, retention and queries of the store, each on a small log whose right answer
+// is written in the test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Decision, Outcome } from '../core/types';
+import { encodeEventLine, encodeLine, listSegments } from './journal';
+import { EventWriter } from './records';
+import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
+import { loadSqlJs } from './sqlite';
+import { openStore, snapshotFileName } from './store';
+import type { Store } from './store';
+import { seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
+
+const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
+
+async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'paramloop-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Appends synthetic decisions first..last (with outcomes) and waits until they are durable. */
+async function log(store: Store, first: number, last: number): Promise<void> {
+  const random = seededRandom(first);
+  for (let n = first; n <= last; n++) {
+    const { decision, outcome, reward } = syntheticEvent(n, random);
+    store.appendDecision(decision);
+    store.appendOutcome(outcome, reward);
+  }
+  await store.flush();
+}
+
+/**
+ * What a kill -9 leaves behind: a copy of the folder taken while the store is still open (its
+ * acknowledged events are on disk; nothing was snapshotted or closed).
+ */
+async function crashImage(dir: string, into: string): Promise<void> {
+  await cp(dir, into, { recursive: true });
+}
+
+async function folderBytes(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const name of (await readdir(dir)).sort()) files.set(name, await readFile(join(dir, name)));
+  return files;
+}
+
+function hasAll(store: Store, first: number, last: number): boolean {
+  for (let n = first; n <= last; n++) if (!store.hasDecision(syntheticRequestId(n))) return false;
+  return true;
+}
+
+test('a journal whose last line was torn by a crash drops that line with a notice and replays the 10 before it', async (t) => {
+  const dir = await tempDir(t);
+  const store = await openStore(join(dir, 'live'), { wasmDir });
+  await log(store, 1, 10);
+  await crashImage(join(dir, 'live'), join(dir, 'crashed'));
+  await store.close();
+  const [segment] = await listSegments(join(dir, 'crashed'));
+  assert.ok(segment !== undefined);
+  const torn = encodeEventLine(21, 'rolloutEvent', JSON.stringify({ timestamp: 1, kind: 'promote', payload: {} }));
+  await appendFile(join(dir, 'crashed', segment.file), torn.slice(0, torn.length - 7));
+
+  const reopened = await openStore(join(dir, 'crashed'), { wasmDir });
+  assert.deepEqual(reopened.notices.map((n) => n.code), ['journal-torn-tail']);
+  assert.equal(reopened.decisionCount(), 10);
+  assert.ok(hasAll(reopened, 1, 10));
+  await reopened.close();
+  const again = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  assert.deepEqual(again.notices, [], 'the close folded the journal into a snapshot: the torn segment is gone');
+  assert.equal(again.decisionCount(), 10);
+  await again.close();
+});
+
+test('a damaged line in the middle of the journal is reported by line number and the others are replayed', async (t) => {
+  const dir = await tempDir(t);
+  const store = await openStore(join(dir, 'live'), { wasmDir });
+  await log(store, 1, 5);
+  await crashImage(join(dir, 'live'), join(dir, 'crashed'));
+  await store.close();
+  const [segment] = await listSegments(join(dir, 'crashed'));
+  assert.ok(segment !== undefined);
+  const path = join(dir, 'crashed', segment.file);
+  const lines = (await readFile(path, 'utf8')).split('\n');
+  // Line 1 is the header; lines 2,3 are decision 1 and its outcome; line 4 is decision 2.
+  lines[3] = (lines[3] ?? '').replace('"req-2"', '"req-X"');
+  await writeFile(path, lines.join('\n'));
+
+  const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['journal-corrupt-line', 'warning']]);
+  assert.match(reopened.notices[0]?.message ?? '', /Line 4 of .*checksum mismatch/);
+  assert.equal(reopened.decisionCount(), 4);
+  assert.equal(reopened.hasDecision('req-2'), false);
+  assert.equal(reopened.hasDecision('req-X'), false);
+  await reopened.close();
+});
+
+for (const damage of ['truncated', 'garbage'] as const) {
+  test(`a ${damage} snapshot is moved aside with a timestamp (bytes kept), the user told, and the journal replayed`, async (t) => {
+    const dir = await tempDir(t);
+    const live = join(dir, 'live');
+    const first = await openStore(live, { wasmDir });
+    await log(first, 1, 40);
+    await first.close(); // decisions 1..40 are in the snapshot only
+    const second = await openStore(live, { wasmDir });
+    await log(second, 41, 60); // decisions 41..60 are in the journal only
+    await crashImage(live, join(dir, 'crashed'));
+    await second.close();
+    const snapshotPath = join(dir, 'crashed', snapshotFileName);
+    if (damage === 'truncated') {
+      const size = (await readFile(snapshotPath)).length;
+      await truncate(snapshotPath, Math.floor(size / 2));
+    } else {
+      const random = seededRandom(7);
+      await writeFile(snapshotPath, Buffer.from(Array.from({ length: 8192 }, () => Math.floor(random() * 256))));
+    }
+    const damagedBytes = await readFile(snapshotPath);
+
+    const reopened = await openStore(join(dir, 'crashed'), { wasmDir, now: () => Date.UTC(2026, 10, 25, 4, 30, 0) });
+    assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['snapshot-unreadable', 'error']]);
+    const movedTo = reopened.notices[0]?.movedTo;
+    assert.equal(movedTo, `${snapshotPath}.corrupt-20261125T043000Z`);
+    assert.deepEqual(await readFile(movedTo), damagedBytes, 'the damaged snapshot is kept byte for byte');
+    assert.equal(reopened.decisionCount(), 20);
+    assert.ok(hasAll(reopened, 41, 60));
+    await reopened.close();
+    const again = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+    assert.deepEqual(again.notices, []);
+    assert.equal(again.decisionCount(), 20);
+    await again.close();
+  });
+}
+
+test('a crash between the snapshot rename and the journal clean-up replays nothing twice (retention is not undone)', async (t) => {
+  const dir = await tempDir(t);
+  const live = join(dir, 'live');
+  const store = await openStore(live, { wasmDir });
+  await log(store, 1, 10);
+  const oldSegments = await folderBytes(live);
+  // Retention keeps the newest 4 decisions; the other 6 go into the summaries.
+  assert.deepEqual(store.applyRetention({ keepDecisions: 4 }), { summarisedDecisions: 6, summarisedOutcomes: 6 });
+  await store.snapshot();
+  await crashImage(live, join(dir, 'crashed'));
+  await store.close();
+  // Put back the folded-in segments, as if the crash hit before they were deleted.
+  for (const [name, bytes] of oldSegments) if (name.startsWith('journal-')) await writeFile(join(dir, 'crashed', name), bytes);
+
+  const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  assert.deepEqual(reopened.notices, []);
+  assert.equal(reopened.rawDecisionCount(), 4, 'events at or below the snapshot\'s last sequence number are skipped');
+  assert.equal(reopened.decisionCount(), 10);
+  await reopened.close();
+});
+
+/** Writes a snapshot.db holding a v1 database with two decisions and one outcome. */
+async function writeVersion1Store(dir: string, version = 1): Promise<void> {
+  const SQL = await loadSqlJs(wasmDir);
+  const db = new SQL.Database();
+  migrate(db, 1);
+  const writer = new EventWriter(db);
+  const random = seededRandom(3);
+  const a = syntheticEvent(1, random);
+  const b = syntheticEvent(2, random);
+  writer.apply(1, { type: 'decision', record: a.decision });
+  writer.apply(2, { type: 'outcome', record: { outcome: a.outcome, reward: a.reward } });
+  writer.apply(3, { type: 'decision', record: b.decision });
+  db.run("INSERT INTO meta (key, value) VALUES ('last_seq', '3')");
+  writer.free();
+  if (version !== 1) db.run(`PRAGMA user_version = ${version}`);
+  await writeFile(join(dir, snapshotFileName), db.export());
+  db.close();
+}
+
+test('a database written by schema version 1 opens, migrates to version 2 and keeps its rows', async (t) => {
+  const dir = await tempDir(t);
+  await writeVersion1Store(dir);
+  const store = await openStore(dir, { wasmDir });
+  assert.equal(schemaVersion, 2);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 2.']);
+  assert.equal(store.decisionCount(), 2);
+  // Version 2 added the retention summaries: folding the older decision into them now works.
+  assert.deepEqual(store.applyRetention({ keepDecisions: 1 }), { summarisedDecisions: 1, summarisedOutcomes: 1 });
+  assert.equal(store.rawDecisionCount(), 1);
+  assert.equal(store.decisionCount(), 2);
+  await store.close();
+  const SQL = await loadSqlJs(wasmDir);
+  const db = new SQL.Database(await readFile(join(dir, snapshotFileName)));
+  assert.equal(readSchemaVersion(db), 2);
+  db.close();
+});
+
+test('a database from a newer schema version is refused with a clear message and every file is left byte for byte', async (t) => {
+  const dir = await tempDir(t);
+  await writeVersion1Store(dir, schemaVersion + 1);
+  const segment = `${encodeLine(JSON.stringify({ h: { format: 1, schema: schemaVersion + 1, start: 4 } }))}${encodeEventLine(4, 'decision', '{}')}`;
+  await writeFile(join(dir, 'journal-000000000004.log'), segment);
+  await writeFile(join(dir, `${snapshotFileName}.tmp`), 'left over');
+  const before = await folderBytes(dir);
+  await assert.rejects(openStore(dir, { wasmDir }), (error: unknown) => {
+    assert.ok(error instanceof StoreVersionError);
+    assert.match(error.message, /written by a newer Paramloop \(schema version 3; this version reads up to 2\).*nothing was changed/);
+    return true;
+  });
+  assert.deepEqual(await folderBytes(dir), before);
+});
+
+test('a journal from a newer schema version is refused too, and left untouched', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'journal-000000000001.log'), encodeLine(JSON.stringify({ h: { format: 1, schema: 99, start: 1 } })));
+  const before = await folderBytes(dir);
+  await assert.rejects(openStore(dir, { wasmDir }), StoreVersionError);
+  assert.deepEqual(await folderBytes(dir), before);
+});
+
+test('opening read-only writes nothing, even when recovery would move a file', async (t) => {
+  const dir = await tempDir(t);
+  const store = await openStore(join(dir, 'live'), { wasmDir });
+  await log(store, 1, 3);
+  await crashImage(join(dir, 'live'), join(dir, 'crashed'));
+  await store.close();
+  await writeFile(join(dir, 'crashed', snapshotFileName), 'not a database');
+  const before = await folderBytes(join(dir, 'crashed'));
+  const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  assert.deepEqual(reopened.notices.map((n) => n.code), ['snapshot-unreadable']);
+  assert.equal(reopened.notices[0]?.movedTo, undefined);
+  assert.equal(reopened.decisionCount(), 3);
+  await reopened.close();
+  assert.deepEqual(await folderBytes(join(dir, 'crashed')), before);
+});
+
+test('prompt text never reaches the journal or the database unless the user opted in', async (t) => {
+  const dir = await tempDir(t);
+  const { decision } = syntheticEvent(1, seededRandom(1));
+  const secret = 'refactor the PaymentService (confidential)';
+  const store = await openStore(join(dir, 'out'), { wasmDir });
+  store.appendDecision({ ...decision, promptText: secret });
+  await store.flush();
+  assert.equal([...store.iterateLogged()][0]?.decision.promptText, undefined);
+  await store.close();
+  for (const bytes of (await folderBytes(join(dir, 'out'))).values()) assert.equal(bytes.includes(secret), false);
+
+  const optedIn = await openStore(join(dir, 'in'), { wasmDir, storePromptText: true });
+  optedIn.appendDecision({ ...decision, promptText: secret });
+  assert.equal([...optedIn.iterateLogged()][0]?.decision.promptText, secret);
+  await optedIn.close();
+});
+
+// A hand-checkable log: 2 days, 2 arms, known rewards.
+const day = 86_400_000;
+const t0 = Date.UTC(2026, 0, 1);
+function handDecision(n: number, ts: number, armIndex: number, phase: Decision['phase'], servedBy: Decision['servedBy']): Decision {
+  return {
+    requestId: `h${n}`,
+    timestamp: ts,
+    contextFeatures: [1],
+    featureNames: ['bias'],
+    contextFingerprint: 'f',
+    armIndex,
+    armId: `arm${armIndex}`,
+    params: { temperature: armIndex / 10 },
+    propensity: 0.5,
+    probabilities: [0.5, 0.5],
+    policyId: servedBy === 'learned' ? 'ts' : 'base',
+    policyVersion: 1,
+    phase,
+    servedBy,
+    baselineArmIndex: 0,
+  };
+}
+function handOutcome(n: number, ts: number, quality: number, latencyMs: number, tokens: number): Outcome {
+  return { requestId: `h${n}`, timestamp: ts + 1, latencyMs, tokensIn: tokens, tokensOut: 0, finishReason: 'stop', quality };
+}
+
+async function handStore(dir: string): Promise<Store> {
+  const store = await openStore(dir, { wasmDir, now: () => t0 + 2 * day });
+  // Day 0: canary, learned policy: arm 1 twice (rewards 1.0, 0.5), arm 0 once (reward 0.0).
+  store.appendDecision(handDecision(1, t0 + 1000, 1, 'canary', 'learned'));
+  store.appendOutcome(handOutcome(1, t0 + 1000, 0.9, 1000, 100), { reward: 1.0, violations: [] });
+  store.appendDecision(handDecision(2, t0 + 2000, 1, 'canary', 'learned'));
+  store.appendOutcome(handOutcome(2, t0 + 2000, 0.7, 3000, 300), { reward: 0.5, violations: [] });
+  store.appendDecision(handDecision(3, t0 + 3000, 0, 'canary', 'learned'));
+  store.appendOutcome(handOutcome(3, t0 + 3000, 0.2, 500, 50), { reward: 0.0, violations: ['latency'] });
+  // Day 1: shadow, baseline: arm 0 once with reward 0.25, once without any outcome yet.
+  store.appendDecision(handDecision(4, t0 + day + 5, 0, 'shadow', 'baseline'));
+  store.appendOutcome(handOutcome(4, t0 + day + 5, 0.4, 1500, 150), { reward: 0.25, violations: [] });
+  store.appendDecision(handDecision(5, t0 + day + 6, 0, 'shadow', 'baseline'));
+  await store.flush();
+  return store;
+}
+
+test('dashboard aggregates match a hand-computed 5-decision log, before and after retention summarises day 0', async (t) => {
+  const dir = await tempDir(t);
+  const store = await handStore(dir);
+  const check = (): void => {
+    assert.deepEqual(store.rewardByBucket(day), [
+      { bucketStart: t0, policyId: 'ts', phase: 'canary', decisions: 3, rewarded: 3, rewardSum: 1.5, rewardMean: 0.5 },
+      { bucketStart: t0 + day, policyId: 'base', phase: 'shadow', decisions: 2, rewarded: 1, rewardSum: 0.25, rewardMean: 0.25 },
+    ]);
+    assert.deepEqual(store.armShares(), [
+      { armIndex: 0, decisions: 3, share: 3 / 5 },
+      { armIndex: 1, decisions: 2, share: 2 / 5 },
+    ]);
+    assert.deepEqual(store.armObjectives(), [
+      { armIndex: 0, outcomes: 2, qualityMean: (0.2 + 0.4) / 2, latencyMeanMs: (500 + 1500) / 2, tokensMean: (50 + 150) / 2, rewardMean: 0.25 / 2 },
+      { armIndex: 1, outcomes: 2, qualityMean: (0.9 + 0.7) / 2, latencyMeanMs: (1000 + 3000) / 2, tokensMean: (100 + 300) / 2, rewardMean: 1.5 / 2 },
+    ]);
+    assert.deepEqual(store.countsByPhase(), [
+      { phase: 'canary', servedBy: 'learned', decisions: 3, outcomes: 3 },
+      { phase: 'shadow', servedBy: 'baseline', decisions: 2, outcomes: 1 },
+    ]);
+  };
+  check();
+  // Keep 1 day at "now" = day 2: day 0's three decisions are summarised, day 1's two stay raw.
+  assert.deepEqual(store.applyRetention({ keepDays: 1 }), { summarisedDecisions: 3, summarisedOutcomes: 3 });
+  assert.equal(store.rawDecisionCount(), 2);
+  check();
+  await store.close();
+});
