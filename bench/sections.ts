@@ -2,6 +2,7 @@ import { extensionSection } from './extension.bench';
 import { lowTrafficSection } from './lowTraffic.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
+import { storeSection } from './store.bench';
 
 /** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
 export interface BenchSection {
@@ -10,4 +11,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, storeSection];

@@ -1,0 +1,122 @@
+// Store benchmarks: sustained logging throughput through the real journal (fsync'd batches),
+// snapshot cost at 100k and 300k decisions, the longest event-loop block while logging up to 300k
+// (with the store's own snapshots running, and with snapshots held off to isolate the write path),
+// and process memory at 100k and 300k decisions. Targets: ≥ 10k decisions/s, blocks < 50 ms.
+// Figures depend on the disk's fsync latency and on what else runs on the machine.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchSection } from './sections';
+import { openStore } from '../src/store/store';
+import type { Store, StoreOptions } from '../src/store/store';
+import { seededRandom, syntheticEvent } from '../src/store/testing/synthetic';
+
+const wasmDir = join(__dirname, '..', 'node_modules', 'sql.js', 'dist');
+const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+const ms = (value: number): number => Math.round(value * 10) / 10;
+
+/** Appends decisions first..last with outcomes, 500 per event-loop turn, waiting when 20k are unacknowledged. */
+async function logRange(store: Store, random: () => number, first: number, last: number): Promise<void> {
+  let n = first;
+  while (n <= last) {
+    const until = Math.min(last, n + 499);
+    for (; n <= until; n++) {
+      const { decision, outcome, reward } = syntheticEvent(n, random);
+      store.appendDecision(decision);
+      store.appendOutcome(outcome, reward);
+    }
+    if (store.backlog > 20_000) await store.flush();
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  await store.flush();
+}
+
+/** Longest gap between ticks of a 1 ms interval, minus the 1 ms: an event-loop block probe. */
+function driftProbe(): { stop(): number } {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - 1);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return worst;
+    },
+  };
+}
+
+function memory(): { rssMiB: number; heapUsedMiB: number; externalMiB: number } {
+  const usage = process.memoryUsage();
+  return { rssMiB: mb(usage.rss), heapUsedMiB: mb(usage.heapUsed), externalMiB: mb(usage.external + usage.arrayBuffers) };
+}
+
+async function run(label: string, options: Partial<StoreOptions>): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), `paramloop-bench-${label}-`));
+  try {
+    const store = await openStore(dir, { wasmDir, ...options });
+    const random = seededRandom(1);
+    const figures: Record<string, unknown> = {};
+
+    let started = performance.now();
+    await logRange(store, random, 1, 100_000);
+    const seconds100k = (performance.now() - started) / 1000;
+    figures.loggingDecisionsPerSecond0To100k = Math.round(100_000 / seconds100k);
+
+    started = performance.now();
+    await store.snapshot();
+    figures.snapshotAt100k = { exportBlockMs: ms(store.stats().lastSnapshotExportMs), totalMs: ms(performance.now() - started), sizeMiB: mb(store.stats().lastSnapshotBytes) };
+    figures.memoryAt100k = memory();
+
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const probe = driftProbe();
+    let worstExport = 0;
+    const stopWatching = store.onCommitted(() => (worstExport = Math.max(worstExport, store.stats().lastSnapshotExportMs)));
+    started = performance.now();
+    await logRange(store, random, 100_001, 300_000);
+    const seconds200k = (performance.now() - started) / 1000;
+    stopWatching();
+    const probeWorst = probe.stop();
+    histogram.disable();
+    figures.loggingDecisionsPerSecond100kTo300k = Math.round(200_000 / seconds200k);
+    figures.eventLoopWhileLogging100kTo300k = {
+      longestBlockMsDriftProbe: ms(probeWorst),
+      maxDelayMsHistogram: ms(histogram.max / 1e6),
+      p99DelayMsHistogram: ms(histogram.percentile(99) / 1e6),
+      snapshotsTaken: store.stats().snapshots - 1,
+      longestSnapshotExportMs: ms(worstExport),
+    };
+
+    started = performance.now();
+    await store.snapshot();
+    figures.snapshotAt300k = { exportBlockMs: ms(store.stats().lastSnapshotExportMs), totalMs: ms(performance.now() - started), sizeMiB: mb(store.stats().lastSnapshotBytes) };
+    figures.memoryAt300k = memory();
+
+    started = performance.now();
+    await store.close();
+    const reopened = await openStore(dir, { wasmDir, readOnly: true });
+    figures.reopenAt300kMs = ms(performance.now() - started);
+    await reopened.close();
+    return figures;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const storeSection: BenchSection = {
+  name: 'store',
+  async run() {
+    return {
+      note: 'noisy: shared 2-core machine; fsync latency of the disk in tmpdir',
+      targets: { loggingDecisionsPerSecond: 10_000, longestBlockMs: 50 },
+      // Default upkeep: a snapshot every 100k events, taken when appends pause or 60 s overdue.
+      withSnapshots: await run('snap', { snapshotIdleMs: 0, snapshotMaxDeferMs: 0 }),
+      // The write path alone: snapshots held off (the journal carries everything).
+      journalOnly: await run('journal', { snapshotEveryEvents: Number.POSITIVE_INFINITY, snapshotIntervalMs: Number.POSITIVE_INFINITY }),
+    };
+  },
+};
