@@ -141,3 +141,8 @@ test('state survives a round trip through toJSON', () => {
   const restored = new BudgetTracker({ limits: { planTask: { daily: 10_000, weekly: 30_000 } } }, audit, budget.toJSON());
   assert.equal(restored.status('planTask', monday + 2 * hour).day.remaining, 3000);
 });
+
+test('an arm without a finite cost is refused as input (arm 3 of 3 costs)', () => {
+  const { budget } = tracker();
+  assert.throws(() => budget.guard('planTask', monday, 3, costs), /no finite token cost for arm 3/);
+});

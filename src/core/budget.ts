@@ -256,7 +256,8 @@ export class BudgetTracker {
   ): BudgetGuardDecision {
     const status = this.status(taskType, now);
     const waivers = status.appliedWaivers;
-    const proposedCost = armCosts[proposedArm] ?? Infinity;
+    const proposedCost = armCosts[proposedArm];
+    if (proposedCost === undefined || !Number.isFinite(proposedCost)) throw new RangeError(`no finite token cost for arm ${proposedArm}`);
     if (proposedCost <= status.remaining) return { action: 'serve', armIndex: proposedArm, waivers, status };
 
     let cheapest = -1;
@@ -264,7 +265,7 @@ export class BudgetTracker {
     const candidates = allowedArms ?? Array.from({ length: armCosts.length }, (_, i) => i);
     for (const i of candidates) {
       const c = armCosts[i];
-      if (c !== undefined && c < cheapestCost) {
+      if (c !== undefined && Number.isFinite(c) && c < cheapestCost) {
         cheapest = i;
         cheapestCost = c;
       }
