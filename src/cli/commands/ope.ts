@@ -1,7 +1,9 @@
 // `paramloop ope`: off-policy evaluation of a candidate policy on logged rounds (src/core/ope).
-// The input file is streamed line by line into typed arrays, so a million rounds need no more
-// memory than the arrays themselves. Everything is read and checked before anything is printed:
-// on bad input stdout stays empty and the error names the line and the field.
+// An obp file is streamed line by line into typed arrays, so a million rounds need little more
+// memory than the arrays themselves; a native decision log (small by nature: tens of requests a
+// day) is read whole and validated by the store's export schema (./opeNative.ts). Everything is
+// read and checked before anything is printed: on bad input stdout stays empty and the error
+// names the line and the field.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
