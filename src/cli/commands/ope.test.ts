@@ -83,6 +83,15 @@ test('--clip, --switch-tau and --dros-lambda reach the estimators: IPS 0.85, DR 
   assert.deepEqual(report.diagnostics['params'], { clip: 1.8, switch_tau: 1.8, dros_lambda: 4 });
 });
 
+test('a byte-order mark and CRLF line endings are accepted', async () => {
+  const path = join(dir, 'crlf.jsonl');
+  writeFileSync(path, `\ufeff${round(0, 1, 0.5, [0.5, 0.5], [0, 0])}\r\n${round(1, 0, 0.5, [0.5, 0.5], [0, 0])}\r\n`);
+  const { code, out, err } = await run(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips']);
+  assert.equal(code, 0, err);
+  assert.equal((JSON.parse(out) as OpeJson).n, 2);
+  near((JSON.parse(out) as OpeJson).estimators['ips']?.estimate, 0.5);
+});
+
 test('--estimators selects and orders the estimators and accepts OBP names (ipw, dr-os)', async () => {
   const { code, out } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--estimators', 'dr-os,ipw']);
   assert.equal(code, 0);

@@ -263,6 +263,8 @@ async function forEachLine(path: string, onLine: (line: string, lineNumber: numb
     const text = pending + decoder.write(chunk);
     let start = 0;
     let newline = text.indexOf('\n', start);
+    // A byte-order mark some editors write is not part of the first line's JSON.
+    if (lineNumber === 0 && start === 0 && text.charCodeAt(0) === 0xfeff) start = 1;
     while (newline >= 0) {
       lineNumber++;
       onLine(stripCarriageReturn(text.slice(start, newline)), lineNumber);
