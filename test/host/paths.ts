@@ -9,12 +9,8 @@ export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Installed test tools: Node 24 and code-server. */
 export const cacheDir = join(projectRoot, '.cache');
 
-/** Screenshots and other artefacts of a test run (git-ignored). */
-export const resultsDir = join(projectRoot, 'test-results');
-export const screenshotsDir = join(resultsDir, 'screenshots');
-
-/** The bundled integration suite, loaded by the extension host through `extensionTestsPath`. */
-export const integrationBundle = join(projectRoot, 'out', 'integration', 'index.js');
+/** Screenshots taken during integration runs (test-results/ is git-ignored). */
+export const screenshotsDir = join(projectRoot, 'test-results', 'screenshots');
 
 /** The packaged extension written by `npm run package`. */
 export const vsixPath = join(projectRoot, 'paramloop.vsix');
