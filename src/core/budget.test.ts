@@ -146,3 +146,28 @@ test('an arm without a finite cost is refused as input (arm 3 of 3 costs)', () =
   const { budget } = tracker();
   assert.throws(() => budget.guard('planTask', monday, 3, costs), /no finite token cost for arm 3/);
 });
+
+test('eligibility before the draw: with 5000 of 10 000 left only arms 0 (1000) and 1 (4000) are eligible; with 500 left the fallback mask is arm 0 alone', () => {
+  const { budget, audit } = tracker('fallback');
+  const mask = new Uint8Array(3);
+  budget.recordUsage('planTask', 5000, monday + hour, 'r1');
+  const a = budget.eligibility('planTask', monday + hour, costs, mask);
+  assert.equal(a.action, 'serve');
+  assert.deepEqual(Array.from(mask), [1, 1, 0]);
+  assert.equal(audit.entries.at(-1)?.kind, 'budget.restricted');
+  budget.recordUsage('planTask', 4500, monday + 2 * hour, 'r2');
+  const b = budget.eligibility('planTask', monday + 2 * hour, costs, mask, [1, 2]);
+  assert.equal(b.action, 'fallback');
+  assert.deepEqual(Array.from(mask), [0, 1, 0], 'cheapest of the allowed arms 1 and 2');
+  assert.match(b.message ?? '', /9500 of 10000 tokens used this day/);
+});
+
+test('eligibility with the refuse setting and nothing affordable: an empty mask and a refusal message', () => {
+  const { budget } = tracker('refuse');
+  const mask = new Uint8Array(3);
+  budget.recordUsage('planTask', 9500, monday + hour, 'r1');
+  const d = budget.eligibility('planTask', monday + hour, costs, mask);
+  assert.equal(d.action, 'refuse');
+  assert.deepEqual(Array.from(mask), [0, 0, 0]);
+  assert.match(d.message ?? '', /not sent/);
+});

@@ -3,9 +3,10 @@
  *
  * The effective limit of a period is the base limit plus the deltas of the waivers that are active
  * and unexpired at the decision's timestamp; a waiver past its expiry stops counting at once, even
- * before `expireWaivers` has marked it expired. `guard` runs before a request: it serves the
- * optimizer's arm when the remaining budget covers that arm's cost, otherwise falls back to the
- * cheapest allowed arm or refuses with a message (setting). Every budget event and waiver change is
+ * before `expireWaivers` has marked it expired. `eligibility` runs before the policy draws and
+ * restricts it to the arms the budget covers (so logged propensities stay exact); when none is
+ * covered the request falls back to the cheapest allowed arm or is refused with a message (setting).
+ * `guard` checks an arm already chosen (e.g. by a deterministic baseline) the same way. Every budget event and waiver change is
  * appended to the hash-chained audit log (audit.ts).
  *
  * Periods are calendar days and weeks (Monday first) in the user's time zone, given as a fixed
@@ -120,6 +121,17 @@ export interface BudgetGuardDecision {
   /** The arm to serve (the proposed one, or the cheapest allowed one); -1 when refused. */
   armIndex: number;
   /** Why the proposed arm was not served, for the user. */
+  message?: string;
+  /** Waivers that applied to this decision (goes into `Decision.waivers`). */
+  waivers: string[];
+  status: BudgetStatus;
+}
+
+/** What `eligibility` decides for one request, before the policy draws. */
+export interface BudgetEligibility {
+  /** serve: draw among the eligible arms; fallback: only the cheapest allowed arm; refuse: do not send. */
+  action: 'serve' | 'fallback' | 'refuse';
+  eligibleCount: number;
   message?: string;
   /** Waivers that applied to this decision (goes into `Decision.waivers`). */
   waivers: string[];
@@ -288,6 +300,62 @@ export class BudgetTracker {
     const message = `Token budget for ${taskType} exhausted: ${limitText}. The request was not sent. A waiver can raise the limit, or wait for the next ${status.day.remaining <= 0 ? 'day' : 'week'}.`;
     this.audit.append(now, 'budget.refused', 'system', payload);
     return { action: 'refuse', armIndex: -1, message, waivers, status };
+  }
+
+  /**
+   * The arms a request may use under the budget, decided before the policy draws, so that the
+   * logged propensities stay exact: the optimizer draws among `eligible` arms only, and a fallback is
+   * a distribution too (all mass on the cheapest allowed arm, propensity 1). Arms whose cost fits the
+   * remaining budget are eligible; when none fits, `onExhausted` decides: the cheapest allowed arm
+   * alone ('fallback') or nothing ('refuse', with a message). Writes the mask into `eligible`
+   * (1 = eligible). Audit entries only when the budget restricts or refuses. O(arms).
+   */
+  eligibility(
+    taskType: TaskType,
+    now: number,
+    armCosts: ArrayLike<number>,
+    eligible: Uint8Array,
+    allowedArms?: ArrayLike<number>,
+    requestId?: string,
+  ): BudgetEligibility {
+    const status = this.status(taskType, now);
+    const waivers = status.appliedWaivers;
+    eligible.fill(0);
+    let allowedCount = 0;
+    let fitting = 0;
+    let cheapest = -1;
+    let cheapestCost = Infinity;
+    const consider = (i: number): void => {
+      const c = armCosts[i];
+      if (c === undefined || !Number.isFinite(c) || i < 0 || i >= eligible.length) return;
+      allowedCount++;
+      if (c < cheapestCost) {
+        cheapest = i;
+        cheapestCost = c;
+      }
+      if (c <= status.remaining) {
+        eligible[i] = 1;
+        fitting++;
+      }
+    };
+    if (allowedArms) for (let j = 0; j < allowedArms.length; j++) consider(allowedArms[j] as number);
+    else for (let i = 0; i < armCosts.length; i++) consider(i);
+
+    const payload: { [key: string]: AuditValue } = { taskType, requestId: requestId ?? null, remaining: status.remaining, waivers };
+    if (fitting > 0) {
+      if (fitting < allowedCount) this.audit.append(now, 'budget.restricted', 'system', { ...payload, eligibleArms: fitting, allowedArms: allowedCount });
+      return { action: 'serve', waivers, status, eligibleCount: fitting };
+    }
+    const limitText = describeLimit(status);
+    if (this.config.onExhausted === 'fallback' && cheapest >= 0) {
+      eligible[cheapest] = 1;
+      this.audit.append(now, 'budget.fallback', 'system', { ...payload, armIndex: cheapest, armCost: cheapestCost });
+      const message = `Token budget for ${taskType}: ${limitText}; using the cheapest allowed parameters (arm ${cheapest}, ~${cheapestCost} tokens).`;
+      return { action: 'fallback', waivers, status, eligibleCount: 1, message };
+    }
+    this.audit.append(now, 'budget.refused', 'system', payload);
+    const message = `Token budget for ${taskType} exhausted: ${limitText}. The request was not sent. A waiver can raise the limit, or wait for the next ${status.day.remaining <= 0 ? 'day' : 'week'}.`;
+    return { action: 'refuse', waivers, status, eligibleCount: 0, message };
   }
 
   /** Records tokens used by a request; logs the spend, and the exhaustion of a period once per period. */
