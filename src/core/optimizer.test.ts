@@ -122,3 +122,18 @@ test('the knowledge prior leans against high temperature and towards more tokens
   assert.equal(prior[2], -0.05); // intercept × temperature²
   assert.equal(knowledgePrior(space, 'disjoint'), undefined);
 });
+
+test('a sticky split decides who serves; the learned policy can be kept inside the trust region', () => {
+  const { optimizer } = makeOptimizer('guarded', 3);
+  const inside = new Uint8Array(24);
+  for (const a of optimizer.space.trustRegionArms) inside[a] = 1;
+  for (let t = 0; t < 40; t++) {
+    const d = optimizer.recommend(context, { servedBy: 'learned', learnedEligible: inside });
+    assert.equal(d.servedBy, 'learned');
+    assert.equal(inside[d.armIndex], 1, `arm ${d.armId} is outside the trust region`);
+    // Outside the trust region only the baseline (which never goes there either) could put mass.
+    d.probabilities.forEach((p, a) => assert.ok(inside[a] || p === 0, `arm ${a} has ${p}`));
+  }
+  const { optimizer: shadow } = makeOptimizer('shadow', 3);
+  assert.throws(() => shadow.recommend(context, { servedBy: 'learned' }), /cannot serve in phase shadow/);
+});

@@ -55,6 +55,20 @@ export interface OptimizerOptions {
   priorMean?: ArrayLike<number>;
 }
 
+/** Per-request options of `recommend`. */
+export interface RecommendOptions {
+  /** One flag per arm: the arms allowed at all (e.g. by the token budget). */
+  eligible?: Uint8Array;
+  /** Further restricts the learned policy (e.g. to the trust region around the baseline). */
+  learnedEligible?: Uint8Array;
+  /**
+   * Who serves, when a sticky traffic split decided it (rollout.ts); otherwise the optimizer draws
+   * the split per request with the phase's share. Either way the logged vector is the mixture.
+   */
+  servedBy?: 'learned' | 'baseline';
+  promptText?: string;
+}
+
 /** A decision waiting for its outcome. */
 interface Pending {
   decision: Decision;
@@ -78,6 +92,7 @@ export class LLMParameterOptimizer {
   private readonly learnedProbabilities: Float64Array;
   private readonly baselineProbabilities: Float64Array;
   private readonly features: Float64Array;
+  private readonly learnedMask: Uint8Array;
   private readonly options: OptimizerOptions;
 
   constructor(options: OptimizerOptions) {
@@ -97,6 +112,7 @@ export class LLMParameterOptimizer {
     this.learnedProbabilities = new Float64Array(k);
     this.baselineProbabilities = new Float64Array(k);
     this.features = new Float64Array(contextFeatureNames.length);
+    this.learnedMask = new Uint8Array(k);
   }
 
   get phase(): RolloutPhase {
@@ -120,19 +136,21 @@ export class LLMParameterOptimizer {
    * the logged vector is the mixture (1 − p)·π_baseline + p·π_learned, the probability with which
    * each arm was actually drawn (DESIGN §3, Mixtures).
    */
-  recommend(context: RequestContext, options: { eligible?: Uint8Array; promptText?: string } = {}): Decision {
+  recommend(context: RequestContext, options: RecommendOptions = {}): Decision {
     const k = this.space.arms.length;
     const eligible = options.eligible ?? new Uint8Array(k).fill(1);
+    const learnedEligible = options.learnedEligible ? intersect(eligible, options.learnedEligible, this.learnedMask) : eligible;
     const x = contextFeatures(context, this.features);
     const rng = this.options.rng;
     const p = this.share[this.phaseValue];
     // Both distributions first, in a fixed order, so the random stream does not depend on the split.
-    this.learned.probabilities(x, eligible, rng, this.learnedProbabilities);
+    this.learned.probabilities(x, learnedEligible, rng, this.learnedProbabilities);
     this.baseline.probabilities(x, eligible, rng, this.baselineProbabilities);
     const requestId = newRequestId(rng);
     const splitDraw = rng.next();
     const armDraw = rng.next();
-    const servedBy = p > 0 && splitDraw < p ? 'learned' : 'baseline';
+    const servedBy = options.servedBy ?? (p > 0 && splitDraw < p ? 'learned' : 'baseline');
+    if (servedBy === 'learned' && p === 0) throw new Error(`the learned policy cannot serve in phase ${this.phaseValue}, whose learned share is 0`);
     const served = servedBy === 'learned' ? this.learnedProbabilities : this.baselineProbabilities;
     const armIndex = sampleIndex(served, armDraw);
     const probabilities = new Array<number>(k);
@@ -237,6 +255,16 @@ export function knowledgePrior(space: ParameterSpace, kind: FeatureMapKind, stre
   const promptRow = contextFeatureNames.indexOf('promptSize') + 1;
   if (tokens > 0 && promptRow > 0) prior[promptRow * width + tokens] = strength;
   return prior;
+}
+
+/** a ∧ b into out; falls back to a alone when the intersection is empty (the learned policy needs an arm). */
+function intersect(a: Uint8Array, b: Uint8Array, out: Uint8Array): Uint8Array {
+  let any = false;
+  for (let i = 0; i < a.length; i++) {
+    out[i] = a[i] && b[i] ? 1 : 0;
+    if (out[i]) any = true;
+  }
+  return any ? out : a;
 }
 
 /** A 128-bit request id from the injected RNG (deterministic under the seed). */
