@@ -7,12 +7,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchSection } from './sections';
 import { openStore } from '../src/store/store';
 import type { Store, StoreOptions } from '../src/store/store';
 import { seededRandom, syntheticEvent } from '../src/store/testing/synthetic';
 
-const wasmDir = join(__dirname, '..', 'node_modules', 'sql.js', 'dist');
+// From bench/ when run by tsx, from out/ when bundled: both sit one level below the project root.
+const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 const ms = (value: number): number => Math.round(value * 10) / 10;
 

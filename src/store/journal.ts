@@ -7,6 +7,7 @@
 // fails it and is dropped; a failing line followed by good ones is corruption and is reported.
 // A new segment is started at open, at each snapshot and when a segment grows past a size limit, so
 // a torn tail always stays the last line of its file and folded-in segments can be deleted whole.
+import { fdatasyncSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -179,6 +180,19 @@ export class JournalWriter {
     }
     this.bytes += buffer.length;
     await handle.datasync();
+  }
+
+  /**
+   * The synchronous twin of `writeDurably`, for producers that run in one synchronous loop (the
+   * simulator): write and fdatasync block the thread. No roll-over: the next async write does it.
+   */
+  writeDurablySync(text: string): void {
+    if (this.handle === undefined) throw new Error('journal is closed');
+    const buffer = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < buffer.length) offset += writeSync(this.handle.fd, buffer, offset, buffer.length - offset);
+    this.bytes += buffer.length;
+    fdatasyncSync(this.handle.fd);
   }
 
   async close(): Promise<void> {

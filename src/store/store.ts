@@ -172,6 +172,7 @@ export class Store implements DecisionSink {
   private unwrittenOutcomes = 0;
   private chain: Promise<void> = Promise.resolve();
   private writeQueued = false;
+  private writeInFlight = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotRunning: Promise<void> | undefined;
@@ -200,13 +201,15 @@ export class Store implements DecisionSink {
     private lastSeq: number,
     /** What opening found and repaired. */
     readonly notices: readonly RecoveryNotice[],
-    dirty: boolean,
+    /** Events the journal holds beyond the snapshot (plus 1 when opening changed the database). */
+    unsnapshotted: number,
   ) {
     this.lastAppliedSeq = lastSeq;
     this.lastAckedSeq = lastSeq;
     this.ackedDecisionsTotal = totalDecisionCount(db);
     this.lastSnapshotAt = this.now();
-    this.eventsSinceSnapshot = dirty ? 1 : 0;
+    // A long journal tail makes a snapshot due at once, so the next open does not replay it again.
+    this.eventsSinceSnapshot = unsnapshotted;
     this.setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
     this.stats_ = {
       lastSeq,
@@ -332,7 +335,6 @@ export class Store implements DecisionSink {
       } finally {
         setLastSeq.free();
       }
-      if (replayed > 0) dirty = true;
 
       // 5. Retention, then a fresh journal segment for this session's events.
       if (options.retention !== undefined && !readOnly) {
@@ -351,7 +353,7 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      return new Store(dir, db, writer, journal, options, maxSeq, notices, dirty);
+      return new Store(dir, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
     } catch (error) {
       db.close();
       throw error;
@@ -494,15 +496,43 @@ export class Store implements DecisionSink {
     if (this.failure !== undefined || this.journal === undefined) return;
     this.applyPending();
     if (this.unwritten.length === 0) return;
-    const text = this.unwritten.join('');
-    const firstSeq = this.unwrittenFirstSeq;
-    const count = this.unwritten.length;
-    const decisions = this.unwrittenDecisions;
-    const outcomes = this.unwrittenOutcomes;
+    const batch = this.takeUnwritten();
+    this.writeInFlight = true;
+    try {
+      await this.journal.writeDurably(batch.text, batch.firstSeq);
+    } finally {
+      this.writeInFlight = false;
+    }
+    this.acknowledge(batch);
+  }
+
+  /**
+   * Writes and syncs everything appended so far before returning, blocking the thread: for
+   * producers that run in one synchronous loop and never yield (the simulator). Returns the number
+   * of events acknowledged. Must not be called while an asynchronous batch is in flight.
+   */
+  flushSync(): number {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.journal === undefined) throw new Error('the store was opened read-only');
+    if (this.writeInFlight || this.snapshotRunning !== undefined) throw new Error('flushSync while an asynchronous write is in flight');
+    this.applyPending();
+    if (this.unwritten.length > 0) {
+      const batch = this.takeUnwritten();
+      this.journal.writeDurablySync(batch.text);
+      this.acknowledge(batch);
+    }
+    return this.ackedEvents;
+  }
+
+  private takeUnwritten(): { text: string; firstSeq: number; count: number; decisions: number; outcomes: number } {
+    const batch = { text: this.unwritten.join(''), firstSeq: this.unwrittenFirstSeq, count: this.unwritten.length, decisions: this.unwrittenDecisions, outcomes: this.unwrittenOutcomes };
     this.unwritten = [];
     this.unwrittenDecisions = 0;
     this.unwrittenOutcomes = 0;
-    await this.journal.writeDurably(text, firstSeq);
+    return batch;
+  }
+
+  private acknowledge({ firstSeq, count, decisions, outcomes }: { firstSeq: number; count: number; decisions: number; outcomes: number }): void {
     this.ackedEvents += count;
     this.ackedOutcomes += outcomes;
     this.ackedDecisionsTotal += decisions;

@@ -9,6 +9,8 @@ import { createLlmPlanningEnvironment } from '../../sim/llmPlanning';
 import { readRoundsFile } from '../../sim/roundsFile';
 import { runLlmPlanning } from '../../sim/runLlm';
 import { runRounds } from '../../sim/runRounds';
+import { openSimulationSink } from '../../store/simulationSink';
+import { defaultWasmDir } from '../../store/sqlite';
 import { CliError, type CliCommand } from '../io';
 
 const environments = ['llm-planning'] as const;
@@ -28,6 +30,8 @@ Plays a policy through simulated requests and measures its regret against the be
   --settings FILE      JSON policy settings (the paramloop.policy settings object)
   --space FILE         JSON parameter space settings for --env (the paramloop.space settings object)
   --requests-per-day N simulated traffic for --env (default 30: one developer)
+  --db DIR             persist every decision and outcome (--env only) in the store in DIR, printing
+                       'committed N' on stderr each time the journal has durably synced (N decisions)
   --json               print one JSON object:
                        {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
                         "decisionsPerSecond","seed", …}`;
@@ -69,6 +73,7 @@ export const simulateCommand: CliCommand = {
         settings: { type: 'string' },
         space: { type: 'string' },
         'requests-per-day': { type: 'string' },
+        db: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -78,6 +83,7 @@ export const simulateCommand: CliCommand = {
       return 0;
     }
     if ((values['rounds-file'] === undefined) === (values.env === undefined)) throw new CliError('give exactly one of --rounds-file FILE or --env NAME');
+    if (values.db !== undefined && values.env === undefined) throw new CliError('--db needs --env (a rounds file has no decision records to store)');
     if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
     if (!(policyKinds as readonly string[]).includes(values.policy)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${values.policy}'`);
     const policy = values.policy as PolicyKind;
@@ -114,6 +120,11 @@ export const simulateCommand: CliCommand = {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
       const requestsPerDay = positiveInteger(values['requests-per-day'], 'requests-per-day');
+      const sink =
+        values.db === undefined
+          ? undefined
+          : await openSimulationSink(values.db, { wasmDir: defaultWasmDir(__dirname), onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) });
+      for (const notice of sink?.notices ?? []) io.stderr(`paramloop simulate: ${notice.level}: ${notice.message}\n`);
       const { result: run } = runLlmPlanning({
         environment: createLlmPlanningEnvironment(space),
         policy,
@@ -122,7 +133,9 @@ export const simulateCommand: CliCommand = {
         rounds: rounds ?? 3000,
         seed,
         ...(requestsPerDay !== undefined ? { requestsPerDay } : {}),
+        ...(sink !== undefined ? { store: sink } : {}),
       });
+      await sink?.close();
       result = { ...run, env: values.env, arms: space.arms.length, featureMap: settings.featureMap };
     }
     if (values.json) {

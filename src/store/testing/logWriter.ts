@@ -2,6 +2,7 @@
 // argv[2], then appends synthetic decisions and outcomes (seed argv[3]) as fast as the store
 // acknowledges them, printing `committed N` on stderr each time the journal has durably synced
 // (N = decisions durably stored so far). It runs until killed, or until argv[4] decisions exist.
+// The sql.js wasm folder comes from PARAMLOOP_WASM_DIR (the test bundles this script elsewhere).
 import { join } from 'node:path';
 import { openStore } from '../store';
 import { seededRandom, syntheticEvent } from './synthetic';
@@ -10,9 +11,9 @@ async function main(): Promise<void> {
   const [dir, seedText, limitText] = process.argv.slice(2);
   if (dir === undefined) throw new Error('usage: logWriter DIR [SEED] [LIMIT]');
   const store = await openStore(dir, {
-    wasmDir: join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist'),
+    wasmDir: process.env.PARAMLOOP_WASM_DIR ?? join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist'),
     // Small thresholds so that kills land in every phase: batches, snapshots, segment roll-overs.
-    snapshotEveryEvents: 20_000,
+    snapshotEveryEvents: 6_000,
     snapshotIdleMs: 0,
     snapshotMaxDeferMs: 0,
     maxSegmentBytes: 4 * 2 ** 20,
