@@ -2,10 +2,13 @@
 // day, how long each phase takes and how many harmful requests the SLO monitor lets through before it
 // rolls back. The rollout manager, SLO monitor and gate are the real ones (src/core); the outcome model
 // and two gate inputs are stand-ins, stated in `assumptions` of the output. Not a speed benchmark:
-// the figures are counts and days, identical on every machine for the same seeds.
+// the figures are counts and days, identical on every machine for the same seeds. The one timing,
+// `perDecisionMicros`, is the cost of the safety calls per request (noisy on a shared 2-core machine).
 import type { BenchSection } from './sections';
 import { evaluateGate } from '../src/core/gates';
 import type { GateVerdict } from '../src/core/gates';
+import { AuditLog } from '../src/core/audit';
+import { BudgetTracker } from '../src/core/budget';
 import { RolloutManager } from '../src/core/rollout';
 import { BoundedMeanSequence, SloMonitor } from '../src/core/slo';
 import type { SloObservation } from '../src/core/slo';
@@ -168,10 +171,37 @@ export function lowTrafficScenario(qualityShift: number, runs: number, horizonDa
   };
 }
 
+/** Microseconds per call of what the optimizer runs on every request (median of 5 batches). */
+export function perDecisionMicros(): Record<string, number> {
+  const u = seeded(99);
+  const rollout = new RolloutManager({}, 0);
+  rollout.promote('bench', 'time the canary split (shadow answers without hashing)', 0);
+  const monitor = new SloMonitor();
+  const budget = new BudgetTracker({}, new AuditLog());
+  const costs = Float64Array.from({ length: 48 }, (_, i) => 500 + 100 * i);
+  const mask = new Uint8Array(48);
+  const time = (f: (i: number) => void, n: number): number => {
+    const batches: number[] = [];
+    for (let b = 0; b < 5; b++) {
+      const start = performance.now();
+      for (let i = 0; i < n; i++) f(i);
+      batches.push(((performance.now() - start) * 1000) / n);
+    }
+    batches.sort((a, b) => a - b);
+    return Math.round((batches[2] ?? 0) * 100) / 100;
+  };
+  return {
+    rolloutServedBy: time((i) => rollout.servedBy(`session-${i}`), 20_000),
+    sloObserve: time((i) => monitor.observe(i % 4 === 0 ? 'learned' : 'baseline', { quality: u(), latencyMs: 1000 + 3000 * u(), tokens: 2000 * u(), failed: u() < 0.03 }, i), 20_000),
+    budgetEligibility48Arms: time((i) => budget.eligibility('planTask', i, costs, mask), 20_000),
+  };
+}
+
 export const lowTrafficSection: BenchSection = {
   name: 'lowTraffic',
   async run() {
     return {
+      perDecisionMicros: perDecisionMicros(),
       assumptions:
         '30 requests/day, one traffic key per request, default rollout/SLO settings; quality N(0.7, 0.2) clipped, the learned policy shifted by qualityShift; ' +
         'latency, tokens and errors equal for both policies; gate: trust region and ESS pass, quality and value checks use the learned quality lower bound ' +
