@@ -219,6 +219,15 @@ test('native input: a decision log and a baseline candidate snapshot give IPS = 
   assert.equal(native.skipped_without_reward, 1);
   assert.equal(native.candidate_mass_off_support, 0);
   assert.equal(native.policy_kind, 'baseline');
+
+  // "eligibleArms": [0, 1] confines the candidate: its exploration all goes to arm 0 → [0.3, 0.7, 0].
+  const confinedPath = file('policy-confined.json', [
+    JSON.stringify({ snapshot: { kind: 'baseline', version: 0, armCount: 3, contextDim: 1 }, settings: { baseline: { exploration: 0.3 } }, baseline: { baselineArm: 1, trustRegionArms: [0, 2] }, eligibleArms: [0, 1] }),
+  ]);
+  const confined = await run(['ope', '--input', logPath, '--policy', confinedPath, '--json', '--bootstrap', '0']);
+  assert.equal(confined.code, 0, confined.err);
+  const confinedCandidate = [0.3, 0.7, 0];
+  near((JSON.parse(confined.out) as OpeJson).estimators['ips']?.estimate, served.reduce((sum, arm, i) => sum + (rewards[i] ?? 0) * ((confinedCandidate[arm] ?? 0) / (1 / 3)), 0) / served.length);
 });
 
 test('native input with a learned candidate (epsilon-greedy snapshot) uses the restored policy\'s own probabilities', async () => {

@@ -6,9 +6,10 @@
 //   - a policy snapshot as the policies write it: {"kind", "version", "armCount", "contextDim", "scorer"?, "extra"?}
 //   - a stored snapshot record {"payload": <snapshot>, …} (the store's policy_snapshots payload)
 //   - {"snapshot": <snapshot>, "settings"?: <policy settings>, "actionFeatures"?: [[…] per arm],
-//      "baseline"?: {"baselineArm": int, "trustRegionArms": [int…]}}
+//      "baseline"?: {"baselineArm": int, "trustRegionArms": [int…]}, "eligibleArms"?: [int…]}
 // "settings" are the policy settings (defaults when absent); "actionFeatures" are needed for a
-// shared feature map, "baseline" for a baseline candidate. The reward model regresses on the
+// shared feature map, "baseline" for a baseline candidate; "eligibleArms" confines the candidate
+// to those arms (as the optimizer confines the learned policy to the trust region). The reward model regresses on the
 // policy's feature map (for a baseline candidate: shared with actionFeatures, else disjoint).
 import { readFile } from 'node:fs/promises';
 import { nativeLoggedRounds, NativeRoundError, type NativeRound, type NativeRounds } from '../../core/ope/native';
@@ -42,7 +43,7 @@ export async function readNativeInput(logPath: string, policyPath: string | unde
     if (error instanceof ImportError) throw new CliError(`${logPath}: ${error.message}`, 1);
     throw error;
   }
-  const { policy, featureMap } = await readPolicy(policyPath);
+  const { policy, featureMap, eligible } = await readPolicy(policyPath);
   const rows: NativeRound[] = [];
   const lineOf: number[] = [];
   let skippedWithoutReward = 0;
@@ -62,6 +63,7 @@ export async function readNativeInput(logPath: string, policyPath: string | unde
       featureMap,
       rng: createRng((options.seed ^ 0x5bd1e995) >>> 0),
       rewardModel: { lambda: options.ridgeLambda, folds: options.folds },
+      ...(eligible ? { eligible } : {}),
     });
     return { ...native, skippedWithoutReward, policyKind: policy.kind };
   } catch (error) {
@@ -82,7 +84,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function readPolicy(path: string): Promise<{ policy: ReturnType<typeof createPolicy>; featureMap: JointFeatureMap }> {
+async function readPolicy(path: string): Promise<{ policy: ReturnType<typeof createPolicy>; featureMap: JointFeatureMap; eligible?: Uint8Array }> {
   const fail = (reason: string): never => {
     throw new CliError(`${path}: ${reason}`, 1);
   };
@@ -131,10 +133,19 @@ async function readPolicy(path: string): Promise<{ policy: ReturnType<typeof cre
     }
     baseline = { baselineArm: baselineValue['baselineArm'], trustRegionArms: (baselineValue['trustRegionArms'] as unknown[]).map(Number) };
   }
+  let eligible: Uint8Array | undefined;
+  const eligibleArms = raw['eligibleArms'];
+  if (eligibleArms !== undefined) {
+    if (!Array.isArray(eligibleArms) || eligibleArms.length === 0 || !eligibleArms.every((a) => Number.isInteger(a) && (a as number) >= 0 && (a as number) < armCount)) {
+      return fail(`"eligibleArms" must be a non-empty array of arm indices in 0..${armCount - 1}`);
+    }
+    eligible = new Uint8Array(armCount);
+    for (const a of eligibleArms as number[]) eligible[a] = 1;
+  }
   try {
     const policy = createPolicy(kind as PolicySnapshot['kind'], featureMap, settings, baseline);
     policy.restore(snapshot);
-    return { policy, featureMap };
+    return eligible ? { policy, featureMap, eligible } : { policy, featureMap };
   } catch (error) {
     return fail(`cannot restore the policy: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -74,3 +74,10 @@ test('a round whose context does not fit the policy, or with a bad propensity, i
   const zero = [{ ...rows[0], propensity: 0 }] as NativeRound[];
   assert.throws(() => nativeLoggedRounds(zero, { policy: candidate, featureMap: map, rng: createRng(0), rewardModel: { lambda: 1, folds: 1 } }), /round 1: propensity/);
 });
+
+test('an eligibility mask confines the candidate: baseline arm 1 with exploration restricted to arm 0 → [0.3, 0.7, 0]', () => {
+  const rows = uniformLog(5, 5);
+  const { rounds, candidateMassOffSupport } = nativeLoggedRounds(rows, { policy: candidate, featureMap: map, rng: createRng(0), rewardModel: { lambda: 1, folds: 1 }, eligible: Uint8Array.of(1, 1, 0) });
+  assert.deepEqual(Array.from(rounds.actionDist.subarray(0, 3)).map((p) => Math.round(p * 1e12) / 1e12), [0.3, 0.7, 0]);
+  assert.equal(candidateMassOffSupport, 0);
+});

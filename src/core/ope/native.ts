@@ -38,6 +38,11 @@ export interface NativeAdapterOptions {
   readonly rng: Rng;
   /** Ridge penalty and cross-fitting folds of the reward model. */
   readonly rewardModel: { readonly lambda: number; readonly folds: number };
+  /**
+   * Arms the candidate may choose (1 = eligible), e.g. the trust region it is confined to in
+   * production; default every arm.
+   */
+  readonly eligible?: Uint8Array;
 }
 
 /** The rounds for the estimators, with the support diagnostic. */
@@ -94,7 +99,8 @@ export function nativeLoggedRounds(rows: readonly NativeRound[], options: Native
   const pscores = new Float64Array(n);
   const actionDist = new Float64Array(n * k);
   const contexts: Float64Array[] = [];
-  const eligible = new Uint8Array(k).fill(1);
+  const eligible = options.eligible ?? new Uint8Array(k).fill(1);
+  if (eligible.length !== k || !eligible.some((flag) => flag === 1)) throw new RangeError(`the eligibility mask must have ${k} flags with at least one arm eligible`);
   const candidate = new Float64Array(k);
   let offSupport = 0;
   rows.forEach((row, i) => {
@@ -105,8 +111,8 @@ export function nativeLoggedRounds(rows: readonly NativeRound[], options: Native
     if (row.loggingProbabilities.length !== k) throw new NativeRoundError(i, 'probabilities', `has ${row.loggingProbabilities.length} entries, the policy has ${k} arms`);
     const context = Float64Array.from(row.context);
     contexts.push(context);
-    // Every arm is eligible for the candidate: mass it puts where the logger could not go is
-    // reported as off-support rather than silently renormalised away.
+    // Mass the candidate puts where the logger could not go is reported as off-support rather
+    // than silently renormalised away.
     policy.probabilities(context, eligible, rng, candidate);
     actionDist.set(candidate, i * k);
     for (let a = 0; a < k; a++) if ((row.loggingProbabilities[a] ?? 0) === 0) offSupport += candidate[a] ?? 0;
