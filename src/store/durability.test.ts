@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundledWorkerFileName } from './compactor';
 import { openStore } from './store';
 import { seededRandom, syntheticRequestId, syntheticStartMs } from './testing/synthetic';
 
@@ -21,10 +22,13 @@ interface ChildRun {
   errors: string[];
 }
 
-/** Bundles the writer into one plain script, so each of the 20 children starts without a transpiler. */
+/** Bundles the writer (and the snapshot worker) into plain scripts: children start without a transpiler. */
 async function bundleWriter(outDir: string): Promise<string> {
   const outfile = join(outDir, 'logWriter.js');
-  await build({ entryPoints: [writerScript], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' } as const;
+  await build({ ...common, entryPoints: [writerScript], outfile });
+  // The snapshot worker, next to the writer where the store looks for it.
+  await build({ ...common, entryPoints: [join(__dirname, 'compactWorker.ts')], outfile: join(outDir, bundledWorkerFileName) });
   return outfile;
 }
 

@@ -51,6 +51,16 @@ export interface SloIncidentRecord {
   payload: unknown;
 }
 
+/**
+ * A retention pass, journaled so that replaying the journal (at open, or when a snapshot is built
+ * from it off the main thread) folds exactly the same rows into the summaries.
+ */
+export interface RetentionRecord {
+  timestamp: number;
+  keepDays?: number;
+  keepDecisions?: number;
+}
+
 /** An outcome with the reward the reward model gave it (absent when not yet scored). */
 export interface OutcomeRecord {
   outcome: Outcome;
@@ -65,7 +75,8 @@ export type StoreEvent =
   | { type: 'rolloutEvent'; record: RolloutEventRecord }
   | { type: 'budgetEvent'; record: BudgetEventRecord }
   | { type: 'waiver'; record: WaiverRecord }
-  | { type: 'sloIncident'; record: SloIncidentRecord };
+  | { type: 'sloIncident'; record: SloIncidentRecord }
+  | { type: 'retention'; record: RetentionRecord };
 
 export type StoreEventType = StoreEvent['type'];
 
@@ -77,6 +88,7 @@ export const storeEventTypes: readonly StoreEventType[] = [
   'budgetEvent',
   'waiver',
   'sloIncident',
+  'retention',
 ];
 
 /** A decision with its outcome and reward when they are known: the unit of OPE and of exports. */

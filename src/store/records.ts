@@ -3,6 +3,8 @@
 // little-endian float64 BLOBs (exact, and a third of their JSON size).
 import type { Database, SqlValue, Statement } from 'sql.js';
 import type { Decision, FinishReason, Outcome, ParameterName, RewardReport, RolloutPhase, ServedBy, Verdict } from '../core/types';
+import { applyRetention } from './retention';
+import type { RetentionReport } from './retention';
 import type { BudgetEventRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
 
 export function packFloats(values: readonly number[]): Uint8Array {
@@ -61,6 +63,8 @@ export class EventWriter {
   private readonly insertSloIncident: Statement;
   private readonly insertFeatureSet: Statement;
   private readonly featureSets = new Map<string, number>();
+  /** What the last retention event applied did. */
+  lastRetention: RetentionReport = { summarisedDecisions: 0, summarisedOutcomes: 0 };
 
   constructor(private readonly db: Database) {
     const prepare = (sql: string): Statement => {
@@ -138,6 +142,11 @@ export class EventWriter {
       case 'sloIncident': {
         const r: SloIncidentRecord = event.record;
         this.insertSloIncident.run([seq, r.timestamp, orNull(r.policyId), orNull(r.phase), r.metric, JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'retention': {
+        const { timestamp, ...settings } = event.record;
+        this.lastRetention = applyRetention(this.db, settings, timestamp, false);
         return;
       }
     }

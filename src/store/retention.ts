@@ -20,8 +20,11 @@ export interface RetentionReport {
 
 export const dayMs = 86_400_000;
 
-/** Runs one retention pass at time `now` (ms since the epoch). */
-export function applyRetention(db: Database, settings: RetentionSettings, now: number): RetentionReport {
+/**
+ * Runs one retention pass at time `now` (ms since the epoch), in its own transaction unless
+ * `ownTransaction` is false (the caller's transaction then covers it).
+ */
+export function applyRetention(db: Database, settings: RetentionSettings, now: number, ownTransaction = true): RetentionReport {
   const conditions: string[] = [];
   const params: Record<string, number> = {};
   if (settings.keepDays !== undefined) {
@@ -44,7 +47,7 @@ export function applyRetention(db: Database, settings: RetentionSettings, now: n
   )[0]?.values[0];
   const summarisedDecisions = Number(counted?.[0] ?? 0);
   if (summarisedDecisions === 0) return { summarisedDecisions: 0, summarisedOutcomes: 0 };
-  db.exec('BEGIN');
+  if (ownTransaction) db.exec('BEGIN');
   try {
     db.run(
       `INSERT INTO decision_summaries (day, policy_id, policy_version, phase, served_by, arm_index, decisions, outcomes,
@@ -65,9 +68,9 @@ export function applyRetention(db: Database, settings: RetentionSettings, now: n
     );
     db.run(`DELETE FROM outcomes WHERE request_id IN (SELECT d.request_id FROM decisions d WHERE ${expired})`, params);
     db.run(`DELETE FROM decisions AS d WHERE ${expired}`, params);
-    db.exec('COMMIT');
+    if (ownTransaction) db.exec('COMMIT');
   } catch (error) {
-    db.exec('ROLLBACK');
+    if (ownTransaction) db.exec('ROLLBACK');
     throw error;
   }
   return { summarisedDecisions, summarisedOutcomes: Number(counted?.[1] ?? 0) };

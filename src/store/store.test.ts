@@ -318,3 +318,26 @@ test('dashboard aggregates match a hand-computed 5-decision log, before and afte
   check();
   await store.close();
 });
+
+test('a snapshot built by the worker from the journal equals one exported on the main thread (40 decisions, newest 25 kept)', async (t) => {
+  const dir = await tempDir(t);
+  const logs: unknown[] = [];
+  for (const compactionWorker of [undefined, false] as const) {
+    const path = join(dir, compactionWorker === false ? 'main' : 'worker');
+    const store = await openStore(path, { wasmDir, ...(compactionWorker === false ? { compactionWorker } : {}) });
+    assert.equal(store.stats().snapshotMode, compactionWorker === false ? 'main-thread' : 'worker');
+    await log(store, 1, 40);
+    store.applyRetention({ keepDecisions: 25 });
+    await log(store, 41, 45);
+    await store.snapshot();
+    await store.close();
+    const reopened = await openStore(path, { wasmDir, readOnly: true });
+    assert.deepEqual(reopened.notices, []);
+    assert.equal(reopened.rawDecisionCount(), 30);
+    assert.equal(reopened.decisionCount(), 45);
+    logs.push({ logged: [...reopened.iterateLogged()], buckets: reopened.rewardByBucket(3_600_000) });
+    await reopened.close();
+    assert.deepEqual((await listSegments(path)).length, 1, 'only the empty segment started at the last snapshot remains');
+  }
+  assert.deepEqual(logs[0], logs[1]);
+});

@@ -16,9 +16,9 @@
 // then the snapshot is validated (a truncated or unreadable one is renamed aside with a timestamp,
 // never deleted), migrated forward, and the journal tail replayed. Recovery is reported as notices.
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Database, SqlJsStatic, Statement } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
 import type { ArmCatalog } from './formats/dsjson';
 import { parseJsonl } from './formats/jsonl';
@@ -30,21 +30,23 @@ import type {
   PolicySnapshotRecord,
   RolloutEventRecord,
   SloIncidentRecord,
+  RetentionRecord,
   StoreEvent,
   WaiverRecord,
 } from './events';
 import { encodeEventLine, JournalWriter, listSegments, readSegment, removeSegmentsBefore, segmentFileName, syncDirectory } from './journal';
-import type { JournalEntry, SegmentReadResult } from './journal';
+import type { SegmentReadResult } from './journal';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { checkDecision, checkOutcome, EventWriter, loggedSelect, rowToLogged } from './records';
-import { applyRetention } from './retention';
 import type { RetentionReport, RetentionSettings } from './retention';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
+import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, snapshotTempName, stamp, writeSnapshotFile } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
+import { Compactor, detectCompactionWorker } from './compactor';
+import type { CompactionWorkerSpec } from './compactor';
 
-export const snapshotFileName = 'snapshot.db';
-const snapshotTempName = 'snapshot.db.tmp';
+export { snapshotFileName };
 
 /** Something the store found and repaired (or could not) while opening; for the user to see. */
 export interface RecoveryNotice {
@@ -75,6 +77,12 @@ export interface StoreOptions {
   snapshotIdleMs?: number;
   /** …but no longer than this past due. Default 60 s. */
   snapshotMaxDeferMs?: number;
+  /**
+   * The worker that builds snapshots off the main thread; default: found next to this module
+   * (`storeWorker.js` in a bundle, `compactWorker.ts` from source). `false`: export on the main
+   * thread (blocks for time proportional to the database's size).
+   */
+  compactionWorker?: CompactionWorkerSpec | false;
   /** A journal segment rolls over past this size. Default 64 MiB. */
   maxSegmentBytes?: number;
   retention?: RetentionSettings;
@@ -96,68 +104,15 @@ export interface StoreStats {
   /** Time the last snapshot took from start to durable rename (ms). */
   lastSnapshotTotalMs: number;
   applyErrors: number;
+  /** Where snapshots are exported: in the compaction worker, or on the main thread (no worker). */
+  snapshotMode: 'worker' | 'main-thread';
+  /** Export time of the last snapshot inside the worker (ms; it does not block the main thread). */
+  lastSnapshotWorkerExportMs: number;
 }
 
 interface Pending {
   seq: number;
   event: StoreEvent;
-}
-
-/** Sequence number of the last event folded into the database, kept in the meta table. */
-function readLastSeq(db: Database): number {
-  const value = db.exec("SELECT value FROM meta WHERE key = 'last_seq'")[0]?.values[0]?.[0];
-  return value === undefined || value === null ? 0 : Number(value);
-}
-
-/** The schema version in a SQLite file header (PRAGMA user_version is stored at offset 60). */
-function headerUserVersion(bytes: Uint8Array): number | undefined {
-  if (bytes.length < 100 || Buffer.from(bytes.subarray(0, 16)).toString('latin1') !== 'SQLite format 3\0') return undefined;
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(60);
-}
-
-/** Opens snapshot bytes, or throws saying why they are not a whole, sound database. */
-function openSnapshot(SQL: SqlJsStatic, bytes: Uint8Array): Database {
-  if (bytes.length < 100) throw new Error(`snapshot is ${bytes.length} bytes, shorter than a SQLite header`);
-  if (headerUserVersion(bytes) === undefined) throw new Error('snapshot does not start with a SQLite header');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const rawPageSize = view.getUint16(16);
-  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
-  const pageCount = view.getUint32(28);
-  // The in-header page count is valid when the change counter matches "version-valid-for".
-  if (view.getUint32(24) === view.getUint32(92) && pageCount > 0 && bytes.length < pageSize * pageCount) {
-    throw new Error(`snapshot is truncated: ${bytes.length} bytes, its header says ${pageSize * pageCount}`);
-  }
-  const db = new SQL.Database(bytes);
-  try {
-    const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
-    if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
-    if (readSchemaVersion(db) === 0) throw new Error('snapshot holds no Paramloop schema');
-    return db;
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-}
-
-/** A file-name-safe UTC timestamp, e.g. 20261125T043000Z. */
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-function decodeEntry(entry: JournalEntry): StoreEvent {
-  const record = entry.record as Record<string, unknown>;
-  if (typeof record !== 'object' || record === null) throw new TypeError('record is not an object');
-  switch (entry.type) {
-    case 'decision':
-      checkDecision(record as unknown as Decision);
-      break;
-    case 'outcome':
-      checkOutcome((record as { outcome: Outcome }).outcome ?? ({} as Outcome));
-      break;
-    default:
-      if (typeof record.timestamp !== 'number') throw new TypeError('record.timestamp must be a number');
-  }
-  return { type: entry.type, record } as unknown as StoreEvent;
 }
 
 /**
@@ -190,6 +145,7 @@ export class Store implements DecisionSink {
   private lastAppendAt = 0;
   private readonly setLastSeq: Statement;
   private findDecision: Statement | undefined;
+  private readonly compactor: Compactor | undefined;
   private readonly stats_: StoreStats;
 
   private constructor(
@@ -220,7 +176,12 @@ export class Store implements DecisionSink {
       lastSnapshotExportMs: 0,
       lastSnapshotTotalMs: 0,
       applyErrors: 0,
+      snapshotMode: 'main-thread',
+      lastSnapshotWorkerExportMs: 0,
     };
+    const workerSpec = options.compactionWorker === false ? undefined : (options.compactionWorker ?? detectCompactionWorker());
+    if (journal !== undefined && workerSpec !== undefined) this.compactor = new Compactor(workerSpec, options.wasmDir);
+    this.stats_.snapshotMode = this.compactor === undefined ? 'main-thread' : 'worker';
     if (journal !== undefined) {
       this.snapshotTimer = setInterval(() => this.considerSnapshot(), 250);
       this.snapshotTimer.unref();
@@ -336,14 +297,7 @@ export class Store implements DecisionSink {
         setLastSeq.free();
       }
 
-      // 5. Retention, then a fresh journal segment for this session's events.
-      if (options.retention !== undefined && !readOnly) {
-        const report = applyRetention(db, options.retention, now());
-        if (report.summarisedDecisions > 0) {
-          notices.push({ level: 'info', code: 'retention', message: `Retention folded ${report.summarisedDecisions} decisions into daily summaries.` });
-          dirty = true;
-        }
-      }
+      // 5. A fresh journal segment for this session's events (then retention, journaled).
       let journal: JournalWriter | undefined;
       if (!readOnly) {
         await unlink(join(dir, snapshotTempName)).catch(() => undefined);
@@ -353,7 +307,14 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      return new Store(dir, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      const store = new Store(dir, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      if (options.retention !== undefined && !readOnly) {
+        const report = store.applyRetention(options.retention);
+        if (report.summarisedDecisions > 0) {
+          notices.push({ level: 'info', code: 'retention', message: `Retention folded ${report.summarisedDecisions} decisions into daily summaries.` });
+        }
+      }
+      return store;
     } catch (error) {
       db.close();
       throw error;
@@ -576,51 +537,59 @@ export class Store implements DecisionSink {
     const journal = this.journal;
     if (journal === undefined) return;
     const started = performance.now();
+    if (this.options.retention !== undefined) this.applyRetention(this.options.retention);
+    const compactor = this.compactor;
     let bytes: Uint8Array | undefined;
     let newSegmentStart = 0;
     let eventsFolded = 0;
-    // Inside the write chain: no batch is in flight while the database is exported and the journal
-    // switches segment, so every event below the new segment is in the exported image.
+    // Inside the write chain, so no batch is in flight: everything below the new segment is durable
+    // in the older segments (for the worker) and applied to the database (for a main-thread export).
     const step = this.chain.then(async () => {
       await this.writeBatch();
-      this.applyPending();
-      if (this.options.retention !== undefined) applyRetention(this.db, this.options.retention, this.now());
       eventsFolded = this.eventsSinceSnapshot;
-      const exportStarted = performance.now();
-      bytes = this.db.export();
-      this.stats_.lastSnapshotExportMs = performance.now() - exportStarted;
       newSegmentStart = this.unwritten.length > 0 ? this.unwrittenFirstSeq : this.lastSeq + 1;
+      if (compactor === undefined) {
+        this.applyPending();
+        const exportStarted = performance.now();
+        bytes = this.db.export();
+        this.stats_.lastSnapshotExportMs = performance.now() - exportStarted;
+      }
       await journal.startSegment(newSegmentStart);
     });
     this.chain = step.catch((error: unknown) => this.fail(error));
     await step;
-    if (bytes === undefined) return;
-    const data: Uint8Array = bytes;
-    const temp = join(this.dir, snapshotTempName);
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (compactor !== undefined) {
+      // The worker rebuilds the database from the last snapshot and the journal, exports and
+      // writes it: the main thread never blocks on an export.
+      const result = await compactor.compact(this.dir, newSegmentStart);
+      this.stats_.lastSnapshotExportMs = 0;
+      this.stats_.lastSnapshotWorkerExportMs = result.exportMs;
+      this.stats_.lastSnapshotBytes = result.bytes;
+    } else if (bytes !== undefined) {
+      await writeSnapshotFile(this.dir, bytes);
+      this.stats_.lastSnapshotBytes = bytes.byteLength;
     }
-    await rename(temp, join(this.dir, snapshotFileName));
-    await syncDirectory(this.dir);
     await removeSegmentsBefore(this.dir, newSegmentStart);
     this.eventsSinceSnapshot = Math.max(0, this.eventsSinceSnapshot - eventsFolded);
     this.lastSnapshotAt = this.now();
     this.dueSince = undefined;
     this.stats_.snapshots++;
-    this.stats_.lastSnapshotBytes = data.byteLength;
     this.stats_.lastSnapshotTotalMs = performance.now() - started;
   }
 
-  /** Runs a retention pass now (it also runs at open and before each snapshot when configured). */
+  /**
+   * Runs a retention pass now (it also runs at open and before each snapshot when configured). The
+   * pass is journaled, so a replay folds exactly the same rows.
+   */
   applyRetention(settings: RetentionSettings): RetentionReport {
     this.applyPending();
-    const report = applyRetention(this.db, settings, this.now());
-    if (report.summarisedDecisions > 0) this.eventsSinceSnapshot++;
-    return report;
+    this.writer.lastRetention = { summarisedDecisions: 0, summarisedOutcomes: 0 };
+    const record: RetentionRecord = { timestamp: this.now() };
+    if (settings.keepDays !== undefined) record.keepDays = settings.keepDays;
+    if (settings.keepDecisions !== undefined) record.keepDecisions = settings.keepDecisions;
+    this.append({ type: 'retention', record });
+    this.applyPending();
+    return this.writer.lastRetention;
   }
 
   /** Flushes, snapshots if anything changed, and releases the database. */
@@ -637,6 +606,7 @@ export class Store implements DecisionSink {
       this.closed = true;
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
       await this.journal?.close();
+      await this.compactor?.terminate();
       this.setLastSeq.free();
       this.findDecision?.free();
       this.writer.free();

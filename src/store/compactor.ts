@@ -1,0 +1,86 @@
+// The main thread's handle on the compaction worker (compactWorker.ts): one worker, started on the
+// first snapshot, unref'd so it never keeps the process alive, terminated when the store closes.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { CompactionResult } from './snapshotFile';
+
+/** Where the compaction worker's script is. A `.ts` script is loaded through tsx (development). */
+export interface CompactionWorkerSpec {
+  script: string;
+}
+
+/** File name of the bundled worker, expected next to the bundle that holds the store. */
+export const bundledWorkerFileName = 'storeWorker.js';
+
+/**
+ * Finds the worker next to this module: the bundled `storeWorker.js` (when the build emits it next
+ * to the bundle) or, running from source, `compactWorker.ts` through tsx. Undefined when neither
+ * exists: snapshots are then exported on the main thread.
+ */
+export function detectCompactionWorker(): CompactionWorkerSpec | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : undefined;
+  if (here === undefined) return undefined;
+  const bundled = join(here, bundledWorkerFileName);
+  if (existsSync(bundled)) return { script: bundled };
+  const source = join(here, 'compactWorker.ts');
+  if (existsSync(source)) return { script: source };
+  return undefined;
+}
+
+type Reply = { id: number; result: CompactionResult } | { id: number; error: string };
+
+export class Compactor {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(result: CompactionResult): void; reject(error: Error): void }>();
+
+  constructor(
+    private readonly spec: CompactionWorkerSpec,
+    private readonly wasmDir: string,
+  ) {}
+
+  private start(): Worker {
+    // Worker threads do not inherit the parent's tsx loader: a TypeScript script is started by a
+    // tiny bootstrap that registers tsx's CommonJS hook first.
+    const worker = this.spec.script.endsWith('.ts')
+      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(this.spec.script)});`, { eval: true })
+      : new Worker(this.spec.script);
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.waiting.get(reply.id);
+      this.waiting.delete(reply.id);
+      if ('error' in reply) waiter?.reject(new Error(`snapshot compaction failed: ${reply.error}`));
+      else waiter?.resolve(reply.result);
+    });
+    const failAll = (error: Error): void => {
+      this.worker = undefined;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`snapshot worker exited with code ${code}`)));
+    return worker;
+  }
+
+  /** Builds and writes the snapshot of every journal event below `beforeSeq`, in the worker. */
+  compact(dir: string, beforeSeq: number): Promise<CompactionResult> {
+    this.worker ??= this.start();
+    const worker = this.worker;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      // While a compaction is pending the worker must keep the process alive (close() awaits it).
+      worker.ref();
+      worker.postMessage({ id, dir, wasmDir: this.wasmDir, beforeSeq });
+    }).finally(() => {
+      if (this.waiting.size === 0) this.worker?.unref();
+    }) as Promise<CompactionResult>;
+  }
+
+  async terminate(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker !== undefined) await worker.terminate();
+  }
+}
