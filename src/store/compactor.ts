@@ -43,8 +43,10 @@ export class Compactor {
   private start(): Worker {
     // Worker threads do not inherit the parent's tsx loader: a TypeScript script is started by a
     // tiny bootstrap that registers tsx's CommonJS hook first.
+    // (The module name is assembled so that bundlers leave this development-only path alone.)
+    const tsxApi = ['tsx', 'cjs', 'api'].join('/');
     const worker = this.spec.script.endsWith('.ts')
-      ? new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(this.spec.script)});`, { eval: true })
+      ? new Worker(`require(${JSON.stringify(require.resolve(tsxApi))}).register(); require(${JSON.stringify(this.spec.script)});`, { eval: true })
       : new Worker(this.spec.script);
     worker.unref();
     worker.on('message', (reply: Reply) => {
