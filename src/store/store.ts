@@ -121,10 +121,8 @@ interface Pending {
  */
 export class Store implements DecisionSink {
   private unapplied: Pending[] = [];
-  private unwritten: string[] = [];
+  private unwritten: { line: string; type: StoreEvent['type'] }[] = [];
   private unwrittenFirstSeq = 0;
-  private unwrittenDecisions = 0;
-  private unwrittenOutcomes = 0;
   private chain: Promise<void> = Promise.resolve();
   private writeQueued = false;
   private writeInFlight = false;
@@ -339,14 +337,12 @@ export class Store implements DecisionSink {
         const { promptText: _dropped, ...withoutPrompt } = event.record;
         stored = { type: 'decision', record: withoutPrompt };
       }
-      this.unwrittenDecisions++;
     } else if (event.type === 'outcome') {
       checkOutcome(event.record.outcome);
-      this.unwrittenOutcomes++;
     }
     const seq = ++this.lastSeq;
     if (this.unwritten.length === 0) this.unwrittenFirstSeq = seq;
-    this.unwritten.push(encodeEventLine(seq, stored.type, JSON.stringify(stored.record)));
+    this.unwritten.push({ line: encodeEventLine(seq, stored.type, JSON.stringify(stored.record)), type: stored.type });
     this.unapplied.push({ seq, event: stored });
     this.lastAppendAt = performance.now();
     this.scheduleWrite();
@@ -393,8 +389,12 @@ export class Store implements DecisionSink {
 
   /** Resolves, once everything appended so far is on disk, to the number of events acknowledged. */
   async flush(): Promise<number> {
-    if (this.journal !== undefined && this.unwritten.length > 0) this.queueWrite();
-    await this.chain;
+    const target = this.lastSeq;
+    while (this.lastAckedSeq < target) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.unwritten.length > 0) this.queueWrite();
+      await this.chain;
+    }
     if (this.failure !== undefined) throw this.failure;
     return this.ackedEvents;
   }
@@ -424,11 +424,17 @@ export class Store implements DecisionSink {
     this.options.onError?.(failure);
   }
 
-  /** Applies queued events to the database in one transaction (read-your-writes for queries). */
-  private applyPending(): void {
+  /**
+   * Applies queued events (those up to `uptoSeq`) to the database in one transaction; queries apply
+   * everything first (read-your-writes).
+   */
+  private applyPending(uptoSeq = Number.POSITIVE_INFINITY): void {
     if (this.unapplied.length === 0) return;
-    const batch = this.unapplied;
-    this.unapplied = [];
+    let count = 0;
+    while (count < this.unapplied.length && (this.unapplied[count]?.seq ?? 0) <= uptoSeq) count++;
+    if (count === 0) return;
+    const batch = count === this.unapplied.length ? this.unapplied : this.unapplied.slice(0, count);
+    this.unapplied = count === this.unapplied.length ? [] : this.unapplied.slice(count);
     this.db.exec('BEGIN');
     try {
       for (const { seq, event } of batch) {
@@ -455,9 +461,14 @@ export class Store implements DecisionSink {
   private async writeBatch(): Promise<void> {
     this.writeQueued = false;
     if (this.failure !== undefined || this.journal === undefined) return;
-    this.applyPending();
-    if (this.unwritten.length === 0) return;
-    const batch = this.takeUnwritten();
+    if (this.unwritten.length === 0) {
+      this.applyPending();
+      return;
+    }
+    // At most maxBatchEvents per batch: applying a batch blocks the event loop, so a backlog is
+    // worked off in several short steps rather than one long one.
+    const batch = this.takeUnwritten(this.options.maxBatchEvents ?? 2000);
+    this.applyPending(batch.firstSeq + batch.count - 1);
     this.writeInFlight = true;
     try {
       await this.journal.writeDurably(batch.text, batch.firstSeq);
@@ -465,6 +476,7 @@ export class Store implements DecisionSink {
       this.writeInFlight = false;
     }
     this.acknowledge(batch);
+    if (this.unwritten.length > 0) this.queueWrite();
   }
 
   /**
@@ -478,18 +490,26 @@ export class Store implements DecisionSink {
     if (this.writeInFlight || this.snapshotRunning !== undefined) throw new Error('flushSync while an asynchronous write is in flight');
     this.applyPending();
     if (this.unwritten.length > 0) {
-      const batch = this.takeUnwritten();
+      const batch = this.takeUnwritten(Number.POSITIVE_INFINITY);
       this.journal.writeDurablySync(batch.text);
       this.acknowledge(batch);
     }
     return this.ackedEvents;
   }
 
-  private takeUnwritten(): { text: string; firstSeq: number; count: number; decisions: number; outcomes: number } {
-    const batch = { text: this.unwritten.join(''), firstSeq: this.unwrittenFirstSeq, count: this.unwritten.length, decisions: this.unwrittenDecisions, outcomes: this.unwrittenOutcomes };
-    this.unwritten = [];
-    this.unwrittenDecisions = 0;
-    this.unwrittenOutcomes = 0;
+  private takeUnwritten(max: number): { text: string; firstSeq: number; count: number; decisions: number; outcomes: number } {
+    const taken = this.unwritten.length <= max ? this.unwritten : this.unwritten.slice(0, max);
+    this.unwritten = taken === this.unwritten ? [] : this.unwritten.slice(taken.length);
+    let text = '';
+    let decisions = 0;
+    let outcomes = 0;
+    for (const { line, type } of taken) {
+      text += line;
+      if (type === 'decision') decisions++;
+      else if (type === 'outcome') outcomes++;
+    }
+    const batch = { text, firstSeq: this.unwrittenFirstSeq, count: taken.length, decisions, outcomes };
+    this.unwrittenFirstSeq += taken.length;
     return batch;
   }
 
