@@ -63,6 +63,7 @@ export class EventWriter {
   private readonly insertSloIncident: Statement;
   private readonly insertFeatureSet: Statement;
   private readonly featureSets = new Map<string, number>();
+  private readonly featureSetsByArray = new WeakMap<readonly string[], number>();
   /** What the last retention event applied did. */
   lastRetention: RetentionReport = { summarisedDecisions: 0, summarisedOutcomes: 0 };
 
@@ -86,6 +87,15 @@ export class EventWriter {
   }
 
   private featureSetId(names: readonly string[]): number {
+    // Producers usually pass the same names array every time: skip re-serialising it.
+    const cached = this.featureSetsByArray.get(names);
+    if (cached !== undefined) return cached;
+    const id = this.featureSetIdByKey(names);
+    this.featureSetsByArray.set(names, id);
+    return id;
+  }
+
+  private featureSetIdByKey(names: readonly string[]): number {
     const key = JSON.stringify(names);
     let id = this.featureSets.get(key);
     if (id === undefined) {

@@ -69,6 +69,10 @@ export interface StoreOptions {
   batchDelayMs?: number;
   /** A batch is written at once when this many events are queued. Default 2000. */
   maxBatchEvents?: number;
+  /** Events applied to the in-memory database per event-loop turn. Default 250. */
+  applySliceEvents?: number;
+  /** `flush()` also waits until the database trails the journal by at most this many events. Default 20 000. */
+  maxApplyLagEvents?: number;
   /** Snapshot once this many events have been journaled since the last one. Default 100 000. */
   snapshotEveryEvents?: number;
   /** Snapshot at least this often while events arrive. Default 10 minutes. */
@@ -126,6 +130,7 @@ export class Store implements DecisionSink {
   private chain: Promise<void> = Promise.resolve();
   private writeQueued = false;
   private writeInFlight = false;
+  private applyScheduled = false;
   private flushTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotRunning: Promise<void> | undefined;
@@ -377,9 +382,12 @@ export class Store implements DecisionSink {
     return this.append({ type: 'sloIncident', record });
   }
 
-  /** Events appended but not yet acknowledged. A fast producer can wait on `flush()` when it grows. */
+  /**
+   * Events not yet acknowledged, or acknowledged but not yet applied to the in-memory database,
+   * whichever is more. A fast producer waits on `flush()` when it grows.
+   */
   get backlog(): number {
-    return this.lastSeq - this.lastAckedSeq;
+    return Math.max(this.lastSeq - this.lastAckedSeq, this.unapplied.length);
   }
 
   onCommitted(listener: (progress: CommitProgress) => void): () => void {
@@ -396,6 +404,12 @@ export class Store implements DecisionSink {
       await this.chain;
     }
     if (this.failure !== undefined) throw this.failure;
+    // Back-pressure for fast producers: the in-memory database may trail the journal, but by no
+    // more than maxApplyLagEvents, so its queue cannot grow without bound.
+    while (this.unapplied.length > (this.options.maxApplyLagEvents ?? 20_000) && !this.closed) {
+      this.scheduleApply();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return this.ackedEvents;
   }
 
@@ -422,6 +436,22 @@ export class Store implements DecisionSink {
     const failure = error instanceof Error ? error : new Error(String(error));
     this.failure ??= failure;
     this.options.onError?.(failure);
+  }
+
+  /**
+   * Applies queued events to the database a slice at a time (`applySliceEvents`, default 250), one
+   * slice per event-loop turn, so that applying never blocks the loop for long.
+   */
+  private scheduleApply(): void {
+    if (this.applyScheduled || this.unapplied.length === 0) return;
+    this.applyScheduled = true;
+    setImmediate(() => {
+      this.applyScheduled = false;
+      if (this.closed) return;
+      const next = this.unapplied[Math.min(this.unapplied.length, this.options.applySliceEvents ?? 250) - 1];
+      if (next !== undefined) this.applyPending(next.seq);
+      this.scheduleApply();
+    });
   }
 
   /**
@@ -461,14 +491,11 @@ export class Store implements DecisionSink {
   private async writeBatch(): Promise<void> {
     this.writeQueued = false;
     if (this.failure !== undefined || this.journal === undefined) return;
-    if (this.unwritten.length === 0) {
-      this.applyPending();
-      return;
-    }
-    // At most maxBatchEvents per batch: applying a batch blocks the event loop, so a backlog is
-    // worked off in several short steps rather than one long one.
-    const batch = this.takeUnwritten(this.options.maxBatchEvents ?? 2000);
-    this.applyPending(batch.firstSeq + batch.count - 1);
+    if (this.unwritten.length === 0) return;
+    // Durability does not wait for the database: the journal takes the whole backlog (up to a
+    // bound on the buffer), and the database catches up in short steps of its own (scheduleApply).
+    const batch = this.takeUnwritten(20_000);
+    this.scheduleApply();
     this.writeInFlight = true;
     try {
       await this.journal.writeDurably(batch.text, batch.firstSeq);
