@@ -76,7 +76,7 @@ test('20 SIGKILLs at random moments lose no acknowledged decision and never leav
     const script = await bundleWriter(root);
     let previous = 0;
     for (let round = 1; round <= 20; round++) {
-      const killAfterMs = Math.floor(random() * 600);
+      const killAfterMs = Math.floor(random() * 300);
       const run = await runAndKill(script, dir, round, killAfterMs);
       assert.deepEqual(run.errors, [], `round ${round}: the writer reported errors`);
       // Opening after a kill may drop a torn (unacknowledged) tail, never anything else.
