@@ -1,5 +1,5 @@
-// The main thread's handle on the compaction worker (compactWorker.ts): one worker, started on the
-// first snapshot, unref'd so it never keeps the process alive, terminated when the store closes.
+// The main thread's handle on the compaction worker (compactWorker.ts): started for a snapshot,
+// ended after it (its memory returns to the system), never keeping the process alive otherwise.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -60,8 +60,12 @@ export class Compactor {
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`snapshot worker exited with code ${code}`)));
+    worker.on('error', (error) => {
+      if (this.worker === worker) failAll(error);
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) failAll(new Error(`snapshot worker exited with code ${code}`));
+    });
     return worker;
   }
 
@@ -76,7 +80,9 @@ export class Compactor {
       worker.ref();
       worker.postMessage({ id, dir, wasmDir: this.wasmDir, beforeSeq });
     }).finally(() => {
-      if (this.waiting.size === 0) this.worker?.unref();
+      // A wasm heap never shrinks: ending the worker after each snapshot returns its copy of the
+      // database to the system (a new worker costs a module load at the next snapshot).
+      if (this.waiting.size === 0) void this.terminate();
     }) as Promise<CompactionResult>;
   }
 
