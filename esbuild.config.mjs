@@ -41,6 +41,15 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   {
+    // The store's snapshot worker (src/store/compactor.ts finds it next to the bundle).
+    ...common,
+    entryPoints: [join(root, 'src/store/compactWorker.ts')],
+    outfile: join(root, 'dist/storeWorker.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     ...common,
     entryPoints: [join(root, 'webview/main.ts')],
     outfile: join(root, 'dist/webview/main.js'),
