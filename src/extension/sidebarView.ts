@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebviewMessage, type StatusMessage } from '../shared/protocol';
+import { webviewHtml } from '../shared/webviewHtml';
 import { DisposableStore } from './disposable';
 
 /** Source of the status the sidebar shows; the view asks for it whenever the webview is (re)shown. */
@@ -74,28 +75,11 @@ function makeNonce(): string {
 }
 
 function renderHtml(webview: vscode.Webview, webviewRoot: vscode.Uri): string {
-  const nonce = makeNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.css'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${csp}">
-  <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" href="${style.toString()}">
-  <title>Paramloop</title>
-</head>
-<body>
-  <main id="app" aria-live="polite"><p class="muted">Loading Paramloop…</p></main>
-  <script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+  return webviewHtml({
+    cspSource: webview.cspSource,
+    nonce: makeNonce(),
+    scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.js')).toString(),
+    styleUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'main.css')).toString(),
+    title: 'Paramloop',
+  });
 }

@@ -3,6 +3,7 @@
 // the page's own origin, nothing else). `acquireVsCodeApi` is defined by an init script, as VS Code's
 // webview host defines it, and records every message the webview posts.
 import { randomBytes } from 'node:crypto';
+import { webviewHtml } from '../../src/shared/webviewHtml';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,32 +31,9 @@ export interface WebviewHarness {
   close(): Promise<void>;
 }
 
-/** The sidebar's policy (see renderHtml in src/extension/sidebarView.ts), with this server as cspSource. */
-export function sidebarCsp(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `style-src ${cspSource}`,
-    `img-src ${cspSource} data:`,
-    `font-src ${cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-}
-
 function pageHtml(origin: string): string {
   const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${sidebarCsp(origin, nonce)}">
-  <link rel="stylesheet" href="${origin}/main.css">
-  <title>Paramloop</title>
-</head>
-<body>
-  <main id="app" aria-live="polite"><p class="muted">Loading Paramloop…</p></main>
-  <script nonce="${nonce}" src="${origin}/main.js"></script>
-</body>
-</html>`;
+  return webviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, title: 'Paramloop' });
 }
 
 /**
