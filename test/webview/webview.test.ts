@@ -120,7 +120,11 @@ describe('sidebar webview bundle in Chromium', () => {
       script.textContent = 'window.__inlineRan = true';
       doc.body.append(script);
     });
-    await page.waitForFunction('window.__paramloop.cspViolations.length > 0', undefined, { timeout: 5000 });
+    // Poll through page.evaluate (a DevTools evaluation, outside the page's CSP); waitForFunction would
+    // evaluate its predicate inside the page, where this very CSP forbids eval.
+    for (let waited = 0; (await record(page)).cspViolations.length === 0 && waited < 5000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const { cspViolations } = await record(page);
     assert.deepEqual(cspViolations.map((v) => v.directive), ['script-src-elem']);
     assert.equal(await page.evaluate('window.__inlineRan === true'), false);
