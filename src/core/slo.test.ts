@@ -2,17 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BoundedMeanSequence, SloMonitor, TwoSampleSequentialTest, quantile, sloObservationOf } from './slo';
 import type { SloObservation } from './slo';
+import { createRng } from './random';
 
-/** Mulberry32: a small seeded uniform generator, so every run below is reproducible. */
+/** A seeded uniform stream from the project's generator, so every run below is reproducible. */
 function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 function normal(u: () => number): number {
