@@ -1,0 +1,159 @@
+/**
+ * The whole safety machinery in the LLM-planning environment (`paramloop simulate --rollout`): a
+ * GuardedOptimizer from shadow on (or from a later phase by a recorded manual promotion), requests
+ * from one developer, and a `candidateShift` added to the true mean quality of every request the
+ * learned policy serves (negative: an injected regression).
+ *
+ * Session keys: one developer's working sessions. A new key starts after a gap of more than
+ * `sessionGapHours` (default 1) without requests or after `sessionHours` (default 2) of simulated
+ * time, so at 30 requests a day there are ~10–12 keys a day with 2–3 requests each, and a 5% canary
+ * serves about one key in twenty: one or two learned requests a day.
+ */
+import { AuditLog } from '../core/audit';
+import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
+import { MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
+import type { PolicyKind, PolicySettings } from '../core/policies';
+import { createRng } from '../core/random';
+import type { RewardSettings } from '../core/reward';
+import type { Incident } from '../core/slo';
+import type { RolloutPhase } from '../core/types';
+import type { LlmPlanningEnvironment } from './llmPlanning';
+
+export interface RolloutRunOptions {
+  environment: LlmPlanningEnvironment;
+  policy: PolicyKind;
+  policySettings: PolicySettings;
+  rewardSettings: RewardSettings;
+  rounds: number;
+  seed: number;
+  candidateShift?: number;
+  requestsPerDay?: number;
+  startTime?: number;
+  /** Start in this phase by manual promotions recorded as actor "simulation". */
+  startPhase?: RolloutPhase;
+  /** Stop at the first rollback (the suites measure how long it took). */
+  stopOnRollback?: boolean;
+  /** Resume automatically after a rollback (a person acknowledging the incident); default false. */
+  autoResume?: boolean;
+  sessionHours?: number;
+  sessionGapHours?: number;
+  store?: DecisionStore;
+  audit?: AuditLog;
+  /** Settings passed through to the GuardedOptimizer (rollout, slo, gate, budget…). */
+  guarded?: Partial<Omit<GuardedOptions, 'space' | 'policyKind' | 'policySettings' | 'rewardSettings' | 'store' | 'clock' | 'rng' | 'audit'>>;
+}
+
+/** A phase transition, for the JSON report. */
+export interface RolloutRunEvent {
+  round: number;
+  day: number;
+  from: RolloutPhase;
+  to: RolloutPhase;
+  kind: string;
+  actor: string;
+  reason: string;
+}
+
+export interface RolloutRunResult {
+  finalPhase: RolloutPhase;
+  status: string;
+  events: RolloutRunEvent[];
+  incidents: Incident[];
+  rounds: number;
+  simulatedDays: number;
+  refused: number;
+  fallbacks: number;
+  /** Requests served by the learned policy, in all and until the first rollback. */
+  learnedServed: number;
+  learnedBeforeFirstRollback: number | null;
+  gateEvaluations: number;
+  averageReward: number;
+}
+
+const phaseOrder: readonly RolloutPhase[] = ['shadow', 'canary', 'guarded', 'general'];
+
+export function runRollout(options: RolloutRunOptions): { result: RolloutRunResult; guarded: GuardedOptimizer } {
+  const env = options.environment;
+  const perDay = options.requestsPerDay ?? 30;
+  let now = options.startTime ?? Date.UTC(2026, 0, 5, 9);
+  const start = now;
+  const worldRng = createRng(options.seed ^ 0x5eed);
+  const shift = options.candidateShift ?? 0;
+  const guarded = new GuardedOptimizer({
+    ...options.guarded,
+    space: env.space,
+    policyKind: options.policy,
+    policySettings: options.policySettings,
+    rewardSettings: options.rewardSettings,
+    store: options.store ?? new MemoryDecisionStore(),
+    clock: { now: () => now },
+    rng: createRng(options.seed),
+    audit: options.audit ?? new AuditLog(),
+  });
+  const events: RolloutRunEvent[] = [];
+  const push = (round: number, e: { from: RolloutPhase; to: RolloutPhase; kind: string; actor: string; reason: string; timestamp: number }): void => {
+    events.push({ round, day: Math.round(((e.timestamp - start) / 86_400_000) * 100) / 100, from: e.from, to: e.to, kind: e.kind, actor: e.actor, reason: e.reason });
+  };
+  const target = phaseOrder.indexOf(options.startPhase ?? 'shadow');
+  while (phaseOrder.indexOf(guarded.phase) < target) push(0, guarded.promote('simulation', `start the candidate in ${options.startPhase} for the experiment`));
+
+  const sessionMs = (options.sessionHours ?? 2) * 3_600_000;
+  const gapMs = (options.sessionGapHours ?? 1) * 3_600_000;
+  let session = 0;
+  let sessionStart = now;
+  let last = now;
+  let refused = 0;
+  let fallbacks = 0;
+  let learnedServed = 0;
+  let learnedBeforeFirstRollback: number | null = null;
+  let rewardSum = 0;
+  let served = 0;
+  let round = 0;
+  for (; round < options.rounds; round++) {
+    now += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
+    if (now - last > gapMs || now - sessionStart > sessionMs) {
+      session++;
+      sessionStart = now;
+    }
+    last = now;
+    const context = env.sampleContext(worldRng);
+    const rec = guarded.recommend(context, `session-${options.seed}-${session}`);
+    if (rec.kind === 'refused') {
+      refused++;
+      continue;
+    }
+    if (rec.budget.action === 'fallback') fallbacks++;
+    const decision = rec.decision;
+    const learned = decision.servedBy === 'learned';
+    if (learned) learnedServed++;
+    const arm = env.space.arms[decision.armIndex]!;
+    const outcome = env.sampleOutcome(context, arm, worldRng, decision.requestId, now, learned ? shift : 0);
+    const r = guarded.recordOutcome(decision.requestId, outcome);
+    rewardSum += r.report.reward;
+    served++;
+    for (const e of r.events) push(round, e);
+    if (r.incident && learnedBeforeFirstRollback === null) learnedBeforeFirstRollback = learnedServed;
+    if (r.incident && options.stopOnRollback) {
+      round++;
+      break;
+    }
+    if (r.incident && options.autoResume) push(round, guarded.resume('simulation', 'incident acknowledged'));
+  }
+  return {
+    guarded,
+    result: {
+      finalPhase: guarded.phase,
+      status: guarded.rollout.status,
+      events,
+      incidents: guarded.incidents,
+      rounds: round,
+      simulatedDays: (now - start) / 86_400_000,
+      refused,
+      fallbacks,
+      learnedServed,
+      learnedBeforeFirstRollback,
+      gateEvaluations: guarded.verdicts.length,
+      averageReward: served > 0 ? rewardSum / served : Number.NaN,
+    },
+  };
+}
