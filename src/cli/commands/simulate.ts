@@ -8,6 +8,7 @@ import { buildSpace } from '../../core/space';
 import { createLlmPlanningEnvironment } from '../../sim/llmPlanning';
 import { readRoundsFile } from '../../sim/roundsFile';
 import { runLlmPlanning } from '../../sim/runLlm';
+import { runRollout } from '../../sim/runRollout';
 import { runRounds } from '../../sim/runRounds';
 import { openSimulationSink } from '../../store/simulationSink';
 import { defaultWasmDir } from '../../store/sqlite';
@@ -32,6 +33,12 @@ Plays a policy through simulated requests and measures its regret against the be
   --requests-per-day N simulated traffic for --env (default 30: one developer)
   --db DIR             persist every decision and outcome (--env only) in the store in DIR, printing
                        'committed N' on stderr each time the journal has durably synced (N decisions)
+  --rollout            (--env only) run the safety machinery from shadow on: budget, trust region, sticky
+                       split by session (a new key after 1 h idle or 2 h of work), SLO monitor with
+                       rollback, OPE promotion gate; adds {"rollout": {"finalPhase","status","events":
+                       [{"round","day","from","to","kind","actor","reason"}…],"incidents":[…],…}}
+  --candidate-shift D  with --rollout: add D to the true mean quality of every request the learned
+                       policy serves (negative: an injected regression)
   --json               print one JSON object:
                        {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
                         "decisionsPerSecond","seed", …}`;
@@ -61,7 +68,7 @@ export const simulateCommand: CliCommand = {
   summary: 'simulate a policy on a rounds file or the LLM-planning environment; report regret',
   async run(args, io) {
     const { values } = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args, '--candidate-shift'),
       strict: true,
       options: {
         'rounds-file': { type: 'string' },
@@ -74,6 +81,8 @@ export const simulateCommand: CliCommand = {
         space: { type: 'string' },
         'requests-per-day': { type: 'string' },
         db: { type: 'string' },
+        rollout: { type: 'boolean', default: false },
+        'candidate-shift': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -84,6 +93,10 @@ export const simulateCommand: CliCommand = {
     }
     if ((values['rounds-file'] === undefined) === (values.env === undefined)) throw new CliError('give exactly one of --rounds-file FILE or --env NAME');
     if (values.db !== undefined && values.env === undefined) throw new CliError('--db needs --env (a rounds file has no decision records to store)');
+    if (values.rollout && values.env === undefined) throw new CliError('--rollout needs --env');
+    if (values['candidate-shift'] !== undefined && !values.rollout) throw new CliError('--candidate-shift needs --rollout');
+    const candidateShift = values['candidate-shift'] === undefined ? 0 : Number(values['candidate-shift']);
+    if (!Number.isFinite(candidateShift) || candidateShift < -1 || candidateShift > 1) throw new CliError(`--candidate-shift must be a number in [-1, 1], got '${values['candidate-shift']}'`);
     if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
     if (!(policyKinds as readonly string[]).includes(values.policy)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${values.policy}'`);
     const policy = values.policy as PolicyKind;
@@ -125,7 +138,7 @@ export const simulateCommand: CliCommand = {
           ? undefined
           : await openSimulationSink(values.db, { wasmDir: defaultWasmDir(__dirname), onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) });
       for (const notice of sink?.notices ?? []) io.stderr(`paramloop simulate: ${notice.level}: ${notice.message}\n`);
-      const { result: run } = runLlmPlanning({
+      const common = {
         environment: createLlmPlanningEnvironment(space),
         policy,
         policySettings: settings,
@@ -134,7 +147,24 @@ export const simulateCommand: CliCommand = {
         seed,
         ...(requestsPerDay !== undefined ? { requestsPerDay } : {}),
         ...(sink !== undefined ? { store: sink } : {}),
-      });
+      };
+      let run: object;
+      if (values.rollout) {
+        const started = performance.now();
+        const { result: r } = runRollout({ ...common, candidateShift });
+        const { finalPhase, status, events, incidents, ...rest } = r;
+        run = {
+          policy,
+          seed,
+          rounds: r.rounds,
+          simulatedDays: r.simulatedDays,
+          averageReward: r.averageReward,
+          seconds: (performance.now() - started) / 1000,
+          rollout: { finalPhase, status, events, incidents, candidateShift, ...rest },
+        };
+      } else {
+        run = runLlmPlanning(common).result;
+      }
       await sink?.close();
       result = { ...run, env: values.env, arms: space.arms.length, featureMap: settings.featureMap };
     }
@@ -147,6 +177,20 @@ export const simulateCommand: CliCommand = {
     return 0;
   },
 };
+
+/** `--name -0.2` → `--name=-0.2`: parseArgs would take a value starting with '-' for an option. */
+function joinNegativeValues(args: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a === name && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
 
 function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(6);
