@@ -187,16 +187,17 @@ export class GuardedOptimizer {
   }
 
   /**
-   * Decides a request: budget mask (arm cost = prompt tokens + the arm's max_tokens), then the
-   * optimizer with the learned policy confined to the trust region and the server picked by the
-   * sticky split of `sessionKey`. A refused request gets no decision.
+   * Decides a request: budget mask over the trust-region arms (arm cost = prompt tokens + the arm's
+   * max_tokens), then the optimizer with the learned policy confined to the trust region and the
+   * server picked by the sticky split of `sessionKey`. A refused request gets no decision.
    */
   recommend(context: RequestContext, sessionKey: string): GuardedRecommendation {
     const now = this.options.clock.now();
     const arms = this.options.space.arms;
     for (let a = 0; a < arms.length; a++) this.armCosts[a] = context.promptTokens + (arms[a]!.params.maxTokens ?? 4096);
     this.budget.expireWaivers(now);
-    const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask);
+    // Only trust-region arms are allowed, so a budget fallback (the cheapest allowed arm) stays in it too.
+    const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask, this.options.space.trustRegionArms);
     if (budget.action === 'refuse') return { kind: 'refused', message: budget.message ?? `token budget for ${context.taskType} exhausted`, budget };
     const servedBy = this.rollout.servedBy(sessionKey);
     const decision = this.optimizer.recommend(context, { eligible: this.mask, learnedEligible: this.trustMask, servedBy });

@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AuditLog } from './audit';
+import type { BudgetConfigInput } from './budget';
+import { GuardedOptimizer } from './guardedOptimizer';
+import { MemoryDecisionStore } from './optimizer';
+import { parsePolicySettings } from './policies';
+import { createRng } from './random';
+import { parseRewardSettings } from './reward';
+import { buildSpace } from './space';
+import type { Outcome, RequestContext } from './types';
+
+const space = buildSpace({});
+const context: RequestContext = {
+  taskType: 'planTask',
+  languageId: 'typescript',
+  promptTokens: 1000,
+  selectionLines: 0,
+  fileLines: 200,
+  workspaceKind: 'folder',
+  providerFamily: 'test',
+  hour: 10,
+};
+
+function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedOptimizer; store: MemoryDecisionStore } {
+  const store = new MemoryDecisionStore();
+  const g = new GuardedOptimizer({
+    space,
+    policyKind: 'baseline',
+    policySettings: parsePolicySettings({}),
+    rewardSettings: parseRewardSettings({}),
+    store,
+    clock: { now: () => clock.t },
+    rng: createRng(7),
+    audit: new AuditLog(),
+    budget,
+  });
+  return { g, store };
+}
+
+function outcome(requestId: string, timestamp: number, tokensOut: number): Outcome {
+  return { requestId, timestamp, latencyMs: 20_000, tokensIn: 1000, tokensOut, finishReason: 'stop', quality: 0.7 };
+}
+
+const maxTokens = (armIndex: number): number | undefined => space.arms[armIndex]?.params.maxTokens;
+const cheapestTrustArms = space.trustRegionArms.filter((a) => maxTokens(a) === 1024);
+
+test('with 20,000 tokens a day and 1,000-token prompts, 4,000-token requests exhaust the day after 5; the 6th falls back to a 1,024-token trust-region arm with propensity 1', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const { g } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
+  for (let i = 0; i < 5; i++) {
+    const rec = g.recommend(context, 's1');
+    assert.equal(rec.kind, 'decision');
+    if (rec.kind !== 'decision') return;
+    assert.equal(rec.budget.action, 'serve', `request ${i + 1}`);
+    clock.t += 60_000;
+    g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 3000));
+  }
+  const rec = g.recommend(context, 's1');
+  assert.equal(rec.kind, 'decision');
+  if (rec.kind !== 'decision') return;
+  assert.equal(rec.budget.action, 'fallback');
+  assert.match(rec.budget.message ?? '', /cheapest allowed parameters/);
+  assert.ok(cheapestTrustArms.includes(rec.decision.armIndex), `arm ${rec.decision.armId}`);
+  assert.equal(rec.decision.propensity, 1);
+});
+
+test("with onExhausted 'refuse', the request after the budget is spent gets no decision and a message naming the task type", () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const { g, store } = guarded({ defaultLimits: { daily: 4_000, weekly: null }, onExhausted: 'refuse' }, clock);
+  const first = g.recommend(context, 's1');
+  assert.equal(first.kind, 'decision');
+  if (first.kind !== 'decision') return;
+  g.recordOutcome(first.decision.requestId, outcome(first.decision.requestId, clock.t, 3000));
+  const second = g.recommend(context, 's1');
+  assert.equal(second.kind, 'refused');
+  if (second.kind !== 'refused') return;
+  assert.match(second.message, /planTask exhausted/);
+  assert.equal(store.decisions.length, 1);
+});
+
+test('an active waiver of +50,000 tokens lifts the fallback and is named on the decision; once it expires an hour later the base budget of 20,000 applies again', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const { g } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
+  for (let i = 0; i < 5; i++) {
+    const rec = g.recommend(context, 's1');
+    if (rec.kind !== 'decision') throw new Error('refused');
+    g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 3000));
+  }
+  g.budget.proposeWaiver({ id: 'w1', taskType: 'planTask', period: 'day', delta: 50_000, reason: 'emergency_hotfix', expiresAt: clock.t + 3_600_000 }, 'dev', clock.t);
+  g.budget.activateWaiver('w1', 'lead', clock.t);
+  const during = g.recommend(context, 's1');
+  if (during.kind !== 'decision') throw new Error('refused');
+  assert.equal(during.budget.action, 'serve');
+  assert.deepEqual(during.decision.waivers, ['w1']);
+  assert.equal(during.budget.status.day.effective, 70_000);
+  g.recordOutcome(during.decision.requestId, outcome(during.decision.requestId, clock.t, 0));
+  clock.t += 2 * 3_600_000;
+  const after = g.recommend(context, 's1');
+  if (after.kind !== 'decision') throw new Error('refused');
+  assert.equal(after.budget.action, 'fallback');
+  assert.deepEqual(after.decision.waivers, []);
+  assert.equal(after.budget.status.day.effective, 20_000);
+  assert.equal(g.budget.waivers[0]?.status, 'expired');
+});
+
+test('the learned share of each phase comes from the rollout config: a 50% canary serves about half of 400 session keys', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const store = new MemoryDecisionStore();
+  const g = new GuardedOptimizer({
+    space,
+    policyKind: 'thompson',
+    policySettings: parsePolicySettings({}),
+    rewardSettings: parseRewardSettings({}),
+    store,
+    clock: { now: () => clock.t },
+    rng: createRng(3),
+    audit: new AuditLog(),
+    rollout: { phases: { canary: { trafficShare: 0.5, minSamples: 10, minDurationDays: 3, deadlineDays: 28 } } },
+  });
+  g.promote('tester', 'start in canary');
+  let learned = 0;
+  for (let i = 0; i < 400; i++) {
+    const rec = g.recommend(context, `key-${i}`);
+    if (rec.kind !== 'decision') throw new Error('refused');
+    if (rec.decision.servedBy === 'learned') {
+      learned++;
+      assert.ok(space.trustRegionArms.includes(rec.decision.armIndex), 'the learned policy stays in the trust region');
+    }
+    assert.equal(rec.decision.phase, 'canary');
+  }
+  // Binomial(400, 0.5): sd 10; ±40 is 4 sd.
+  assert.ok(Math.abs(learned - 200) <= 40, `${learned} learned`);
+  assert.equal(g.rollout.events[0]?.actor, 'tester');
+});
