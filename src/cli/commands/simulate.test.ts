@@ -65,3 +65,24 @@ test('an invalid space setting is refused, naming the setting', async () => {
   assert.equal(code, 2);
   assert.match(err, /paramloop\.space\.baseline\.temperature: -1 is outside the bounds/);
 });
+
+test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted out of shadow by the gate, then rolled back on quality by the SLO monitor', async () => {
+  const { code, out, err } = await run(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--candidate-shift', '-0.4', '--rounds', '900', '--seed', '3', '--json']);
+  assert.equal(code, 0, err);
+  const result = JSON.parse(out) as { rounds: number; rollout: { finalPhase: string; events: Array<Record<string, unknown>>; incidents: Array<{ breach: { metric: string } }> } };
+  assert.equal(result.rounds, 900);
+  const { rollout } = result;
+  for (const e of rollout.events) for (const key of ['round', 'from', 'to', 'reason']) assert.ok(key in e, key);
+  assert.deepEqual(rollout.events.map((e) => `${String(e.kind)} ${String(e.from)}→${String(e.to)}`), ['promote shadow→canary', 'rollback canary→shadow']);
+  assert.equal(rollout.incidents[0]?.breach.metric, 'quality');
+  assert.equal(rollout.finalPhase, 'shadow');
+});
+
+test('--rollout needs --env and --candidate-shift needs --rollout and a number in [-1, 1]', async () => {
+  const noEnv = await run(['simulate', '--rounds-file', roundsFile('r.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, 1]}']), '--policy', 'linucb', '--rollout']);
+  assert.match(noEnv.err, /--rollout needs --env/);
+  const noRollout = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--candidate-shift', '0.1']);
+  assert.match(noRollout.err, /--candidate-shift needs --rollout/);
+  const bad = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rollout', '--candidate-shift', 'x']);
+  assert.match(bad.err, /--candidate-shift must be a number in \[-1, 1\], got 'x'/);
+});
