@@ -1,5 +1,6 @@
 import { extensionSection } from './extension.bench';
 import { lowTrafficSection } from './lowTraffic.bench';
+import { guardedRolloutSection } from './guardedRollout.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
 import { storeSection } from './store.bench';
@@ -11,4 +12,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, storeSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, storeSection];
