@@ -152,13 +152,13 @@ export const simulateCommand: CliCommand = {
       if (values.rollout) {
         const started = performance.now();
         const { result: r } = runRollout({ ...common, candidateShift });
-        const { finalPhase, status, events, incidents, ...rest } = r;
+        const { finalPhase, status, events, incidents, rounds: played, simulatedDays, averageReward, ...rest } = r;
         run = {
           policy,
           seed,
-          rounds: r.rounds,
-          simulatedDays: r.simulatedDays,
-          averageReward: r.averageReward,
+          rounds: played,
+          simulatedDays,
+          averageReward,
           seconds: (performance.now() - started) / 1000,
           rollout: { finalPhase, status, events, incidents, candidateShift, ...rest },
         };
