@@ -7,9 +7,11 @@
  *
  * Defaults for one developer (~30 requests a day), and why:
  * - the baseline explores 30% of its requests over the trust-region arms (`baselineExploration`,
- *   instead of the 5% of `baseline.exploration`): with 5% over 18 arms a concentrated candidate's
- *   weights reach 360 and the ESS of two weeks of shadow logs is 1–3; at 30% the weights stay ≤ 60
- *   and the arms the baseline rarely plays are seen about once every two days each;
+ *   instead of the 5% of `baseline.exploration`): with 5% over 18 arms an arm the baseline does not
+ *   prefer has weight up to 1/(0.05/18) = 360, and in the simulator (Thompson candidate, 6 seeds)
+ *   the ESS of the shadow logs was 1–5 after a week and 5–8 after two, so no run could pass an ESS
+ *   of 8 within 14 days; at 30% the weights stay ≤ 60 and the ESS was 6–23 after a week and 12–26
+ *   after two, every run promotable;
  * - the minimum ESS is per phase (shadow 8, canary 10, guarded 15): in canary and guarded the
  *   learned policy's own served requests carry weight ≤ 1/share, so the ESS grows with them;
  * - the candidate is the learned policy's own distribution (Thompson's posterior-argmax
