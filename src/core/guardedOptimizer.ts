@@ -9,9 +9,9 @@
  * - the baseline explores 30% of its requests over the trust-region arms (`baselineExploration`,
  *   instead of the 5% of `baseline.exploration`): with 5% over 18 arms an arm the baseline does not
  *   prefer has weight up to 1/(0.05/18) = 360, and in the simulator (Thompson candidate, 6 seeds)
- *   the ESS of the shadow logs was 1–5 after a week and 5–8 after two, so no run could pass an ESS
- *   of 8 within 14 days; at 30% the weights stay ≤ 60 and the ESS was 6–23 after a week and 12–26
- *   after two, every run promotable;
+ *   the ESS of the shadow logs was 2–6 after a week and 5–8 after two, and no run was promotable
+ *   within 14 days; at 30% the weights stay ≤ 60, the ESS was 9–22 after a week and 14–26 after two,
+ *   and every run was promotable;
  * - the minimum ESS is per phase (shadow 8, canary 10, guarded 15): in canary and guarded the
  *   learned policy's own served requests carry weight ≤ 1/share, so the ESS grows with them;
  * - the candidate is the learned policy's own distribution (Thompson's posterior-argmax
