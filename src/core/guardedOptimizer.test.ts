@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { AuditLog } from './audit';
 import type { BudgetConfigInput } from './budget';
 import { GuardedOptimizer } from './guardedOptimizer';
-import { MemoryDecisionStore } from './optimizer';
+import { MemoryDecisionStore, type DecisionStore } from './optimizer';
 import { parsePolicySettings } from './policies';
 import { createRng } from './random';
 import { parseRewardSettings } from './reward';
 import { buildSpace } from './space';
-import type { Outcome, RequestContext } from './types';
+import type { Decision, Outcome, RequestContext } from './types';
 
 const space = buildSpace({});
 const context: RequestContext = {
@@ -22,8 +22,14 @@ const context: RequestContext = {
   hour: 10,
 };
 
-function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedOptimizer; store: MemoryDecisionStore } {
-  const store = new MemoryDecisionStore();
+/** A store that keeps a JSON copy of each decision at the moment it is saved, as a database would. */
+function jsonStore(): DecisionStore & { decisions: Decision[] } {
+  const decisions: Decision[] = [];
+  return { decisions, saveDecision: (d) => void decisions.push(JSON.parse(JSON.stringify(d)) as Decision), saveOutcome: () => undefined };
+}
+
+function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedOptimizer; store: ReturnType<typeof jsonStore> } {
+  const store = jsonStore();
   const g = new GuardedOptimizer({
     space,
     policyKind: 'baseline',
@@ -81,7 +87,7 @@ test("with onExhausted 'refuse', the request after the budget is spent gets no d
 
 test('an active waiver of +50,000 tokens lifts the fallback and is named on the decision; once it expires an hour later the base budget of 20,000 applies again', () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const { g } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
+  const { g, store } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
   for (let i = 0; i < 5; i++) {
     const rec = g.recommend(context, 's1');
     if (rec.kind !== 'decision') throw new Error('refused');
@@ -93,6 +99,7 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
   if (during.kind !== 'decision') throw new Error('refused');
   assert.equal(during.budget.action, 'serve');
   assert.deepEqual(during.decision.waivers, ['w1']);
+  assert.deepEqual(store.decisions.at(-1)?.waivers, ['w1'], 'the stored copy names the waiver too');
   assert.equal(during.budget.status.day.effective, 70_000);
   g.recordOutcome(during.decision.requestId, outcome(during.decision.requestId, clock.t, 0));
   clock.t += 2 * 3_600_000;
@@ -100,6 +107,7 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
   if (after.kind !== 'decision') throw new Error('refused');
   assert.equal(after.budget.action, 'fallback');
   assert.deepEqual(after.decision.waivers, []);
+  assert.deepEqual(store.decisions.at(-1)?.waivers, []);
   assert.equal(after.budget.status.day.effective, 20_000);
   assert.equal(g.budget.waivers[0]?.status, 'expired');
 });

@@ -147,6 +147,7 @@ export class GuardedOptimizer {
   private onlineQuality: BoundedMeanSequence;
   private lastGateAt = Number.NEGATIVE_INFINITY;
   private lastTaskType: TaskType = 'planTask';
+  private nextWaivers: readonly string[] = [];
 
   constructor(options: GuardedOptions) {
     this.options = options;
@@ -160,7 +161,14 @@ export class GuardedOptimizer {
       policyKind: options.policyKind,
       policySettings,
       rewardSettings: options.rewardSettings,
-      store: options.store,
+      // The waivers go on the decision before the store sees it (a store may serialise at once).
+      store: {
+        saveDecision: (decision) => {
+          decision.waivers = [...this.nextWaivers];
+          options.store.saveDecision(decision);
+        },
+        saveOutcome: (outcome, report) => options.store.saveOutcome(outcome, report),
+      },
       clock: options.clock,
       rng: options.rng,
       phase: this.rollout.phase,
@@ -202,8 +210,8 @@ export class GuardedOptimizer {
     const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask, this.options.space.trustRegionArms);
     if (budget.action === 'refuse') return { kind: 'refused', message: budget.message ?? `token budget for ${context.taskType} exhausted`, budget };
     const servedBy = this.rollout.servedBy(sessionKey);
+    this.nextWaivers = budget.waivers;
     const decision = this.optimizer.recommend(context, { eligible: this.mask, learnedEligible: this.trustMask, servedBy });
-    decision.waivers = [...budget.waivers];
     this.rollout.recordDecision();
     this.servedByRequest.set(decision.requestId, { servedBy, taskType: context.taskType, context });
     this.lastTaskType = context.taskType;
