@@ -6,8 +6,12 @@
 // transaction, written to the journal and fdatasync'd; only then are its events acknowledged
 // (`flush()` resolves, `onCommitted` fires). One batch is in flight at a time.
 //
-// Snapshots: `db.export()` written to snapshot.db.tmp, fsync'd, renamed over snapshot.db, folder
-// fsync'd. The database records in meta.last_seq the last event folded in; the journal switches to a
+// The live database is an in-memory SQLite database (memoryDatabase.ts): a write costs the same at
+// any size, where sql.js's in-memory files copy themselves whole each time they grow.
+//
+// Snapshots: an image of the database written to snapshot.db.tmp, fsync'd, renamed over
+// snapshot.db, folder fsync'd (by the compaction worker, from the previous snapshot and the
+// journal; on this thread when there is no worker). The database records in meta.last_seq the last event folded in; the journal switches to a
 // new segment at the snapshot, and the older segments are deleted only once the new snapshot is
 // durable. A crash between the rename and the deletion leaves events in both: replay skips every
 // event whose sequence number is at or below the snapshot's last_seq.
@@ -18,7 +22,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Database, Statement } from 'sql.js';
+import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
 import type { ArmCatalog } from './formats/dsjson';
 import { parseJsonl } from './formats/jsonl';
@@ -43,6 +47,7 @@ import type { RetentionReport, RetentionSettings } from './retention';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
 import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, snapshotTempName, stamp, writeSnapshotFile } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
+import { exportLiveDatabase, openLiveDatabase } from './memoryDatabase';
 import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
 
@@ -69,8 +74,13 @@ export interface StoreOptions {
   batchDelayMs?: number;
   /** A batch is written at once when this many events are queued. Default 2000. */
   maxBatchEvents?: number;
-  /** Events applied to the in-memory database per event-loop turn. Default 250. */
-  applySliceEvents?: number;
+  /**
+   * Time spent applying queued events to the in-memory database per event-loop turn (ms), so that
+   * catching up never blocks the editor for long. Default 4 ms.
+   */
+  applySliceMs?: number;
+  /** At most this many events are written to the journal in one batch. Default 4000. */
+  maxJournalBatchEvents?: number;
   /** `flush()` also waits until the database trails the journal by at most this many events. Default 20 000. */
   maxApplyLagEvents?: number;
   /** Snapshot once this many events have been journaled since the last one. Default 100 000. */
@@ -153,6 +163,7 @@ export class Store implements DecisionSink {
 
   private constructor(
     readonly dir: string,
+    private readonly SQL: SqlJsStatic,
     private readonly db: Database,
     private readonly writer: EventWriter,
     private readonly journal: JournalWriter | undefined,
@@ -222,11 +233,11 @@ export class Store implements DecisionSink {
     }
 
     // 2. The snapshot, or an empty database when there is none or it is unreadable.
-    let db: Database | undefined;
+    let image: Database | undefined;
     let dirty = false;
     if (snapshotBytes !== undefined) {
       try {
-        db = openSnapshot(SQL, snapshotBytes);
+        image = openSnapshot(SQL, snapshotBytes);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         const notice: RecoveryNotice = {
@@ -248,16 +259,21 @@ export class Store implements DecisionSink {
         dirty = true;
       }
     }
-    db ??= new SQL.Database();
-
+    image ??= new SQL.Database();
+    // Closed on failure: the file image until its pages are copied, then the live database.
+    let held = image;
     try {
-      // 3. Forward migrations.
-      const from = readSchemaVersion(db);
-      const applied = migrate(db);
+      // 3. Forward migrations, on the file image; then its pages move into the live in-memory
+      // database, where writes cost the same at any size (memoryDatabase.ts).
+      const from = readSchemaVersion(image);
+      const applied = migrate(image);
       if (from > 0 && applied.length > 0) {
         notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
         dirty = true;
       }
+      const db = openLiveDatabase(SQL, image);
+      image.close();
+      held = db;
 
       // 4. Replay the journal tail.
       const folded = readLastSeq(db);
@@ -310,7 +326,7 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      const store = new Store(dir, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      const store = new Store(dir, SQL, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
       if (options.retention !== undefined && !readOnly) {
         const report = store.applyRetention(options.retention);
         if (report.summarisedDecisions > 0) {
@@ -319,7 +335,7 @@ export class Store implements DecisionSink {
       }
       return store;
     } catch (error) {
-      db.close();
+      held.close();
       throw error;
     }
   }
@@ -439,35 +455,40 @@ export class Store implements DecisionSink {
   }
 
   /**
-   * Applies queued events to the database a slice at a time (`applySliceEvents`, default 250), one
-   * slice per event-loop turn, so that applying never blocks the loop for long.
+   * Applies queued events to the database a slice at a time, one slice per event-loop turn, each
+   * slice stopping once it has run `applySliceMs`, so that applying never blocks the loop for long.
    */
   private scheduleApply(): void {
     if (this.applyScheduled || this.unapplied.length === 0) return;
     this.applyScheduled = true;
     setImmediate(() => {
       this.applyScheduled = false;
-      if (this.closed) return;
-      const next = this.unapplied[Math.min(this.unapplied.length, this.options.applySliceEvents ?? 250) - 1];
-      if (next !== undefined) this.applyPending(next.seq);
+      if (this.closed || this.failure !== undefined) return;
+      try {
+        this.applyPending(performance.now() + (this.options.applySliceMs ?? 4));
+      } catch (error) {
+        // The events stay in the journal (acknowledged ones are durable there); the next open
+        // replays them. Appends fail from now on, so the caller falls back to its baseline.
+        this.fail(new Error(`the in-memory database could not apply events: ${error instanceof Error ? error.message : String(error)}; they are kept in the journal and replayed at the next open`));
+        return;
+      }
       this.scheduleApply();
     });
   }
 
   /**
-   * Applies queued events (those up to `uptoSeq`) to the database in one transaction; queries apply
-   * everything first (read-your-writes).
+   * Applies queued events to the database in one transaction: all of them (queries do this first:
+   * read-your-writes), or as many as fit before `deadline` (a `performance.now()` time; at least one).
    */
-  private applyPending(uptoSeq = Number.POSITIVE_INFINITY): void {
-    if (this.unapplied.length === 0) return;
+  private applyPending(deadline = Number.POSITIVE_INFINITY): void {
+    const queue = this.unapplied;
+    if (queue.length === 0) return;
     let count = 0;
-    while (count < this.unapplied.length && (this.unapplied[count]?.seq ?? 0) <= uptoSeq) count++;
-    if (count === 0) return;
-    const batch = count === this.unapplied.length ? this.unapplied : this.unapplied.slice(0, count);
-    this.unapplied = count === this.unapplied.length ? [] : this.unapplied.slice(count);
     this.db.exec('BEGIN');
     try {
-      for (const { seq, event } of batch) {
+      while (count < queue.length) {
+        const { seq, event } = queue[count] as Pending;
+        count++;
         try {
           this.writer.apply(seq, event);
         } catch (error) {
@@ -475,17 +496,18 @@ export class Store implements DecisionSink {
           this.stats_.applyErrors++;
           this.options.onError?.(new Error(`event ${seq} (${event.type}) was journaled but not applied: ${error instanceof Error ? error.message : String(error)}`));
         }
+        // Checking the clock every 16 events keeps its cost out of the loop's.
+        if ((count & 15) === 0 && performance.now() >= deadline) break;
       }
-      const last = batch[batch.length - 1];
-      if (last !== undefined) {
-        this.lastAppliedSeq = last.seq;
-        this.setLastSeq.run([String(last.seq)]);
-      }
+      const last = queue[count - 1] as Pending;
+      this.setLastSeq.run([String(last.seq)]);
       this.db.exec('COMMIT');
+      this.lastAppliedSeq = last.seq;
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
     }
+    this.unapplied = count === queue.length ? [] : queue.slice(count);
   }
 
   private async writeBatch(): Promise<void> {
@@ -494,7 +516,7 @@ export class Store implements DecisionSink {
     if (this.unwritten.length === 0) return;
     // Durability does not wait for the database: the journal takes the whole backlog (up to a
     // bound on the buffer), and the database catches up in short steps of its own (scheduleApply).
-    const batch = this.takeUnwritten(20_000);
+    const batch = this.takeUnwritten(this.options.maxJournalBatchEvents ?? 4000);
     this.scheduleApply();
     this.writeInFlight = true;
     try {
@@ -598,7 +620,7 @@ export class Store implements DecisionSink {
       if (compactor === undefined) {
         this.applyPending();
         const exportStarted = performance.now();
-        bytes = this.db.export();
+        bytes = exportLiveDatabase(this.SQL, this.db);
         this.stats_.lastSnapshotExportMs = performance.now() - exportStarted;
       }
       await journal.startSegment(newSegmentStart);
