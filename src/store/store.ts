@@ -48,6 +48,8 @@ import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './
 import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, snapshotTempName, stamp, writeSnapshotFile } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
 import { exportLiveDatabase, openLiveDatabase } from './memoryDatabase';
+import { acquireLock } from './lock';
+import type { LockHolder, StoreLock } from './lock';
 import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
 
@@ -160,6 +162,8 @@ export class Store implements DecisionSink {
   private findDecision: Statement | undefined;
   private readonly compactor: Compactor | undefined;
   private readonly stats_: StoreStats;
+  /** The lock this open replaced: its holder ended without closing the store (a crash or a kill). */
+  readonly staleLock: LockHolder | undefined;
 
   private constructor(
     readonly dir: string,
@@ -167,6 +171,7 @@ export class Store implements DecisionSink {
     private readonly db: Database,
     private readonly writer: EventWriter,
     private readonly journal: JournalWriter | undefined,
+    private readonly lock: StoreLock | undefined,
     private readonly options: StoreOptions,
     private lastSeq: number,
     /** What opening found and repaired. */
@@ -174,6 +179,7 @@ export class Store implements DecisionSink {
     /** Events the journal holds beyond the snapshot (plus 1 when opening changed the database). */
     unsnapshotted: number,
   ) {
+    this.staleLock = lock?.staleHolder;
     this.lastAppliedSeq = lastSeq;
     this.lastAckedSeq = lastSeq;
     this.ackedDecisionsTotal = totalDecisionCount(db);
@@ -202,13 +208,27 @@ export class Store implements DecisionSink {
     }
   }
 
-  /** Opens (creating if needed) the store in `dir`. See the file comment for what opening does. */
+  /**
+   * Opens (creating if needed) the store in `dir`. See the file comment for what opening does. A
+   * store open for writing holds the folder's lock (lock.ts) until it is closed.
+   */
   static async open(dir: string, options: StoreOptions): Promise<Store> {
+    const readOnly = options.readOnly ?? false;
+    if (!readOnly) await mkdir(dir, { recursive: true });
+    const lock = readOnly ? undefined : await acquireLock(dir, options.now);
+    try {
+      return await Store.openLocked(dir, options, lock);
+    } catch (error) {
+      await lock?.release();
+      throw error;
+    }
+  }
+
+  private static async openLocked(dir: string, options: StoreOptions, lock: StoreLock | undefined): Promise<Store> {
     const SQL = await loadSqlJs(options.wasmDir);
     const readOnly = options.readOnly ?? false;
     const now = options.now ?? Date.now;
     const notices: RecoveryNotice[] = [];
-    if (!readOnly) await mkdir(dir, { recursive: true });
     const folderExists = existsSync(dir);
 
     // 1. Read everything and check versions before changing anything.
@@ -326,7 +346,7 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      const store = new Store(dir, SQL, db, writer, journal, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      const store = new Store(dir, SQL, db, writer, journal, lock, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
       if (options.retention !== undefined && !readOnly) {
         const report = store.applyRetention(options.retention);
         if (report.summarisedDecisions > 0) {
@@ -676,6 +696,7 @@ export class Store implements DecisionSink {
       if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
       await this.journal?.close();
       await this.compactor?.terminate();
+      await this.lock?.release();
       this.setLastSeq.free();
       this.findDecision?.free();
       this.writer.free();
