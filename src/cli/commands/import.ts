@@ -1,0 +1,79 @@
+// `paramloop import --db DIR FILE [--json]`
+// Imports a JSONL export (ours) into the store in DIR: every line is validated first and nothing is
+// imported if any is wrong (each problem is named with its line and field); request ids already in
+// the store are problems too. The decisions are durable when the command succeeds.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ImportError } from '../../store/formats/jsonl';
+import { StoreLockedError } from '../../store/lock';
+import { defaultWasmDir } from '../../store/sqlite';
+import { openStore } from '../../store/store';
+import { CliError } from '../io';
+import type { CliCommand } from '../io';
+
+const help = `usage: paramloop import --db DIR FILE [--json]
+
+  FILE    a JSONL export of Paramloop ('paramloop export --format jsonl'), or - for stdin
+All or nothing: one bad line (named with its line number and field) and nothing is imported.
+With --json a summary object is printed on stdout.`;
+
+async function readInput(file: string): Promise<string> {
+  if (file !== '-') return readFile(file, 'utf8');
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) text += chunk as string;
+  return text;
+}
+
+export const importCommand: CliCommand = {
+  summary: 'import a JSONL export into a store (all or nothing)',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: {
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      io.stdout(`${help}\n`);
+      return 0;
+    }
+    if (values.db === undefined) throw new CliError('--db DIR is required');
+    const [file, ...extra] = positionals;
+    if (file === undefined || extra.length > 0) throw new CliError('give exactly one FILE to import (or - for stdin)');
+    let text: string;
+    try {
+      text = await readInput(file);
+    } catch (error) {
+      throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, 1);
+    }
+
+    let store;
+    try {
+      store = await openStore(values.db, { wasmDir: defaultWasmDir(__dirname) });
+    } catch (error) {
+      if (error instanceof StoreLockedError) throw new CliError(error.message, 1);
+      throw error;
+    }
+    try {
+      for (const notice of store.notices) io.stderr(`paramloop import: ${notice.level}: ${notice.message}\n`);
+      const before = store.decisionCount();
+      let imported: number;
+      try {
+        imported = await store.importJsonl(text);
+      } catch (error) {
+        if (error instanceof ImportError) throw new CliError(`${file}: ${error.message}`, 1);
+        throw error;
+      }
+      if (values.json) io.stdout(`${JSON.stringify({ db: values.db, imported, decisions: before + imported })}\n`);
+      else io.stderr(`imported ${imported} decisions into ${values.db} (${before + imported} in all)\n`);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
