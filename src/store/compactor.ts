@@ -79,10 +79,11 @@ export class Compactor {
       // While a compaction is pending the worker must keep the process alive (close() awaits it).
       worker.ref();
       worker.postMessage({ id, dir, wasmDir: this.wasmDir, beforeSeq });
-    }).finally(() => {
+    }).finally(async () => {
       // A wasm heap never shrinks: ending the worker after each snapshot returns its copy of the
-      // database to the system (a new worker costs a module load at the next snapshot).
-      if (this.waiting.size === 0) void this.terminate();
+      // database to the system (a new worker costs a module load at the next snapshot). The
+      // snapshot is reported done once the worker has ended, its memory returned.
+      if (this.waiting.size === 0) await this.terminate();
     }) as Promise<CompactionResult>;
   }
 
