@@ -162,6 +162,7 @@ export class Store implements DecisionSink {
   private findDecision: Statement | undefined;
   private readonly compactor: Compactor | undefined;
   private readonly stats_: StoreStats;
+  private readonly options: StoreOptions;
   /** The lock this open replaced: its holder ended without closing the store (a crash or a kill). */
   readonly staleLock: LockHolder | undefined;
 
@@ -172,13 +173,15 @@ export class Store implements DecisionSink {
     private readonly writer: EventWriter,
     private readonly journal: JournalWriter | undefined,
     private readonly lock: StoreLock | undefined,
-    private readonly options: StoreOptions,
+    options: StoreOptions,
     private lastSeq: number,
     /** What opening found and repaired. */
     readonly notices: readonly RecoveryNotice[],
     /** Events the journal holds beyond the snapshot (plus 1 when opening changed the database). */
     unsnapshotted: number,
   ) {
+    // A copy: updateSettings changes it, never the caller's object.
+    this.options = { ...options };
     this.staleLock = lock?.staleHolder;
     this.lastAppliedSeq = lastSeq;
     this.lastAckedSeq = lastSeq;
@@ -664,6 +667,16 @@ export class Store implements DecisionSink {
     this.dueSince = undefined;
     this.stats_.snapshots++;
     this.stats_.lastSnapshotTotalMs = performance.now() - started;
+  }
+
+  /**
+   * Applies settings the user changed while the store is open: retention (from the next pass: at
+   * the next snapshot, or call `applyRetention`) and whether prompt text is kept (from the next
+   * append; what is stored stays as it is).
+   */
+  updateSettings(settings: { retention?: RetentionSettings; storePromptText?: boolean }): void {
+    if ('retention' in settings) this.options.retention = settings.retention;
+    if (settings.storePromptText !== undefined) this.options.storePromptText = settings.storePromptText;
   }
 
   /**

@@ -1,0 +1,75 @@
+// What the user is told when the decision log opens, recovers, or cannot be opened.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStoreSession } from './session';
+import type { StoreUserSettings } from './session';
+import { loadSqlJs } from './sqlite';
+import { snapshotFileName } from './store';
+import { seededRandom, syntheticEvent } from './testing/synthetic';
+
+const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
+const keepAll: StoreUserSettings = { retention: {}, includePromptText: false };
+
+async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'paramloop-session-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a fresh folder opens with nothing to report and journals no retention pass when none is set', async (t) => {
+  const dir = await tempDir(t);
+  const session = await openStoreSession(join(dir, 'store'), keepAll, { wasmDir });
+  assert.deepEqual(session.messages, []);
+  assert.ok(session.store !== undefined);
+  assert.equal(session.store.stats().lastSeq, 0);
+  await session.store.close();
+});
+
+test('an unreadable snapshot is reported as an error naming where it was moved, and the store works', async (t) => {
+  const dir = await tempDir(t);
+  const first = await openStoreSession(dir, keepAll, { wasmDir });
+  const { decision } = syntheticEvent(1, seededRandom(1));
+  first.store?.appendDecision(decision);
+  await first.store?.close();
+  await writeFile(join(dir, snapshotFileName), 'not a database at all, but long enough to look like one at first glance '.repeat(3));
+
+  const session = await openStoreSession(dir, keepAll, { wasmDir });
+  assert.equal(session.messages.length, 1);
+  assert.equal(session.messages[0]?.level, 'error');
+  assert.match(session.messages[0]?.text ?? '', /^Decision log: The snapshot .*snapshot\.db is unreadable \(snapshot does not start with a SQLite header\)\. It was moved to .*snapshot\.db\.corrupt-\d{8}T\d{6}Z/);
+  assert.ok(session.store !== undefined);
+  assert.ok((await readdir(dir)).some((name) => name.startsWith(`${snapshotFileName}.corrupt-`)));
+  await session.store.close();
+});
+
+test('a store from a newer version, or one in use, is not opened: the user is told why and nothing changes', async (t) => {
+  const dir = await tempDir(t);
+  const SQL = await loadSqlJs(wasmDir);
+  const db = new SQL.Database();
+  db.run('PRAGMA user_version = 99');
+  const future = db.export();
+  db.close();
+  await writeFile(join(dir, snapshotFileName), future);
+  const refused = await openStoreSession(dir, keepAll, { wasmDir });
+  assert.equal(refused.store, undefined);
+  assert.deepEqual(refused.messages.map((m) => m.level), ['error']);
+  assert.match(refused.messages[0]?.text ?? '', /schema version 99; this version reads up to \d+\)\. Update Paramloop to open it; nothing was changed\. Paramloop keeps serving the baseline parameters/);
+  assert.deepEqual(new Uint8Array(await readFile(join(dir, snapshotFileName))), future);
+
+  const other = await tempDir(t);
+  const holder = await openStoreSession(other, keepAll, { wasmDir });
+  const second = await openStoreSession(other, keepAll, { wasmDir });
+  assert.equal(second.store, undefined);
+  assert.deepEqual(second.messages.map((m) => m.level), ['warning']);
+  assert.match(second.messages[0]?.text ?? '', /is in use: another store of this process has it open/);
+  await holder.store?.close();
+
+  const file = join(other, 'a-file');
+  await writeFile(file, 'x');
+  const broken = await openStoreSession(file, keepAll, { wasmDir });
+  assert.equal(broken.store, undefined);
+  assert.match(broken.messages[0]?.text ?? '', /the store in .*a-file could not be opened \(EEXIST.*\)\. Nothing in it was deleted\./);
+});
