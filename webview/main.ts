@@ -26,17 +26,20 @@ function renderStatus(status: StatusMessage): void {
   const rows: Array<[string, string]> = [
     ['Rollout phase', status.phase],
     ['Decisions logged', String(status.decisionsLogged)],
+    ['Decision log', status.store.state],
     ['Version', status.extensionVersion],
   ];
   for (const [label, value] of rows) {
     list.append(element('dt', label), element('dd', value));
   }
+  const parts: HTMLElement[] = [];
+  if (status.store.detail !== '') parts.push(element('p', status.store.detail, status.store.state === 'unavailable' ? 'warning' : 'muted'));
   const note = element('p', status.note, 'muted');
   const showLog = element('button', 'Show log');
   showLog.addEventListener('click', () =>
     vscode.postMessage({ type: 'runCommand', requestId: String(nextRequest++), command: 'paramloop.showLog' }),
   );
-  app.replaceChildren(heading, list, note, showLog);
+  app.replaceChildren(heading, list, ...parts, note, showLog);
   app.dataset.state = 'ready';
 }
 

@@ -1,5 +1,10 @@
 import * as vscode from 'vscode';
+import { join } from 'node:path';
+import { openStoreSession, retentionOrNone } from '../store/session';
+import type { StoreSession, StoreUserSettings, UserMessage } from '../store/session';
+import { defaultWasmDir } from '../store/sqlite';
 import { readSettings } from './config';
+import type { Settings } from './config';
 import { DisposableStore } from './disposable';
 import { SidebarViewProvider } from './sidebarView';
 
@@ -10,9 +15,44 @@ export interface ParamloopApi {
   /** Milliseconds from this module's load to the end of `activate`, measured in the extension host. */
   readonly activationMs: number;
   readonly version: string;
+  /** Resolves once the decision log has been opened (or found unavailable). */
+  decisionLog(): Promise<DecisionLogStatus>;
+}
+
+export interface DecisionLogStatus {
+  /** The store's folder: the workspace's storage, or the global storage without a workspace. */
+  dir: string;
+  state: 'ready' | 'unavailable';
+  decisions: number;
+  /** What the user was told while it opened. */
+  messages: UserMessage[];
 }
 
 let root: DisposableStore | undefined;
+let session: Promise<StoreSession> | undefined;
+
+function storeSettings(settings: Settings): StoreUserSettings {
+  const retention: StoreUserSettings['retention'] = {};
+  if (settings.store.keepDays !== undefined) retention.keepDays = settings.store.keepDays;
+  if (settings.store.keepDecisions !== undefined) retention.keepDecisions = settings.store.keepDecisions;
+  return { retention, includePromptText: settings.store.includePromptText };
+}
+
+/** Log lines for everything; a notification (with a way to the log) for warnings and errors. */
+function tell(log: vscode.LogOutputChannel, messages: readonly UserMessage[]): void {
+  for (const message of messages) {
+    if (message.level === 'info') {
+      log.info(message.text);
+      continue;
+    }
+    if (message.level === 'error') log.error(message.text);
+    else log.warn(message.text);
+    const show = message.level === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    void show(message.text, 'Show log').then((choice) => {
+      if (choice === 'Show log') log.show(true);
+    });
+  }
+}
 
 export function activate(context: vscode.ExtensionContext): ParamloopApi {
   root = new DisposableStore();
@@ -31,14 +71,35 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   const applyStatusBar = (): void => (settings.statusBar.enabled ? statusBar.show() : statusBar.hide());
   applyStatusBar();
 
+  // The decision log opens off the activation path (sql.js compiles its WebAssembly first).
+  const storeDir = join((context.storageUri ?? context.globalStorageUri).fsPath, 'decision-log');
+  let opened: StoreSession | undefined;
+  session = openStoreSession(storeDir, storeSettings(settings), {
+    wasmDir: defaultWasmDir(__dirname),
+    onError: (error) => log.error(`Decision log: ${error.message}`),
+  });
+  const storeStatus = (): { state: 'opening' | 'ready' | 'unavailable'; detail: string } => {
+    if (opened === undefined) return { state: 'opening', detail: '' };
+    if (opened.store === undefined) return { state: 'unavailable', detail: opened.messages.map((m) => m.text).join(' ') };
+    return { state: 'ready', detail: '' };
+  };
+
   const sidebar = root.register(
     new SidebarViewProvider(context.extensionUri, log, () => ({
       extensionVersion: version,
       phase: 'shadow',
-      decisionsLogged: 0,
+      decisionsLogged: opened?.store?.decisionCount() ?? 0,
+      store: storeStatus(),
       note: 'No planning requests logged yet. Until the learned policy earns promotion, requests are served with the baseline parameters.',
     })),
   );
+  const ready = session.then((result) => {
+    opened = result;
+    tell(log, result.messages);
+    if (result.store !== undefined) log.info(`Decision log open in ${storeDir} (${result.store.decisionCount()} decisions)`);
+    sidebar.refresh();
+    return result;
+  });
   root.register(vscode.window.registerWebviewViewProvider(SidebarViewProvider.viewId, sidebar));
 
   root.register(vscode.commands.registerCommand('paramloop.showLog', () => log.show(true)));
@@ -59,17 +120,37 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       ({ settings, problems } = readSettings());
       problems.forEach((problem) => log.warn(problem));
       applyStatusBar();
+      const { retention, includePromptText } = storeSettings(settings);
+      opened?.store?.updateSettings({ retention: retentionOrNone(retention), storePromptText: includePromptText });
       sidebar.refresh();
     }),
   );
 
   const activationMs = performance.now() - moduleLoadedAt;
   log.info(`Paramloop ${version} activated in ${activationMs.toFixed(1)} ms`);
-  return { activationMs, version };
+  return {
+    activationMs,
+    version,
+    decisionLog: async () => {
+      const result = await ready;
+      return {
+        dir: storeDir,
+        state: result.store === undefined ? 'unavailable' : 'ready',
+        decisions: result.store?.decisionCount() ?? 0,
+        messages: result.messages,
+      };
+    },
+  };
 }
 
-export function deactivate(): Promise<void> {
-  root?.dispose();
-  root = undefined;
-  return Promise.resolve();
+/** Closes the decision log (its last events are flushed and folded into a snapshot). */
+export async function deactivate(): Promise<void> {
+  const pending = session;
+  session = undefined;
+  try {
+    await (await pending)?.store?.close();
+  } finally {
+    root?.dispose();
+    root = undefined;
+  }
 }

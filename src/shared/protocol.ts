@@ -28,6 +28,8 @@ export const statusMessage = z
     extensionVersion: z.string(),
     phase: z.enum(rolloutPhases),
     decisionsLogged: z.number().int().nonnegative(),
+    /** The decision log: opening, ready, or unavailable (then `detail` says why). */
+    store: z.object({ state: z.enum(['opening', 'ready', 'unavailable']), detail: z.string().max(2000) }).strict(),
     note: z.string(),
   })
   .strict();

@@ -3,7 +3,7 @@
 // host sends. Runs against the packaged .vsix installed into an extensions folder (the way users get
 // it), against the project folder in development mode, and under @vscode/test-electron.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { ParamloopApi } from '../../src/extension/extension';
@@ -78,6 +78,7 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
 
   it('paramloop.openDashboard opens the sidebar, whose webview renders the status the host sends', async function () {
     const extension = await activated();
+    await extension.exports.decisionLog();
     await vscode.commands.executeCommand('paramloop.openDashboard');
     if (!hasRunner()) {
       // test-electron has no browser to look into the webview with; the command resolving is all we see.
@@ -88,10 +89,24 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     const text = seen.text ?? '';
     assert.match(text, /Rollout phase\s+shadow/);
     assert.match(text, /Decisions logged\s+0/);
+    assert.match(text, /Decision log\s+ready/);
     assert.match(text, new RegExp(`Version\\s+${extension.exports.version.replace(/\./g, '\\.')}`));
     assert.doesNotMatch(text, /Loading/);
     const shot = await askRunner<{ ok: boolean; webviewRendered?: boolean }>('screenshot', ['sidebar-status']);
     assert.equal(shot.webviewRendered, true);
+  });
+
+  it('opens the decision log in its storage folder off the activation path, holding the folder lock', async () => {
+    const extension = await activated();
+    const log = await extension.exports.decisionLog();
+    assert.equal(log.state, 'ready', JSON.stringify(log.messages));
+    assert.equal(log.decisions, 0);
+    assert.deepEqual(log.messages, []);
+    const files = readdirSync(log.dir);
+    assert.ok(files.includes('store.lock'), `no lock among ${files.join(', ')}`);
+    assert.ok(files.some((name) => /^journal-\d+\.log$/.test(name)), `no journal segment among ${files.join(', ')}`);
+    const lock = JSON.parse(readFileSync(join(log.dir, 'store.lock'), 'utf8')) as { pid: number };
+    assert.equal(lock.pid, process.pid, 'the extension host holds the lock');
   });
 
   it('paramloop.showLog and paramloop.openSettings run without error', async () => {

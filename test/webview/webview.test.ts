@@ -12,6 +12,7 @@ const validStatus = {
   extensionVersion: '9.9.9',
   phase: 'canary',
   decisionsLogged: 42,
+  store: { state: 'ready', detail: '' },
   note: 'Canary serves 5% of requests with the learned policy.',
 } as const;
 
@@ -47,17 +48,29 @@ describe('sidebar webview bundle in Chromium', () => {
     await sendToWebview(page, validStatus);
     await page.waitForSelector('main#app[data-state="ready"]');
     const rows = await page.locator('dl.status > *').allTextContents();
-    assert.deepEqual(rows, ['Rollout phase', 'canary', 'Decisions logged', '42', 'Version', '9.9.9']);
+    assert.deepEqual(rows, ['Rollout phase', 'canary', 'Decisions logged', '42', 'Decision log', 'ready', 'Version', '9.9.9']);
     assert.match(await appText(page), /Canary serves 5% of requests with the learned policy\./);
+    assert.equal(await page.locator('p.warning').count(), 0);
     assert.deepEqual(errors, []);
   });
 
-  it('ignores 7 invalid messages (wrong phase, extra field, negative count, garbage): nothing renders, nothing throws', async () => {
+  it('shows why the decision log is unavailable, as a warning', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, { ...validStatus, store: { state: 'unavailable', detail: 'The store in /x is in use: process 12.' } });
+    await page.waitForSelector('main#app[data-state="ready"]');
+    const rows = await page.locator('dl.status > *').allTextContents();
+    assert.deepEqual(rows.slice(4, 6), ['Decision log', 'unavailable']);
+    assert.equal(await page.locator('p.warning').innerText(), 'The store in /x is in use: process 12.');
+    assert.deepEqual(errors, []);
+  });
+
+  it('ignores 8 invalid messages (wrong phase, extra field, negative count, unknown store state, garbage): nothing renders, nothing throws', async () => {
     const { page, errors } = await harness.open();
     const invalid: unknown[] = [
       { ...validStatus, phase: 'beta' },
       { ...validStatus, extra: true },
       { ...validStatus, decisionsLogged: -1 },
+      { ...validStatus, store: { state: 'lost', detail: '' } },
       { type: 'status' },
       'status',
       null,
