@@ -3,20 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lockFileName, StoreLockedError } from './lock';
 import { openStore } from './store';
 import { seededRandom, syntheticEvent } from './testing/synthetic';
+import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'paramloop-lock-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A process that is running (until `stop`), and its pid. */
 function sleeper(): { pid: number; stop(): Promise<void> } {
@@ -37,7 +32,7 @@ function holder(pid: number, host = hostname()): string {
 }
 
 test('a second writer in the same process is refused until the first closes; read-only opens are allowed', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'lock');
   const first = await openStore(dir, { wasmDir });
   const { decision } = syntheticEvent(1, seededRandom(1));
   first.appendDecision(decision);
@@ -55,7 +50,7 @@ test('a second writer in the same process is refused until the first closes; rea
 });
 
 test('a lock held by a running process is refused, naming it, and nothing in the folder changes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'lock');
   const store = await openStore(dir, { wasmDir });
   const { decision } = syntheticEvent(1, seededRandom(1));
   store.appendDecision(decision);
@@ -78,7 +73,7 @@ test('a lock held by a running process is refused, naming it, and nothing in the
 });
 
 test('a lock left by a process that has ended is taken over, and reported as stale', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'lock');
   const ended = sleeper();
   await ended.stop();
   await writeFile(join(dir, lockFileName), holder(ended.pid));
@@ -91,7 +86,7 @@ test('a lock left by a process that has ended is taken over, and reported as sta
 });
 
 test('a lock cut short is stale; a lock from another host is refused with how to clear it', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'lock');
   await writeFile(join(dir, lockFileName), '{"pid": 12');
   const store = await openStore(dir, { wasmDir });
   assert.equal(store.staleLock?.pid, 0);

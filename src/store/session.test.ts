@@ -1,26 +1,20 @@
 // What the user is told when the decision log opens, recovers, or cannot be opened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openStoreSession } from './session';
 import type { StoreUserSettings } from './session';
 import { loadSqlJs } from './sqlite';
 import { snapshotFileName } from './store';
 import { seededRandom, syntheticEvent } from './testing/synthetic';
+import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 const keepAll: StoreUserSettings = { retention: {}, includePromptText: false };
 
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'paramloop-session-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('a fresh folder opens with nothing to report and journals no retention pass when none is set', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'session');
   const session = await openStoreSession(join(dir, 'store'), keepAll, { wasmDir });
   assert.deepEqual(session.messages, []);
   assert.ok(session.store !== undefined);
@@ -29,7 +23,7 @@ test('a fresh folder opens with nothing to report and journals no retention pass
 });
 
 test('an unreadable snapshot is reported as an error naming where it was moved, and the store works', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'session');
   const first = await openStoreSession(dir, keepAll, { wasmDir });
   const { decision } = syntheticEvent(1, seededRandom(1));
   first.store?.appendDecision(decision);
@@ -46,7 +40,7 @@ test('an unreadable snapshot is reported as an error naming where it was moved, 
 });
 
 test('a store from a newer version, or one in use, is not opened: the user is told why and nothing changes', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'session');
   const SQL = await loadSqlJs(wasmDir);
   const db = new SQL.Database();
   db.run('PRAGMA user_version = 99');
@@ -59,7 +53,7 @@ test('a store from a newer version, or one in use, is not opened: the user is to
   assert.match(refused.messages[0]?.text ?? '', /schema version 99; this version reads up to \d+\)\. Update Paramloop to open it; nothing was changed\. Paramloop keeps serving the baseline parameters/);
   assert.deepEqual(new Uint8Array(await readFile(join(dir, snapshotFileName))), future);
 
-  const other = await tempDir(t);
+  const other = await tempDir(t, 'session');
   const holder = await openStoreSession(other, keepAll, { wasmDir });
   const second = await openStoreSession(other, keepAll, { wasmDir });
   assert.equal(second.store, undefined);

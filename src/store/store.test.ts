@@ -2,8 +2,7 @@
 // is written in the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, cp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision, Outcome } from '../core/types';
 import { encodeEventLine, encodeLine, listSegments } from './journal';
@@ -13,14 +12,9 @@ import { loadSqlJs } from './sqlite';
 import { openStore, snapshotFileName } from './store';
 import type { Store } from './store';
 import { seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
+import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'paramloop-store-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Appends synthetic decisions first..last (with outcomes) and waits until they are durable. */
 async function log(store: Store, first: number, last: number): Promise<void> {
@@ -53,7 +47,7 @@ function hasAll(store: Store, first: number, last: number): boolean {
 }
 
 test('a journal whose last line was torn by a crash drops that line with a notice and replays the 10 before it', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const store = await openStore(join(dir, 'live'), { wasmDir });
   await log(store, 1, 10);
   await crashImage(join(dir, 'live'), join(dir, 'crashed'));
@@ -75,7 +69,7 @@ test('a journal whose last line was torn by a crash drops that line with a notic
 });
 
 test('a damaged line in the middle of the journal is reported by line number and the others are replayed', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const store = await openStore(join(dir, 'live'), { wasmDir });
   await log(store, 1, 5);
   await crashImage(join(dir, 'live'), join(dir, 'crashed'));
@@ -99,7 +93,7 @@ test('a damaged line in the middle of the journal is reported by line number and
 
 for (const damage of ['truncated', 'garbage'] as const) {
   test(`a ${damage} snapshot is moved aside with a timestamp (bytes kept), the user told, and the journal replayed`, async (t) => {
-    const dir = await tempDir(t);
+    const dir = await tempDir(t, 'store');
     const live = join(dir, 'live');
     const first = await openStore(live, { wasmDir });
     await log(first, 1, 40);
@@ -134,7 +128,7 @@ for (const damage of ['truncated', 'garbage'] as const) {
 }
 
 test('a crash between the snapshot rename and the journal clean-up replays nothing twice (retention is not undone)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const live = join(dir, 'live');
   const store = await openStore(live, { wasmDir });
   await log(store, 1, 10);
@@ -174,7 +168,7 @@ async function writeVersion1Store(dir: string, version = 1): Promise<void> {
 }
 
 test('a database written by schema version 1 opens, migrates to version 2 and keeps its rows', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   await writeVersion1Store(dir);
   const store = await openStore(dir, { wasmDir });
   assert.equal(schemaVersion, 2);
@@ -192,7 +186,7 @@ test('a database written by schema version 1 opens, migrates to version 2 and ke
 });
 
 test('a database from a newer schema version is refused with a clear message and every file is left byte for byte', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   await writeVersion1Store(dir, schemaVersion + 1);
   const segment = `${encodeLine(JSON.stringify({ h: { format: 1, schema: schemaVersion + 1, start: 4 } }))}${encodeEventLine(4, 'decision', '{}')}`;
   await writeFile(join(dir, 'journal-000000000004.log'), segment);
@@ -207,7 +201,7 @@ test('a database from a newer schema version is refused with a clear message and
 });
 
 test('a journal from a newer schema version is refused too, and left untouched', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   await writeFile(join(dir, 'journal-000000000001.log'), encodeLine(JSON.stringify({ h: { format: 1, schema: 99, start: 1 } })));
   const before = await folderBytes(dir);
   await assert.rejects(openStore(dir, { wasmDir }), StoreVersionError);
@@ -215,7 +209,7 @@ test('a journal from a newer schema version is refused too, and left untouched',
 });
 
 test('opening read-only writes nothing, even when recovery would move a file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const store = await openStore(join(dir, 'live'), { wasmDir });
   await log(store, 1, 3);
   await crashImage(join(dir, 'live'), join(dir, 'crashed'));
@@ -231,7 +225,7 @@ test('opening read-only writes nothing, even when recovery would move a file', a
 });
 
 test('prompt text never reaches the journal or the database unless the user opted in', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const { decision } = syntheticEvent(1, seededRandom(1));
   const secret = 'refactor the PaymentService (confidential)';
   const store = await openStore(join(dir, 'out'), { wasmDir });
@@ -291,7 +285,7 @@ async function handStore(dir: string): Promise<Store> {
 }
 
 test('dashboard aggregates match a hand-computed 5-decision log, before and after retention summarises day 0', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const store = await handStore(dir);
   const check = (): void => {
     assert.deepEqual(store.rewardByBucket(day), [
@@ -320,7 +314,7 @@ test('dashboard aggregates match a hand-computed 5-decision log, before and afte
 });
 
 test('a snapshot built by the worker from the journal equals one exported on the main thread (40 decisions, newest 25 kept)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'store');
   const logs: unknown[] = [];
   for (const compactionWorker of [undefined, false] as const) {
     const path = join(dir, compactionWorker === false ? 'main' : 'worker');

@@ -3,46 +3,39 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../main';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
+import { runCaptured } from '../testing';
 
 test('simulate --db stores 300 decisions, reporting committed counts up to 300, and export writes them in all three formats', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'paramloop-cli-export-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const db = join(dir, 'db');
-  const simulated = await run(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rounds', '300', '--db', db, '--json']);
+  const simulated = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rounds', '300', '--db', db, '--json']);
   assert.equal(simulated.code, 0, simulated.err);
   const committed = [...simulated.err.matchAll(/^committed (\d+)$/gm)].map((m) => Number(m[1]));
   assert.ok(committed.length >= 1);
   assert.equal(committed[committed.length - 1], 300);
 
-  const jsonl = await run(['export', '--db', db, '--format', 'jsonl', '--out', join(dir, 'log.jsonl'), '--json']);
+  const jsonl = await runCaptured(['export', '--db', db, '--format', 'jsonl', '--out', join(dir, 'log.jsonl'), '--json']);
   assert.equal(jsonl.code, 0, jsonl.err);
   assert.deepEqual(JSON.parse(jsonl.out), { format: 'jsonl', out: join(dir, 'log.jsonl'), decisions: 300, skippedUnlabelled: 0 });
   const lines = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trimEnd().split('\n');
   assert.equal(lines.length, 301);
   assert.match(lines[0] ?? '', /"format":"paramloop\.decisions","version":1/);
 
-  const csv = await run(['export', '--db', db, '--format', 'csv']);
+  const csv = await runCaptured(['export', '--db', db, '--format', 'csv']);
   assert.equal(csv.code, 0, csv.err);
   assert.equal(csv.out.trimEnd().split('\r\n').length, 301);
 
-  const dsjson = await run(['export', '--db', db, '--format', 'dsjson']);
+  const dsjson = await runCaptured(['export', '--db', db, '--format', 'dsjson']);
   assert.equal(dsjson.code, 0, dsjson.err);
   assert.equal(dsjson.out.trimEnd().split('\n').length, 300);
 });
 
 test('export without --db or with an unknown --format exits 2 naming the option', async () => {
-  const noDb = await run(['export', '--format', 'csv']);
+  const noDb = await runCaptured(['export', '--format', 'csv']);
   assert.equal(noDb.code, 2);
   assert.match(noDb.err, /--db DIR is required/);
-  const badFormat = await run(['export', '--db', '/nonexistent', '--format', 'parquet']);
+  const badFormat = await runCaptured(['export', '--db', '/nonexistent', '--format', 'parquet']);
   assert.equal(badFormat.code, 2);
   assert.match(badFormat.err, /--format must be one of jsonl, csv, dsjson/);
 });

@@ -7,7 +7,7 @@ import type { Decision, Outcome } from '../../core/types';
 import { jsonlHeader, jsonlLine } from '../../store/formats/jsonl';
 import { createPolicy, disjointFeatureMap, parsePolicySettings } from '../../core/policies';
 import { createRng } from '../../core/random';
-import { runCli } from '../main';
+import { runCaptured } from '../testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'paramloop-ope-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,13 +16,6 @@ function file(name: string, lines: readonly string[]): string {
   const path = join(dir, name);
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
 }
 
 const round = (action: number, reward: number, pscore: number, dist: number[], estimated: number[]): string =>
@@ -50,7 +43,7 @@ function near(actual: number | null | undefined, expected: number): void {
 }
 
 test('--json prints one object with n, ess, every estimator (estimate and ci) and diagnostics, with the hand-worked values', async () => {
-  const { code, out, err } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '50']);
+  const { code, out, err } = await runCaptured(['ope', '--input', handFile, '--json', '--bootstrap', '50']);
   assert.equal(code, 0, err);
   const report = JSON.parse(out) as OpeJson;
   assert.deepEqual(Object.keys(report), ['n', 'ess', 'estimators', 'diagnostics']);
@@ -72,7 +65,7 @@ test('--json prints one object with n, ess, every estimator (estimate and ci) an
 });
 
 test('--clip, --switch-tau and --dros-lambda reach the estimators: IPS 0.85, DR 0.725, SwitchDR 0.77, DRos (2.44 + 119/410)/4', async () => {
-  const { code, out } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--clip', '1.8', '--switch-tau', '1.8', '--dros-lambda', '4']);
+  const { code, out } = await runCaptured(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--clip', '1.8', '--switch-tau', '1.8', '--dros-lambda', '4']);
   assert.equal(code, 0);
   const report = JSON.parse(out) as OpeJson;
   near(report.estimators['ips']?.estimate, 0.85);
@@ -86,14 +79,14 @@ test('--clip, --switch-tau and --dros-lambda reach the estimators: IPS 0.85, DR 
 test('a byte-order mark and CRLF line endings are accepted', async () => {
   const path = join(dir, 'crlf.jsonl');
   writeFileSync(path, `\ufeff${round(0, 1, 0.5, [0.5, 0.5], [0, 0])}\r\n${round(1, 0, 0.5, [0.5, 0.5], [0, 0])}\r\n`);
-  const { code, out, err } = await run(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips']);
+  const { code, out, err } = await runCaptured(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips']);
   assert.equal(code, 0, err);
   assert.equal((JSON.parse(out) as OpeJson).n, 2);
   near((JSON.parse(out) as OpeJson).estimators['ips']?.estimate, 0.5);
 });
 
 test('--estimators selects and orders the estimators and accepts OBP names (ipw, dr-os)', async () => {
-  const { code, out } = await run(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--estimators', 'dr-os,ipw']);
+  const { code, out } = await runCaptured(['ope', '--input', handFile, '--json', '--bootstrap', '0', '--estimators', 'dr-os,ipw']);
   assert.equal(code, 0);
   assert.deepEqual(Object.keys((JSON.parse(out) as OpeJson).estimators), ['dros', 'ips']);
 });
@@ -102,16 +95,16 @@ test('the same --seed prints identical intervals, another seed different ones', 
   const lines = Array.from({ length: 200 }, (_, i) => round(i % 3, (i * 7) % 5 === 0 ? 1 : 0, 0.2 + 0.1 * (i % 3), [0.5, 0.3, 0.2], [0.4, 0.5, 0.1]));
   // pscores 0.2, 0.3, 0.4 do not sum to 1 over actions, but each is a valid propensity of its logged action.
   const path = file('seeded.jsonl', lines);
-  const first = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
-  const again = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
-  const other = await run(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '8']);
+  const first = await runCaptured(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
+  const again = await runCaptured(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '7']);
+  const other = await runCaptured(['ope', '--input', path, '--json', '--bootstrap', '100', '--seed', '8']);
   assert.equal(first.out, again.out);
   const ci = (out: string): unknown => (JSON.parse(out) as OpeJson).estimators['ips']?.ci;
   assert.notDeepEqual(ci(other.out), ci(first.out));
 });
 
 test('without --json a table lists every estimator with its interval and notes that DRos at λ = 0 is DM', async () => {
-  const { code, out } = await run(['ope', '--input', handFile, '--bootstrap', '20']);
+  const { code, out } = await runCaptured(['ope', '--input', handFile, '--bootstrap', '20']);
   assert.equal(code, 0);
   assert.match(out, /^4 rounds, K = 2/);
   assert.match(out, /ESS 3\.0 /);
@@ -132,7 +125,7 @@ test('a bad line exits non-zero with the file, line number and field on stderr a
   ];
   for (const [index, [lines, message]] of cases.entries()) {
     const path = file(`bad${index}.jsonl`, lines);
-    const { code, out, err } = await run(['ope', '--input', path, '--json']);
+    const { code, out, err } = await runCaptured(['ope', '--input', path, '--json']);
     assert.notEqual(code, 0);
     assert.equal(out, '');
     assert.match(err, message);
@@ -149,7 +142,7 @@ test('a missing file, a bad option value or an unknown estimator exits non-zero 
     ['ope', '--input', handFile, '--estimators', 'ips,magic'],
     ['ope'],
   ]) {
-    const { code, out, err } = await run(args);
+    const { code, out, err } = await runCaptured(args);
     assert.notEqual(code, 0, args.join(' '));
     assert.equal(out, '');
     assert.notEqual(err, '');
@@ -164,13 +157,13 @@ test('replay of a deterministic candidate reports its matches and the propensity
     round(0, 0, 0.8, [0, 1], [0, 0]),
     round(1, 1, 0.5, [1, 0], [0, 0]),
   ]);
-  const { code, out } = await run(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips,replay']);
+  const { code, out } = await runCaptured(['ope', '--input', path, '--json', '--bootstrap', '0', '--estimators', 'ips,replay']);
   assert.equal(code, 0);
   const replay = (JSON.parse(out) as OpeJson).estimators['replay'];
   assert.equal(replay?.estimate, 0.5);
   assert.equal(replay?.matches, 2);
   near(replay?.weighted_estimate, 1 / 3);
-  const stochastic = await run(['ope', '--input', handFile, '--estimators', 'replay']);
+  const stochastic = await runCaptured(['ope', '--input', handFile, '--estimators', 'replay']);
   assert.notEqual(stochastic.code, 0);
   assert.match(stochastic.err, /deterministic candidate/);
 });
@@ -208,7 +201,7 @@ test('native input: a decision log and a baseline candidate snapshot give IPS = 
   const policyPath = file('policy.json', [
     JSON.stringify({ snapshot: { kind: 'baseline', version: 0, armCount: 3, contextDim: 1 }, settings: { baseline: { exploration: 0.3 } }, baseline: { baselineArm: 1, trustRegionArms: [0, 2] } }),
   ]);
-  const { code, out, err } = await run(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0']);
+  const { code, out, err } = await runCaptured(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0']);
   assert.equal(code, 0, err);
   const report = JSON.parse(out) as OpeJson;
   const candidate = [0.15, 0.7, 0.15];
@@ -224,7 +217,7 @@ test('native input: a decision log and a baseline candidate snapshot give IPS = 
   const confinedPath = file('policy-confined.json', [
     JSON.stringify({ snapshot: { kind: 'baseline', version: 0, armCount: 3, contextDim: 1 }, settings: { baseline: { exploration: 0.3 } }, baseline: { baselineArm: 1, trustRegionArms: [0, 2] }, eligibleArms: [0, 1] }),
   ]);
-  const confined = await run(['ope', '--input', logPath, '--policy', confinedPath, '--json', '--bootstrap', '0']);
+  const confined = await runCaptured(['ope', '--input', logPath, '--policy', confinedPath, '--json', '--bootstrap', '0']);
   assert.equal(confined.code, 0, confined.err);
   const confinedCandidate = [0.3, 0.7, 0];
   near((JSON.parse(confined.out) as OpeJson).estimators['ips']?.estimate, served.reduce((sum, arm, i) => sum + (rewards[i] ?? 0) * ((confinedCandidate[arm] ?? 0) / (1 / 3)), 0) / served.length);
@@ -263,7 +256,7 @@ test('native input with a learned candidate (epsilon-greedy snapshot) uses the r
   });
   const logPath = file('learned.jsonl', lines);
   const policyPath = file('learned-policy.json', [JSON.stringify({ snapshot: learner.snapshot(), settings: { featureMap: 'disjoint', epsilon: { epsilon: 0.2 } } })]);
-  const { code, out, err } = await run(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0', '--estimators', 'ips']);
+  const { code, out, err } = await runCaptured(['ope', '--input', logPath, '--policy', policyPath, '--json', '--bootstrap', '0', '--estimators', 'ips']);
   assert.equal(code, 0, err);
   const probabilities = new Float64Array(3);
   const expected =
@@ -276,12 +269,12 @@ test('native input with a learned candidate (epsilon-greedy snapshot) uses the r
 
 test('native input without --policy, or with a snapshot that does not fit, exits non-zero naming the problem', async () => {
   const path = file('native-bad.jsonl', ['{"format":"paramloop.decisions","version":1,"schemaVersion":2}', '{"decision": {"requestId": "r1"}}']);
-  const noPolicy = await run(['ope', '--input', path, '--format', 'native']);
+  const noPolicy = await runCaptured(['ope', '--input', path, '--format', 'native']);
   assert.notEqual(noPolicy.code, 0);
   assert.equal(noPolicy.out, '');
   assert.match(noPolicy.err, /needs --policy/);
   const policyPath = file('policy-bad.json', ['{"kind": "thompson", "armCount": 0, "contextDim": 1}']);
-  const badLog = await run(['ope', '--input', path, '--format', 'native', '--policy', policyPath]);
+  const badLog = await runCaptured(['ope', '--input', path, '--format', 'native', '--policy', policyPath]);
   assert.notEqual(badLog.code, 0);
   assert.equal(badLog.out, '');
   assert.match(badLog.err, /line 2/);

@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../main';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
+import { runCaptured } from '../testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'paramloop-simulate-'));
 function roundsFile(name: string, lines: string[]): string {
@@ -22,7 +15,7 @@ function roundsFile(name: string, lines: string[]): string {
 test('simulate --json prints one object with the documented keys, regret measured against mu', async () => {
   // Arm 1 is always best by 1; every round the policy picks arm 0 costs exactly 1 of regret.
   const lines = Array.from({ length: 200 }, (_, t) => JSON.stringify({ x: [t % 2], mu: [0, 1], r: [0, 1] }));
-  const { code, out, err } = await run(['simulate', '--rounds-file', roundsFile('easy.jsonl', lines), '--policy', 'linucb', '--seed', '3', '--json']);
+  const { code, out, err } = await runCaptured(['simulate', '--rounds-file', roundsFile('easy.jsonl', lines), '--policy', 'linucb', '--seed', '3', '--json']);
   assert.equal(code, 0, err);
   const result = JSON.parse(out) as Record<string, number | string>;
   for (const key of ['policy', 'rounds', 'cumulativeRegret', 'averageReward', 'optimalAverageReward', 'decisionsPerSecond', 'seed']) assert.ok(key in result, key);
@@ -34,7 +27,7 @@ test('simulate --json prints one object with the documented keys, regret measure
 
 test('a ragged rounds file is refused, naming the line and the field, with nothing on stdout', async () => {
   const path = roundsFile('ragged.jsonl', [JSON.stringify({ x: [1, 2], mu: [0, 1], r: [0, 1] }), JSON.stringify({ x: [1], mu: [0, 1], r: [0, 1] })]);
-  const { code, out, err } = await run(['simulate', '--rounds-file', path, '--policy', 'thompson', '--json']);
+  const { code, out, err } = await runCaptured(['simulate', '--rounds-file', path, '--policy', 'thompson', '--json']);
   assert.equal(code, 2);
   assert.equal(out, '');
   assert.match(err, /ragged\.jsonl:2: field x has 1 entries, earlier lines have 2/);
@@ -42,18 +35,18 @@ test('a ragged rounds file is refused, naming the line and the field, with nothi
 
 test('NaN in a rounds file and a bad policy name are refused by name', async () => {
   const path = roundsFile('nan.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, NaN]}']);
-  const nan = await run(['simulate', '--rounds-file', path, '--policy', 'linucb']);
+  const nan = await runCaptured(['simulate', '--rounds-file', path, '--policy', 'linucb']);
   assert.equal(nan.code, 2);
   assert.match(nan.err, /nan\.jsonl:1: not valid JSON/);
-  const inf = await run(['simulate', '--rounds-file', roundsFile('inf.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, "inf"]}']), '--policy', 'linucb']);
+  const inf = await runCaptured(['simulate', '--rounds-file', roundsFile('inf.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, "inf"]}']), '--policy', 'linucb']);
   assert.match(inf.err, /inf\.jsonl:1: field r\[1\] is "inf", not a finite number/);
-  const bad = await run(['simulate', '--env', 'llm-planning', '--policy', 'greedy']);
+  const bad = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'greedy']);
   assert.match(bad.err, /--policy must be one of thompson, linucb, epsilon, baseline/);
 });
 
 test('the llm-planning environment runs the whole optimizer and a learning policy beats the baseline', async () => {
-  const learned = JSON.parse((await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rounds', '600', '--json'])).out) as Record<string, number>;
-  const baseline = JSON.parse((await run(['simulate', '--env', 'llm-planning', '--policy', 'baseline', '--rounds', '600', '--json'])).out) as Record<string, number>;
+  const learned = JSON.parse((await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rounds', '600', '--json'])).out) as Record<string, number>;
+  const baseline = JSON.parse((await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'baseline', '--rounds', '600', '--json'])).out) as Record<string, number>;
   assert.ok(learned.cumulativeRegret! < baseline.cumulativeRegret! / 2, `learned ${learned.cumulativeRegret}, baseline ${baseline.cumulativeRegret}`);
   assert.ok(learned.simulatedDays! > 15 && learned.simulatedDays! < 25, `600 requests at 30 a day span about 20 days, got ${learned.simulatedDays}`);
 });
@@ -61,13 +54,13 @@ test('the llm-planning environment runs the whole optimizer and a learning polic
 test('an invalid space setting is refused, naming the setting', async () => {
   const path = join(dir, 'space.json');
   writeFileSync(path, JSON.stringify({ baseline: { temperature: -1 } }));
-  const { code, err } = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--space', path]);
+  const { code, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--space', path]);
   assert.equal(code, 2);
   assert.match(err, /paramloop\.space\.baseline\.temperature: -1 is outside the bounds/);
 });
 
 test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted out of shadow by the gate, then rolled back on quality by the SLO monitor', async () => {
-  const { code, out, err } = await run(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--candidate-shift', '-0.4', '--rounds', '900', '--seed', '3', '--json']);
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--candidate-shift', '-0.4', '--rounds', '900', '--seed', '3', '--json']);
   assert.equal(code, 0, err);
   const result = JSON.parse(out) as { rounds: number; rollout: { finalPhase: string; events: Array<Record<string, unknown>>; incidents: Array<{ breach: { metric: string } }> } };
   assert.equal(result.rounds, 900);
@@ -79,10 +72,10 @@ test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted ou
 });
 
 test('--rollout needs --env and --candidate-shift needs --rollout and a number in [-1, 1]', async () => {
-  const noEnv = await run(['simulate', '--rounds-file', roundsFile('r.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, 1]}']), '--policy', 'linucb', '--rollout']);
+  const noEnv = await runCaptured(['simulate', '--rounds-file', roundsFile('r.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, 1]}']), '--policy', 'linucb', '--rollout']);
   assert.match(noEnv.err, /--rollout needs --env/);
-  const noRollout = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--candidate-shift', '0.1']);
+  const noRollout = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--candidate-shift', '0.1']);
   assert.match(noRollout.err, /--candidate-shift needs --rollout/);
-  const bad = await run(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rollout', '--candidate-shift', 'x']);
+  const bad = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rollout', '--candidate-shift', 'x']);
   assert.match(bad.err, /--candidate-shift must be a number in \[-1, 1\], got 'x'/);
 });

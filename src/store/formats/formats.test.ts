@@ -2,8 +2,6 @@
 // Wabbit reads, CSV quoting follows RFC 4180, and a bad import names its lines and changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LoggedDecision } from '../events';
 import { openStore } from '../store';
@@ -11,14 +9,9 @@ import { seededRandom, syntheticEvent } from '../testing/synthetic';
 import { csvColumns, csvField, csvLines } from './csv';
 import { dsjsonLines, dsjsonObject } from './dsjson';
 import { ImportError, jsonlLines, parseJsonl } from './jsonl';
+import { tempDir } from '../testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
-
-async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'paramloop-formats-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** 30 decisions: 25 with outcome and reward, 3 with an outcome but no reward, 2 still waiting. */
 function sampleLog(): LoggedDecision[] {
@@ -40,7 +33,7 @@ function sampleLog(): LoggedDecision[] {
 }
 
 test('JSONL export → import → export is byte-identical and every record comes back deep-equal (30 decisions)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'formats');
   const original = sampleLog();
   const source = await openStore(join(dir, 'a'), { wasmDir });
   for (const { decision, outcome, reward } of original) {
@@ -161,7 +154,7 @@ test('exports leave prompt text out unless asked to include it', () => {
 });
 
 test('a bad import names each bad line and field, and imports nothing at all', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'formats');
   const good = [...jsonlLines(sampleLog().slice(0, 3))];
   const broken = JSON.parse(good[2] ?? '{}') as { decision: Record<string, unknown> };
   broken.decision.propensity = 'high';
