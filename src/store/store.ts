@@ -2,25 +2,28 @@
 // snapshots (DESIGN §4).
 //
 // Write path: `append*` assigns the event a sequence number, encodes its journal line and queues it;
-// a batch (everything queued, a few milliseconds' worth) is applied to the database in one
-// transaction, written to the journal and fdatasync'd; only then are its events acknowledged
-// (`flush()` resolves, `onCommitted` fires). One batch is in flight at a time.
+// a batch (what is queued after a few milliseconds, at most `maxJournalBatchEvents`) is written to
+// the journal and fdatasync'd, and only then are its events acknowledged (`flush()` resolves,
+// `onCommitted` fires). One batch is in flight at a time. The database catches up separately, in
+// transactions of at most `applySliceMs` each, one per event-loop turn; queries apply what is
+// queued first (read-your-writes).
 //
 // The live database is an in-memory SQLite database (memoryDatabase.ts): a write costs the same at
 // any size, where sql.js's in-memory files copy themselves whole each time they grow.
 //
 // Snapshots: an image of the database written to snapshot.db.tmp, fsync'd, renamed over
 // snapshot.db, folder fsync'd (by the compaction worker, from the previous snapshot and the
-// journal; on this thread when there is no worker). The database records in meta.last_seq the last event folded in; the journal switches to a
-// new segment at the snapshot, and the older segments are deleted only once the new snapshot is
-// durable. A crash between the rename and the deletion leaves events in both: replay skips every
-// event whose sequence number is at or below the snapshot's last_seq.
+// journal; on this thread when there is no worker). The database records in meta.last_seq the last
+// event folded in; the journal switches to a new segment at the snapshot, and the older segments
+// are deleted only once the new snapshot is durable. A crash between the rename and the deletion
+// leaves events in both: replay skips every event whose sequence number is at or below the
+// snapshot's last_seq.
 //
-// Open: version checks first (a newer snapshot or journal is refused before anything is touched),
-// then the snapshot is validated (a truncated or unreadable one is renamed aside with a timestamp,
-// never deleted), migrated forward, and the journal tail replayed. Recovery is reported as notices.
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
+// Open: one writer per folder (lock.ts), then recovery.ts: version checks first (a newer snapshot
+// or journal is refused before anything is touched), the snapshot validated (a truncated or
+// unreadable one is renamed aside with a timestamp, never deleted), migrated forward, and the
+// journal tail replayed. Recovery is reported as notices.
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
@@ -38,32 +41,25 @@ import type {
   StoreEvent,
   WaiverRecord,
 } from './events';
-import { encodeEventLine, JournalWriter, listSegments, readSegment, removeSegmentsBefore, segmentFileName, syncDirectory } from './journal';
-import type { SegmentReadResult } from './journal';
+import { encodeEventLine, JournalWriter, removeSegmentsBefore, segmentFileName } from './journal';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
-import { checkDecision, checkOutcome, EventWriter, loggedSelect, rowToLogged } from './records';
+import { checkDecision, checkOutcome, loggedSelect, rowToLogged } from './records';
+import type { EventWriter } from './records';
 import type { RetentionReport, RetentionSettings } from './retention';
-import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
-import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, snapshotTempName, stamp, writeSnapshotFile } from './snapshotFile';
+import { schemaVersion } from './schema';
+import { snapshotFileName, snapshotTempName, writeSnapshotFile } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
-import { exportLiveDatabase, openLiveDatabase } from './memoryDatabase';
+import { recoverDatabase } from './recovery';
+import type { RecoveryNotice } from './recovery';
+import { exportLiveDatabase } from './memoryDatabase';
 import { acquireLock } from './lock';
 import type { LockHolder, StoreLock } from './lock';
 import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
 
 export { snapshotFileName };
-
-/** Something the store found and repaired (or could not) while opening; for the user to see. */
-export interface RecoveryNotice {
-  level: 'info' | 'warning' | 'error';
-  code: 'snapshot-unreadable' | 'journal-torn-tail' | 'journal-corrupt-line' | 'journal-invalid-event' | 'migrated' | 'retention';
-  message: string;
-  file?: string;
-  /** Where an unreadable file was moved to (it is never deleted). */
-  movedTo?: string;
-}
+export type { RecoveryNotice };
 
 export interface StoreOptions {
   /** Folder holding sql-wasm.wasm (the bundle's dist folder, or node_modules/sql.js/dist). */
@@ -230,122 +226,15 @@ export class Store implements DecisionSink {
   private static async openLocked(dir: string, options: StoreOptions, lock: StoreLock | undefined): Promise<Store> {
     const SQL = await loadSqlJs(options.wasmDir);
     const readOnly = options.readOnly ?? false;
-    const now = options.now ?? Date.now;
-    const notices: RecoveryNotice[] = [];
-    const folderExists = existsSync(dir);
-
-    // 1. Read everything and check versions before changing anything.
-    const snapshotPath = join(dir, snapshotFileName);
-    let snapshotBytes: Uint8Array | undefined;
+    const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices } = await recoverDatabase(SQL, dir, { readOnly, now: options.now ?? Date.now });
+    let journal: JournalWriter | undefined;
     try {
-      snapshotBytes = await readFile(snapshotPath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (snapshotBytes !== undefined) {
-      const version = headerUserVersion(snapshotBytes);
-      if (version !== undefined && version > schemaVersion) throw new StoreVersionError(version, schemaVersion, `The database ${snapshotPath}`);
-    }
-    const segments: SegmentReadResult[] = [];
-    for (const segment of folderExists ? await listSegments(dir) : []) {
-      const read = await readSegment(dir, segment.file, segment.startSeq);
-      if (read.schema !== undefined && read.schema > schemaVersion) {
-        throw new StoreVersionError(read.schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
-      }
-      segments.push(read);
-    }
-
-    // 2. The snapshot, or an empty database when there is none or it is unreadable.
-    let image: Database | undefined;
-    let dirty = false;
-    if (snapshotBytes !== undefined) {
-      try {
-        image = openSnapshot(SQL, snapshotBytes);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const notice: RecoveryNotice = {
-          level: 'error',
-          code: 'snapshot-unreadable',
-          file: snapshotPath,
-          message: `The snapshot ${snapshotPath} is unreadable (${reason}).`,
-        };
-        if (!readOnly) {
-          const movedTo = `${snapshotPath}.corrupt-${stamp(now())}`;
-          await rename(snapshotPath, movedTo);
-          await syncDirectory(dir);
-          notice.movedTo = movedTo;
-          notice.message += ` It was moved to ${movedTo}; the store was rebuilt from the journal, and events folded into that snapshot before the journal's oldest segment are only in the moved file.`;
-        } else {
-          notice.message += ' Opened read-only: it was left in place and only the journal was read.';
-        }
-        notices.push(notice);
-        dirty = true;
-      }
-    }
-    image ??= new SQL.Database();
-    // Closed on failure: the file image until its pages are copied, then the live database.
-    let held = image;
-    try {
-      // 3. Forward migrations, on the file image; then its pages move into the live in-memory
-      // database, where writes cost the same at any size (memoryDatabase.ts).
-      const from = readSchemaVersion(image);
-      const applied = migrate(image);
-      if (from > 0 && applied.length > 0) {
-        notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
-        dirty = true;
-      }
-      const db = openLiveDatabase(SQL, image);
-      image.close();
-      held = db;
-
-      // 4. Replay the journal tail.
-      const folded = readLastSeq(db);
-      let maxSeq = folded;
-      const writer = new EventWriter(db);
-      const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
-      let replayed = 0;
-      db.exec('BEGIN');
-      try {
-        for (const segment of segments) {
-          const file = join(dir, segment.file);
-          if (segment.tornTail) {
-            notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (an unacknowledged write interrupted by a crash) and was dropped.` });
-          }
-          for (const damage of segment.corruptLines) {
-            notices.push({ level: 'warning', code: 'journal-corrupt-line', file, message: `Line ${damage.line} of ${file} is damaged (${damage.reason}) and was skipped.` });
-          }
-          for (const entry of segment.entries) {
-            maxSeq = Math.max(maxSeq, entry.seq);
-            if (entry.seq <= folded) continue;
-            try {
-              writer.apply(entry.seq, decodeEntry(entry));
-              replayed++;
-            } catch (error) {
-              notices.push({
-                level: 'warning',
-                code: 'journal-invalid-event',
-                file,
-                message: `Event ${entry.seq} (${entry.type}) in ${file} could not be applied: ${error instanceof Error ? error.message : String(error)}.`,
-              });
-            }
-          }
-        }
-        setLastSeq.run([String(maxSeq)]);
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      } finally {
-        setLastSeq.free();
-      }
-
-      // 5. A fresh journal segment for this session's events (then retention, journaled).
-      let journal: JournalWriter | undefined;
+      // A fresh journal segment for this session's events (then retention, journaled).
       if (!readOnly) {
         await unlink(join(dir, snapshotTempName)).catch(() => undefined);
         const nextSeq = maxSeq + 1;
         // A segment starting at nextSeq can only hold a header from a session that logged nothing.
-        if (segments.some((s) => s.startSeq === nextSeq)) await unlink(join(dir, segmentFileName(nextSeq)));
+        if (segmentStarts.includes(nextSeq)) await unlink(join(dir, segmentFileName(nextSeq)));
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
@@ -358,7 +247,9 @@ export class Store implements DecisionSink {
       }
       return store;
     } catch (error) {
-      held.close();
+      await journal?.close();
+      writer.free();
+      db.close();
       throw error;
     }
   }

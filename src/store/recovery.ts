@@ -1,0 +1,159 @@
+// Opening a store's folder: reading what is on disk, checking versions before anything is changed,
+// setting an unreadable snapshot aside, migrating, and rebuilding the live database from the
+// snapshot plus the journal tail. What was found and repaired is reported as notices.
+import { existsSync } from 'node:fs';
+import { readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Database, SqlJsStatic } from 'sql.js';
+import { listSegments, readSegment, syncDirectory } from './journal';
+import type { SegmentReadResult } from './journal';
+import { openLiveDatabase } from './memoryDatabase';
+import { EventWriter } from './records';
+import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
+import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
+
+/** Something the store found and repaired (or could not) while opening; for the user to see. */
+export interface RecoveryNotice {
+  level: 'info' | 'warning' | 'error';
+  code: 'snapshot-unreadable' | 'journal-torn-tail' | 'journal-corrupt-line' | 'journal-invalid-event' | 'migrated' | 'retention';
+  message: string;
+  file?: string;
+  /** Where an unreadable file was moved to (it is never deleted). */
+  movedTo?: string;
+}
+
+/** The live database rebuilt from a folder, and what rebuilding it found. */
+export interface RecoveredDatabase {
+  db: Database;
+  writer: EventWriter;
+  /** The highest sequence number on disk (folded into the snapshot or in the journal). */
+  maxSeq: number;
+  /** Journal events applied on top of the snapshot. */
+  replayed: number;
+  /** Opening changed the database beyond the replay (a migration, a snapshot set aside). */
+  dirty: boolean;
+  /** First sequence numbers of the journal segments found. */
+  segmentStarts: number[];
+  notices: RecoveryNotice[];
+}
+
+/**
+ * Rebuilds the live database from the folder `dir`. Throws StoreVersionError, before anything is
+ * changed, when the snapshot or the journal was written by a newer schema. Read-only: an unreadable
+ * snapshot is left in place (otherwise it is renamed aside with a timestamp, never deleted).
+ */
+export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now }: { readOnly: boolean; now: () => number }): Promise<RecoveredDatabase> {
+  const notices: RecoveryNotice[] = [];
+  const folderExists = existsSync(dir);
+
+  // 1. Read everything and check versions before changing anything.
+  const snapshotPath = join(dir, snapshotFileName);
+  let snapshotBytes: Uint8Array | undefined;
+  try {
+    snapshotBytes = await readFile(snapshotPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (snapshotBytes !== undefined) {
+    const version = headerUserVersion(snapshotBytes);
+    if (version !== undefined && version > schemaVersion) throw new StoreVersionError(version, schemaVersion, `The database ${snapshotPath}`);
+  }
+  const segments: SegmentReadResult[] = [];
+  for (const segment of folderExists ? await listSegments(dir) : []) {
+    const read = await readSegment(dir, segment.file, segment.startSeq);
+    if (read.schema !== undefined && read.schema > schemaVersion) {
+      throw new StoreVersionError(read.schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
+    }
+    segments.push(read);
+  }
+
+  // 2. The snapshot, or an empty database when there is none or it is unreadable.
+  let image: Database | undefined;
+  let dirty = false;
+  if (snapshotBytes !== undefined) {
+    try {
+      image = openSnapshot(SQL, snapshotBytes);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const notice: RecoveryNotice = {
+        level: 'error',
+        code: 'snapshot-unreadable',
+        file: snapshotPath,
+        message: `The snapshot ${snapshotPath} is unreadable (${reason}).`,
+      };
+      if (!readOnly) {
+        const movedTo = `${snapshotPath}.corrupt-${stamp(now())}`;
+        await rename(snapshotPath, movedTo);
+        await syncDirectory(dir);
+        notice.movedTo = movedTo;
+        notice.message += ` It was moved to ${movedTo}; the store was rebuilt from the journal, and events folded into that snapshot before the journal's oldest segment are only in the moved file.`;
+      } else {
+        notice.message += ' Opened read-only: it was left in place and only the journal was read.';
+      }
+      notices.push(notice);
+      dirty = true;
+    }
+  }
+  image ??= new SQL.Database();
+  // Closed on failure: the file image until its pages are copied, then the live database.
+  let held = image;
+  try {
+    // 3. Forward migrations, on the file image; then its pages move into the live in-memory
+    // database, where writes cost the same at any size (memoryDatabase.ts).
+    const from = readSchemaVersion(image);
+    const applied = migrate(image);
+    if (from > 0 && applied.length > 0) {
+      notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
+      dirty = true;
+    }
+    const db = openLiveDatabase(SQL, image);
+    image.close();
+    held = db;
+
+    // 4. Replay the journal tail.
+    const folded = readLastSeq(db);
+    let maxSeq = folded;
+    const writer = new EventWriter(db);
+    const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
+    let replayed = 0;
+    db.exec('BEGIN');
+    try {
+      for (const segment of segments) {
+        const file = join(dir, segment.file);
+        if (segment.tornTail) {
+          notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (an unacknowledged write interrupted by a crash) and was dropped.` });
+        }
+        for (const damage of segment.corruptLines) {
+          notices.push({ level: 'warning', code: 'journal-corrupt-line', file, message: `Line ${damage.line} of ${file} is damaged (${damage.reason}) and was skipped.` });
+        }
+        for (const entry of segment.entries) {
+          maxSeq = Math.max(maxSeq, entry.seq);
+          if (entry.seq <= folded) continue;
+          try {
+            writer.apply(entry.seq, decodeEntry(entry));
+            replayed++;
+          } catch (error) {
+            notices.push({
+              level: 'warning',
+              code: 'journal-invalid-event',
+              file,
+              message: `Event ${entry.seq} (${entry.type}) in ${file} could not be applied: ${error instanceof Error ? error.message : String(error)}.`,
+            });
+          }
+        }
+      }
+      setLastSeq.run([String(maxSeq)]);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      setLastSeq.free();
+    }
+
+    return { db, writer, maxSeq, replayed, dirty, segmentStarts: segments.map((s) => s.startSeq), notices };
+  } catch (error) {
+    held.close();
+    throw error;
+  }
+}
