@@ -19,10 +19,14 @@ test('rejects unknown fields and non-objects', () => {
 });
 
 test('validates host status messages on the webview side', () => {
-  const ok = parseHostMessage({ type: 'status', extensionVersion: '0.1.0', phase: 'canary', decisionsLogged: 3, note: '' });
-  assert.equal(ok.ok, true);
-  const bad = parseHostMessage({ type: 'status', extensionVersion: '0.1.0', phase: 'everywhere', decisionsLogged: -1, note: '' });
+  const store = { state: 'ready', detail: '' };
+  const ok = parseHostMessage({ type: 'status', extensionVersion: '0.1.0', phase: 'canary', decisionsLogged: 3, store, note: '' });
+  assert.equal(ok.ok, true, ok.ok ? '' : ok.error);
+  const bad = parseHostMessage({ type: 'status', extensionVersion: '0.1.0', phase: 'everywhere', decisionsLogged: -1, store: { state: 'gone', detail: '' }, note: '' });
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.error, /phase/);
   assert.match(bad.ok ? '' : bad.error, /decisionsLogged/);
+  assert.match(bad.ok ? '' : bad.error, /store\.state/);
+  const missing = parseHostMessage({ type: 'status', extensionVersion: '0.1.0', phase: 'canary', decisionsLogged: 3, note: '' });
+  assert.match(missing.ok ? '' : missing.error, /store/);
 });
