@@ -336,10 +336,11 @@ export class Store implements DecisionSink {
     if (this.failure !== undefined) throw this.failure;
     // Back-pressure for fast producers: the in-memory database may trail the journal, but by no
     // more than maxApplyLagEvents, so its queue cannot grow without bound.
-    while (this.unapplied.length > (this.options.maxApplyLagEvents ?? 20_000) && !this.closed) {
+    while (this.unapplied.length > (this.options.maxApplyLagEvents ?? 20_000) && !this.closed && this.failure === undefined) {
       this.scheduleApply();
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (this.failure !== undefined) throw this.failure;
     return this.ackedEvents;
   }
 
