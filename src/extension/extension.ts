@@ -38,7 +38,7 @@ function storeSettings(settings: Settings): StoreUserSettings {
   return { retention, includePromptText: settings.store.includePromptText };
 }
 
-/** Log lines for everything; a notification (with a way to the log) for warnings and errors. */
+/** Log lines for everything; a notification (with a way to the log) for warnings and errors that ask for one. */
 function tell(log: vscode.LogOutputChannel, messages: readonly UserMessage[]): void {
   for (const message of messages) {
     if (message.level === 'info') {
@@ -47,6 +47,7 @@ function tell(log: vscode.LogOutputChannel, messages: readonly UserMessage[]): v
     }
     if (message.level === 'error') log.error(message.text);
     else log.warn(message.text);
+    if (message.notify === false) continue;
     const show = message.level === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
     void show(message.text, 'Show log').then((choice) => {
       if (choice === 'Show log') log.show(true);

@@ -57,7 +57,7 @@ test('a store from a newer version, or one in use, is not opened: the user is to
   const holder = await openStoreSession(other, keepAll, { wasmDir });
   const second = await openStoreSession(other, keepAll, { wasmDir });
   assert.equal(second.store, undefined);
-  assert.deepEqual(second.messages.map((m) => m.level), ['warning']);
+  assert.deepEqual(second.messages.map((m) => [m.level, m.notify]), [['warning', false]], 'another window holding the log is logged, not notified');
   assert.match(second.messages[0]?.text ?? '', /is in use: another store of this process has it open/);
   await holder.store?.close();
 

@@ -18,6 +18,11 @@ export interface StoreUserSettings {
 export interface UserMessage {
   level: 'info' | 'warning' | 'error';
   text: string;
+  /**
+   * False for what is expected in normal use and needs no action (another window holds the log):
+   * logged and shown in the sidebar, but no notification.
+   */
+  notify?: false;
 }
 
 export interface StoreSession {
@@ -48,7 +53,7 @@ export async function openStoreSession(
     return { store, messages };
   } catch (error) {
     if (error instanceof StoreVersionError) return { store: undefined, messages: [{ level: 'error', text: `Decision log: ${error.message} ${degraded}` }] };
-    if (error instanceof StoreLockedError) return { store: undefined, messages: [{ level: 'warning', text: `Decision log: ${error.message} ${degraded}` }] };
+    if (error instanceof StoreLockedError) return { store: undefined, messages: [{ level: 'warning', text: `Decision log: ${error.message} ${degraded}`, notify: false }] };
     const reason = error instanceof Error ? error.message : String(error);
     return { store: undefined, messages: [{ level: 'error', text: `Decision log: the store in ${dir} could not be opened (${reason}). Nothing in it was deleted. ${degraded}` }] };
   }
