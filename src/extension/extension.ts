@@ -75,10 +75,12 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   // The decision log opens off the activation path (sql.js compiles its WebAssembly first).
   const storeDir = join((context.storageUri ?? context.globalStorageUri).fsPath, 'decision-log');
   let opened: StoreSession | undefined;
-  session = openStoreSession(storeDir, storeSettings(settings), {
-    wasmDir: defaultWasmDir(__dirname),
-    onError: (error) => log.error(`Decision log: ${error.message}`),
-  });
+  session = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+    openStoreSession(storeDir, storeSettings(settings), {
+      wasmDir: defaultWasmDir(__dirname),
+      onError: (error) => log.error(`Decision log: ${error.message}`),
+    }),
+  );
   const storeStatus = (): { state: 'opening' | 'ready' | 'unavailable'; detail: string } => {
     if (opened === undefined) return { state: 'opening', detail: '' };
     if (opened.store === undefined) return { state: 'unavailable', detail: opened.messages.map((m) => m.text).join(' ') };
