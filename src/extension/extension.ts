@@ -87,11 +87,19 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     return { state: 'ready', detail: '' };
   };
 
+  const decisionsLogged = (): number => {
+    try {
+      return opened?.store?.decisionCount() ?? 0;
+    } catch {
+      return 0; // closing (deactivation) or failed: the state says so
+    }
+  };
+
   const sidebar = root.register(
     new SidebarViewProvider(context.extensionUri, log, () => ({
       extensionVersion: version,
       phase: 'shadow',
-      decisionsLogged: opened?.store?.decisionCount() ?? 0,
+      decisionsLogged: decisionsLogged(),
       store: storeStatus(),
       note: 'No planning requests logged yet. Until the learned policy earns promotion, requests are served with the baseline parameters.',
     })),
