@@ -121,7 +121,8 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
       for (const segment of segments) {
         const file = join(dir, segment.file);
         if (segment.tornTail) {
-          notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (an unacknowledged write interrupted by a crash) and was dropped.` });
+          const why = readOnly ? 'still being written by the store that holds the folder, or interrupted by a crash' : 'an unacknowledged write interrupted by a crash';
+          notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (${why}) and was ${readOnly ? 'left out' : 'dropped'}.` });
         }
         for (const damage of segment.corruptLines) {
           notices.push({ level: 'warning', code: 'journal-corrupt-line', file, message: `Line ${damage.line} of ${file} is damaged (${damage.reason}) and was skipped.` });
