@@ -1,5 +1,6 @@
-// Builds the three bundles: the extension (Node CJS, `vscode` external), the CLI (Node CJS with a
-// shebang, the package's `bin`) and the dashboard webview (browser IIFE). The sql.js WebAssembly file
+// Builds the bundles: the extension (Node CJS, `vscode` external), the decision log it loads after
+// activation, the store's snapshot worker, the CLI (Node CJS with a shebang, the package's `bin`)
+// and the dashboard webview (browser IIFE). The sql.js WebAssembly file
 // is copied next to the Node bundles, which load it from their own folder.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +40,16 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    // The decision log (the store and sql.js's glue), which the extension loads after activation so
+    // that none of it is parsed on the activation path.
+    ...common,
+    entryPoints: [join(root, 'src/store/session.ts')],
+    outfile: join(root, 'dist/decisionLog.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     // The store's snapshot worker (src/store/compactor.ts finds it next to the bundle).

@@ -44,6 +44,7 @@ export const extensionSection: BenchSection = {
       activationTargetMs: 50,
       activateCallMs: Number(m.activateCallMs.median.toFixed(2)),
       extensionJsBytes: m.bundleBytes['dist/extension.js'],
+      decisionLogJsBytes: m.bundleBytes['dist/decisionLog.js'],
       cliJsBytes: m.bundleBytes['dist/cli.js'],
       webviewJsBytes: m.bundleBytes['dist/webview/main.js'],
       sqlWasmBytes: m.bundleBytes['dist/sql-wasm.wasm'],

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import { openStoreSession, retentionOrNone } from '../store/session';
+import type * as DecisionLog from '../store/session';
 import type { StoreSession, StoreUserSettings, UserMessage } from '../store/session';
-import { defaultWasmDir } from '../store/sqlite';
 import { readSettings } from './config';
 import type { Settings } from './config';
 import { DisposableStore } from './disposable';
@@ -30,6 +29,16 @@ export interface DecisionLogStatus {
 
 let root: DisposableStore | undefined;
 let session: Promise<StoreSession> | undefined;
+
+/**
+ * The decision log's bundle (dist/decisionLog.js: the store and sql.js's glue), loaded after
+ * activation so that the extension's own bundle stays small.
+ */
+function loadDecisionLog(): typeof DecisionLog {
+  // A path built at run time: esbuild leaves this require to Node.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(__dirname, 'decisionLog.js')) as typeof DecisionLog;
+}
 
 function storeSettings(settings: Settings): StoreUserSettings {
   const retention: StoreUserSettings['retention'] = {};
@@ -75,12 +84,20 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   // The decision log opens off the activation path (sql.js compiles its WebAssembly first).
   const storeDir = join((context.storageUri ?? context.globalStorageUri).fsPath, 'decision-log');
   let opened: StoreSession | undefined;
-  session = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-    openStoreSession(storeDir, storeSettings(settings), {
-      wasmDir: defaultWasmDir(__dirname),
+  let decisionLog: typeof DecisionLog | undefined;
+  session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<StoreSession> => {
+    try {
+      decisionLog = loadDecisionLog();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const text = `Decision log: its module could not be loaded (${reason}); reinstalling Paramloop should fix this. Paramloop keeps serving the baseline parameters and records no decisions.`;
+      return { store: undefined, messages: [{ level: 'error', text }] };
+    }
+    return decisionLog.openStoreSession(storeDir, storeSettings(settings), {
+      wasmDir: decisionLog.defaultWasmDir(__dirname),
       onError: (error) => log.error(`Decision log: ${error.message}`),
-    }),
-  );
+    });
+  });
   const storeStatus = (): { state: 'opening' | 'ready' | 'unavailable'; detail: string } => {
     if (opened === undefined) return { state: 'opening', detail: '' };
     if (opened.store === undefined) return { state: 'unavailable', detail: opened.messages.map((m) => m.text).join(' ') };
@@ -132,7 +149,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       problems.forEach((problem) => log.warn(problem));
       applyStatusBar();
       const { retention, includePromptText } = storeSettings(settings);
-      opened?.store?.updateSettings({ retention: retentionOrNone(retention), storePromptText: includePromptText });
+      if (decisionLog !== undefined) opened?.store?.updateSettings({ retention: decisionLog.retentionOrNone(retention), storePromptText: includePromptText });
       sidebar.refresh();
     }),
   );

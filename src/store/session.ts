@@ -2,11 +2,15 @@
 // without importing `vscode` (the extension turns these messages into notifications and log lines).
 // A store that cannot be opened is not fatal: the caller keeps serving baseline parameters and
 // records nothing until the problem is fixed; nothing on disk is changed by a refused open.
+//
+// Bundled on its own as dist/decisionLog.js: the extension loads it after activation.
 import { StoreLockedError } from './lock';
 import type { RetentionSettings } from './retention';
 import { StoreVersionError } from './schema';
 import { openStore } from './store';
 import type { Store, StoreOptions } from './store';
+
+export { defaultWasmDir } from './sqlite';
 
 /** The store settings a user can change. */
 export interface StoreUserSettings {

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const testsPath = join(await buildIntegrationBundles(), 'bench.js');
   const extensionsDir = packageAndInstall(host);
   const bundleBytes: Record<string, number> = {};
-  for (const file of ['dist/extension.js', 'dist/cli.js', 'dist/webview/main.js', 'dist/sql-wasm.wasm']) {
+  for (const file of ['dist/extension.js', 'dist/decisionLog.js', 'dist/cli.js', 'dist/webview/main.js', 'dist/sql-wasm.wasm']) {
     bundleBytes[file] = statSync(join(projectRoot, file)).size;
   }
   const activation: number[] = [];
