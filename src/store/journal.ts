@@ -9,6 +9,7 @@
 // a torn tail always stays the last line of its file and folded-in segments can be deleted whole.
 import { fdatasyncSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
+import { TimeSlicer } from './slicer';
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,10 +85,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export async function readSegment(dir: string, file: string, startSeq: number): Promise<SegmentReadResult> {
   const buffer = await readFile(join(dir, file));
   const result: SegmentReadResult = { file, startSeq, schema: undefined, entries: [], tornTail: false, corruptLines: [] };
-  const lines = buffer.toString('utf8').split('\n');
-  // split leaves '' after a final newline; anything else there is a line without its newline.
-  const last = lines.pop();
-  const unterminated = last !== undefined && last.length > 0 ? last : undefined;
   const damaged: { line: number; reason: string }[] = [];
   const consider = (text: string, lineNumber: number, terminated: boolean): void => {
     const decoded = decodeLine(text);
@@ -106,9 +103,23 @@ export async function readSegment(dir: string, file: string, startSeq: number): 
     }
     damaged.push({ line: lineNumber, reason: 'not a journal event' });
   };
-  lines.forEach((text, index) => consider(text, index + 1, true));
-  if (unterminated !== undefined) consider(unterminated, lines.length + 1, false);
-  const totalLines = lines.length + (unterminated === undefined ? 0 : 1);
+  // Line by line, yielding to the event loop between slices (a segment may hold 100k events).
+  const slicer = new TimeSlicer();
+  let lineNumber = 0;
+  let position = 0;
+  while (position < buffer.length) {
+    const end = buffer.indexOf(0x0a, position);
+    lineNumber++;
+    if (end === -1) {
+      // The last line has no newline: cut short by a crash, unless it happens to be whole.
+      consider(buffer.toString('utf8', position), lineNumber, false);
+      break;
+    }
+    consider(buffer.toString('utf8', position, end), lineNumber, true);
+    position = end + 1;
+    if ((lineNumber & 63) === 0 && slicer.due()) await slicer.pause();
+  }
+  const totalLines = lineNumber;
   for (const damage of damaged) {
     if (damage.line === totalLines) result.tornTail = true;
     else result.corruptLines.push(damage);

@@ -8,6 +8,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { listSegments, readSegment, syncDirectory } from './journal';
 import type { SegmentReadResult } from './journal';
 import { openLiveDatabase } from './memoryDatabase';
+import { TimeSlicer } from './slicer';
 import { EventWriter } from './records';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
 import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
@@ -116,6 +117,10 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     const writer = new EventWriter(db);
     const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
     let replayed = 0;
+    // In transactions of a few milliseconds each, yielding between them: a crash can leave 100k
+    // events to replay, and the editor must not freeze meanwhile.
+    const slicer = new TimeSlicer();
+    let steps = 0;
     db.exec('BEGIN');
     try {
       for (const segment of segments) {
@@ -140,6 +145,12 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
               file,
               message: `Event ${entry.seq} (${entry.type}) in ${file} could not be applied: ${error instanceof Error ? error.message : String(error)}.`,
             });
+          }
+          if ((++steps & 63) === 0 && slicer.due()) {
+            setLastSeq.run([String(maxSeq)]);
+            db.exec('COMMIT');
+            await slicer.pause();
+            db.exec('BEGIN');
           }
         }
       }
