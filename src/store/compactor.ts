@@ -1,5 +1,6 @@
-// The main thread's handle on the compaction worker (compactWorker.ts): started for a snapshot,
-// ended after it (its memory returns to the system), never keeping the process alive otherwise.
+// The main thread's handle on the store's worker (compactWorker.ts): started for a snapshot or for
+// checking one at open, ended after it (its memory returns to the system), never keeping the
+// process alive otherwise.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -28,12 +29,12 @@ export function detectCompactionWorker(): CompactionWorkerSpec | undefined {
   return undefined;
 }
 
-type Reply = { id: number; result: CompactionResult } | { id: number; error: string };
+type Reply = { id: number; result: unknown } | { id: number; error: string };
 
 export class Compactor {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(result: CompactionResult): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
 
   constructor(
     private readonly spec: CompactionWorkerSpec,
@@ -52,7 +53,7 @@ export class Compactor {
     worker.on('message', (reply: Reply) => {
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if ('error' in reply) waiter?.reject(new Error(`snapshot compaction failed: ${reply.error}`));
+      if ('error' in reply) waiter?.reject(new Error(`the store's worker failed: ${reply.error}`));
       else waiter?.resolve(reply.result);
     });
     const failAll = (error: Error): void => {
@@ -71,20 +72,34 @@ export class Compactor {
 
   /** Builds and writes the snapshot of every journal event below `beforeSeq`, in the worker. */
   compact(dir: string, beforeSeq: number): Promise<CompactionResult> {
+    return this.request({ kind: 'compact', dir, beforeSeq }) as Promise<CompactionResult>;
+  }
+
+  /**
+   * Checks the snapshot at `path` in the worker as opening it would (header, size, SQLite's
+   * quick_check): resolves to why it is unreadable, or undefined when it is sound. Rejects only
+   * when the worker itself fails.
+   */
+  async checkSnapshot(path: string): Promise<string | undefined> {
+    const result = (await this.request({ kind: 'check', path })) as { unreadable: string | null };
+    return result.unreadable ?? undefined;
+  }
+
+  private request(message: Record<string, unknown>): Promise<unknown> {
     this.worker ??= this.start();
     const worker = this.worker;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      // While a compaction is pending the worker must keep the process alive (close() awaits it).
+      // While a request is pending the worker must keep the process alive (close() awaits it).
       worker.ref();
-      worker.postMessage({ id, dir, wasmDir: this.wasmDir, beforeSeq });
+      worker.postMessage({ ...message, id, wasmDir: this.wasmDir });
     }).finally(async () => {
-      // A wasm heap never shrinks: ending the worker after each snapshot returns its copy of the
-      // database to the system (a new worker costs a module load at the next snapshot). The
-      // snapshot is reported done once the worker has ended, its memory returned.
+      // A wasm heap never shrinks: ending the worker after each request returns its copy of the
+      // database to the system (a new worker costs a module load next time). A request is
+      // reported done once the worker has ended, its memory returned.
       if (this.waiting.size === 0) await this.terminate();
-    }) as Promise<CompactionResult>;
+    });
   }
 
   async terminate(): Promise<void> {

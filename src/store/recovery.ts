@@ -38,12 +38,22 @@ export interface RecoveredDatabase {
   notices: RecoveryNotice[];
 }
 
+export interface RecoveryOptions {
+  readOnly: boolean;
+  now: () => number;
+  /**
+   * Checks the snapshot file elsewhere (the store's worker): resolves to why it is unreadable, or
+   * undefined; rejects when it could not check (the check then runs here).
+   */
+  checkSnapshot?: (path: string) => Promise<string | undefined>;
+}
+
 /**
  * Rebuilds the live database from the folder `dir`. Throws StoreVersionError, before anything is
  * changed, when the snapshot or the journal was written by a newer schema. Read-only: an unreadable
  * snapshot is left in place (otherwise it is renamed aside with a timestamp, never deleted).
  */
-export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now }: { readOnly: boolean; now: () => number }): Promise<RecoveredDatabase> {
+export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now, checkSnapshot }: RecoveryOptions): Promise<RecoveredDatabase> {
   const notices: RecoveryNotice[] = [];
   const folderExists = existsSync(dir);
 
@@ -73,7 +83,17 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
   let dirty = false;
   if (snapshotBytes !== undefined) {
     try {
-      image = openSnapshot(SQL, snapshotBytes);
+      // SQLite's quick_check takes time in proportion to the size: in the worker when there is one.
+      let checkedElsewhere = false;
+      if (checkSnapshot !== undefined) {
+        const unreadable = await checkSnapshot(snapshotPath).then(
+          (reason) => ({ done: true, reason }),
+          () => ({ done: false, reason: undefined }),
+        );
+        if (unreadable.reason !== undefined) throw new Error(unreadable.reason);
+        checkedElsewhere = unreadable.done;
+      }
+      image = openSnapshot(SQL, snapshotBytes, { integrity: !checkedElsewhere });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const notice: RecoveryNotice = {

@@ -91,8 +91,14 @@ test('a damaged line in the middle of the journal is reported by line number and
   await reopened.close();
 });
 
-for (const damage of ['truncated', 'garbage'] as const) {
-  test(`a ${damage} snapshot is moved aside with a timestamp (bytes kept), the user told, and the journal replayed`, async (t) => {
+const damages = [
+  { damage: 'truncated', checkedBy: 'the worker' },
+  { damage: 'garbage', checkedBy: 'the worker' },
+  { damage: 'page-corrupted', checkedBy: 'the worker' },
+  { damage: 'page-corrupted', checkedBy: 'the main thread' },
+] as const;
+for (const { damage, checkedBy } of damages) {
+  test(`a ${damage} snapshot (checked by ${checkedBy}) is moved aside with a timestamp (bytes kept), the user told, and the journal replayed`, async (t) => {
     const dir = await tempDir(t, 'store');
     const live = join(dir, 'live');
     const first = await openStore(live, { wasmDir });
@@ -106,14 +112,26 @@ for (const damage of ['truncated', 'garbage'] as const) {
     if (damage === 'truncated') {
       const size = (await readFile(snapshotPath)).length;
       await truncate(snapshotPath, Math.floor(size / 2));
-    } else {
+    } else if (damage === 'garbage') {
       const random = seededRandom(7);
       await writeFile(snapshotPath, Buffer.from(Array.from({ length: 8192 }, () => Math.floor(random() * 256))));
+    } else {
+      // Header and size intact, every page after the first two overwritten: only SQLite's own
+      // integrity check can tell.
+      const bytes = await readFile(snapshotPath);
+      const random = seededRandom(8);
+      for (let i = 2 * 4096; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256);
+      await writeFile(snapshotPath, bytes);
     }
     const damagedBytes = await readFile(snapshotPath);
 
-    const reopened = await openStore(join(dir, 'crashed'), { wasmDir, now: () => Date.UTC(2026, 10, 25, 4, 30, 0) });
+    const reopened = await openStore(join(dir, 'crashed'), {
+      wasmDir,
+      now: () => Date.UTC(2026, 10, 25, 4, 30, 0),
+      ...(checkedBy === 'the main thread' ? { compactionWorker: false as const } : {}),
+    });
     assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['snapshot-unreadable', 'error']]);
+    if (damage === 'page-corrupted') assert.match(reopened.notices[0]?.message ?? '', /unreadable \((integrity check failed|database disk image is malformed)/);
     const movedTo = reopened.notices[0]?.movedTo;
     assert.equal(movedTo, `${snapshotPath}.corrupt-20261125T043000Z`);
     assert.deepEqual(await readFile(movedTo), damagedBytes, 'the damaged snapshot is kept byte for byte');

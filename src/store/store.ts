@@ -168,6 +168,7 @@ export class Store implements DecisionSink {
     private readonly db: Database,
     private readonly writer: EventWriter,
     private readonly journal: JournalWriter | undefined,
+    compactor: Compactor | undefined,
     private readonly lock: StoreLock | undefined,
     options: StoreOptions,
     private lastSeq: number,
@@ -198,8 +199,7 @@ export class Store implements DecisionSink {
       snapshotMode: 'main-thread',
       lastSnapshotWorkerExportMs: 0,
     };
-    const workerSpec = options.compactionWorker === false ? undefined : (options.compactionWorker ?? detectCompactionWorker());
-    if (journal !== undefined && workerSpec !== undefined) this.compactor = new Compactor(workerSpec, options.wasmDir);
+    this.compactor = compactor;
     this.stats_.snapshotMode = this.compactor === undefined ? 'main-thread' : 'worker';
     if (journal !== undefined) {
       this.snapshotTimer = setInterval(() => this.considerSnapshot(), 250);
@@ -226,7 +226,21 @@ export class Store implements DecisionSink {
   private static async openLocked(dir: string, options: StoreOptions, lock: StoreLock | undefined): Promise<Store> {
     const SQL = await loadSqlJs(options.wasmDir);
     const readOnly = options.readOnly ?? false;
-    const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices } = await recoverDatabase(SQL, dir, { readOnly, now: options.now ?? Date.now });
+    // The worker that builds snapshots (and checks the one found) when writing; none read-only.
+    const workerSpec = readOnly || options.compactionWorker === false ? undefined : (options.compactionWorker ?? detectCompactionWorker());
+    const compactor = workerSpec === undefined ? undefined : new Compactor(workerSpec, options.wasmDir);
+    let recovered;
+    try {
+      recovered = await recoverDatabase(SQL, dir, {
+        readOnly,
+        now: options.now ?? Date.now,
+        ...(compactor === undefined ? {} : { checkSnapshot: (path: string) => compactor.checkSnapshot(path) }),
+      });
+    } catch (error) {
+      await compactor?.terminate();
+      throw error;
+    }
+    const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices } = recovered;
     let journal: JournalWriter | undefined;
     try {
       // A fresh journal segment for this session's events (then retention, journaled).
@@ -238,7 +252,7 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      const store = new Store(dir, SQL, db, writer, journal, lock, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      const store = new Store(dir, SQL, db, writer, journal, compactor, lock, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
       if (options.retention !== undefined && !readOnly) {
         const report = store.applyRetention(options.retention);
         if (report.summarisedDecisions > 0) {
@@ -248,6 +262,7 @@ export class Store implements DecisionSink {
       return store;
     } catch (error) {
       await journal?.close();
+      await compactor?.terminate();
       writer.free();
       db.close();
       throw error;
