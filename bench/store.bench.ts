@@ -1,11 +1,12 @@
 // Store benchmarks: sustained logging throughput through the real journal (fsync'd batches),
 // snapshot cost at 100k and 300k decisions, the longest event-loop block while logging up to 300k
 // (with the store's own snapshots running, and with snapshots held off to isolate the write path),
-// and process memory at 100k and 300k decisions. Targets: ≥ 10k decisions/s, blocks < 50 ms.
+// and process memory at 100k and 300k decisions; and reopening after a crash that left 100k events
+// in the journal. Targets: ≥ 10k decisions/s, blocks < 50 ms while logging.
 // Figures depend on the disk's fsync latency and on what else runs on the machine.
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +137,35 @@ async function run(label: string, options: Partial<StoreOptions>): Promise<Recor
   }
 }
 
+/**
+ * Reopening after a crash: 200k decisions in the snapshot and 50k more (100k events) only in the
+ * journal, the most a crash leaves with the default snapshot cadence. The longest event-loop block
+ * while opening, and the time to open.
+ */
+async function reopenAfterCrash(): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'paramloop-bench-crash-'));
+  try {
+    const live = join(dir, 'live');
+    const store = await openStore(live, { wasmDir, compactionWorker: { script: workerScript }, snapshotEveryEvents: 1e9, snapshotIntervalMs: 1e12 });
+    const random = seededRandom(2);
+    await logRange(store, random, 1, 200_000);
+    await store.snapshot();
+    await logRange(store, random, 200_001, 250_000);
+    await cp(live, join(dir, 'crashed'), { recursive: true }); // what a kill -9 leaves: the store was never closed
+    await store.close();
+    const probe = driftProbe();
+    const started = performance.now();
+    const reopened = await openStore(join(dir, 'crashed'), { wasmDir, compactionWorker: { script: workerScript } });
+    const openMs = performance.now() - started;
+    const longestBlock = probe.stop();
+    const decisions = reopened.decisionCount();
+    await reopened.close();
+    return { snapshotDecisions: 200_000, journalTailEvents: 100_000, openMs: ms(openMs), longestBlockMsDriftProbe: ms(longestBlock), decisions };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export const storeSection: BenchSection = {
   name: 'store',
   async run() {
@@ -146,6 +176,7 @@ export const storeSection: BenchSection = {
       withWorkerSnapshots: await run('worker', { snapshotIdleMs: 0, snapshotMaxDeferMs: 0, compactionWorker: { script: workerScript } }),
       // No worker (the bundle ships without storeWorker.js): db.export() on the main thread.
       withMainThreadSnapshots: await run('main', { snapshotIdleMs: 0, snapshotMaxDeferMs: 0, compactionWorker: false }),
+      reopenAfterCrash: await reopenAfterCrash(),
     };
   },
 };

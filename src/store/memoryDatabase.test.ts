@@ -9,12 +9,12 @@ import { loadSqlJs } from './sqlite';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 
-test('a live database holds the image in memory, takes writes there, and exports an equal image', async () => {
+test('a live database holds the image (copied 3 pages at a time) in memory, takes writes there, and exports an equal image', async () => {
   const SQL = await loadSqlJs(wasmDir);
   const image = new SQL.Database();
   migrate(image);
   image.run("INSERT INTO meta (key, value) VALUES ('last_seq', '7')");
-  const live = openLiveDatabase(SQL, image);
+  const live = await openLiveDatabase(SQL, image, { pagesPerStep: 3, pause: () => new Promise((resolve) => setImmediate(resolve)) });
   image.close();
   try {
     // Unqualified names resolve to the attached in-memory database; the file stays empty.
@@ -32,7 +32,7 @@ test('a live database holds the image in memory, takes writes there, and exports
     assert.equal(live.exec('PRAGMA main.page_count')[0]?.values[0]?.[0], 0, 'nothing is written to the file-backed main database');
     assert.equal(live.exec("SELECT COUNT(*) FROM main.sqlite_master")[0]?.values[0]?.[0], 0);
 
-    const bytes = exportLiveDatabase(SQL, live);
+    const bytes = await exportLiveDatabase(SQL, live);
     assert.equal(bytes.byteLength, livePages * 4096);
     const reopened = new SQL.Database(bytes);
     try {
@@ -58,9 +58,9 @@ test('copying from or into a closed database is a clear error, not a crash', asy
   const closed = new SQL.Database();
   closed.close();
   try {
-    assert.throws(() => copyDatabase(SQL, closed, 'main', open, 'main'), /the database is closed/);
-    assert.throws(() => copyDatabase(SQL, open, 'main', closed, 'main'), /the database is closed/);
-    assert.throws(() => copyDatabase(SQL, open, 'nowhere', other, 'main'), /cannot copy the database: unknown database nowhere/);
+    await assert.rejects(copyDatabase(SQL, closed, 'main', open, 'main'), /the database is closed/);
+    await assert.rejects(copyDatabase(SQL, open, 'main', closed, 'main'), /the database is closed/);
+    await assert.rejects(copyDatabase(SQL, open, 'nowhere', other, 'main'), /cannot copy the database: unknown database nowhere/);
   } finally {
     open.close();
     other.close();

@@ -44,36 +44,53 @@ function handle(db: Database): number {
   return pointer;
 }
 
+/** How a copy proceeds: all at once (the default), or so many pages at a time with a pause between. */
+export interface CopyPacing {
+  /** Pages per step (4 KiB each); -1: all at once. */
+  pagesPerStep?: number;
+  /** Awaited between steps (e.g. to let the event loop run). */
+  pause?: () => Promise<void>;
+}
+
 /**
  * Copies every page of `source`'s database `sourceName` over `dest`'s database `destName` (its
  * previous content is replaced), using SQLite's online backup API. The two must be different
- * connections of the same sql.js module.
+ * connections of the same sql.js module, and nothing may write to the source meanwhile.
  */
-export function copyDatabase(SQL: SqlJsStatic, source: Database, sourceName: string, dest: Database, destName: string): void {
+export async function copyDatabase(SQL: SqlJsStatic, source: Database, sourceName: string, dest: Database, destName: string, pacing: CopyPacing = {}): Promise<void> {
   const sqlite = raw(SQL);
   const destHandle = handle(dest);
+  const sourceHandle = handle(source);
   const destNamePointer = sqlite.stringToNewUTF8(destName);
   const sourceNamePointer = sqlite.stringToNewUTF8(sourceName);
+  const reason = (): string => sqlite.UTF8ToString(sqlite._sqlite3_errmsg(destHandle));
   try {
-    const backup = sqlite._sqlite3_backup_init(destHandle, destNamePointer, handle(source), sourceNamePointer);
-    if (backup === 0) throw new Error(`cannot copy the database: ${sqlite.UTF8ToString(sqlite._sqlite3_errmsg(destHandle))}`);
-    const stepped = sqlite._sqlite3_backup_step(backup, -1);
-    const finished = sqlite._sqlite3_backup_finish(backup);
-    if (stepped !== SQLITE_DONE || finished !== SQLITE_OK) {
-      throw new Error(`cannot copy the database (SQLite code ${stepped === SQLITE_DONE ? finished : stepped}): ${sqlite.UTF8ToString(sqlite._sqlite3_errmsg(destHandle))}`);
+    const backup = sqlite._sqlite3_backup_init(destHandle, destNamePointer, sourceHandle, sourceNamePointer);
+    if (backup === 0) throw new Error(`cannot copy the database: ${reason()}`);
+    let stepped = SQLITE_OK;
+    let finished = SQLITE_OK;
+    try {
+      while ((stepped = sqlite._sqlite3_backup_step(backup, pacing.pagesPerStep ?? -1)) === SQLITE_OK) await pacing.pause?.();
+    } finally {
+      finished = sqlite._sqlite3_backup_finish(backup);
     }
+    const code = stepped === SQLITE_DONE ? finished : stepped;
+    if (code !== SQLITE_OK) throw new Error(`cannot copy the database (SQLite code ${code}): ${reason()}`);
   } finally {
     sqlite._free(destNamePointer);
     sqlite._free(sourceNamePointer);
   }
 }
 
-/** A connection whose tables live in the attached in-memory database `live`, holding a copy of `image`. */
-export function openLiveDatabase(SQL: SqlJsStatic, image: Database): Database {
+/**
+ * A connection whose tables live in the attached in-memory database `live`, holding a copy of
+ * `image` (copied at the given pace).
+ */
+export async function openLiveDatabase(SQL: SqlJsStatic, image: Database, pacing: CopyPacing = {}): Promise<Database> {
   const db = new SQL.Database();
   try {
     db.exec(`ATTACH DATABASE ':memory:' AS ${liveSchema}`);
-    copyDatabase(SQL, image, 'main', db, liveSchema);
+    await copyDatabase(SQL, image, 'main', db, liveSchema, pacing);
     return db;
   } catch (error) {
     db.close();
@@ -82,10 +99,10 @@ export function openLiveDatabase(SQL: SqlJsStatic, image: Database): Database {
 }
 
 /** The bytes of a SQLite file holding the live database (for a snapshot written on this thread). */
-export function exportLiveDatabase(SQL: SqlJsStatic, db: Database): Uint8Array {
+export async function exportLiveDatabase(SQL: SqlJsStatic, db: Database): Promise<Uint8Array> {
   const image = new SQL.Database();
   try {
-    copyDatabase(SQL, db, liveSchema, image, 'main');
+    await copyDatabase(SQL, db, liveSchema, image, 'main');
     return image.export();
   } finally {
     image.close();

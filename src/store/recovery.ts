@@ -127,7 +127,14 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
       notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
       dirty = true;
     }
-    const db = openLiveDatabase(SQL, image);
+    // 1,024 pages (4 MiB) at a time, yielding between slices: 160 MiB is 40 steps.
+    const copySlicer = new TimeSlicer();
+    const db = await openLiveDatabase(SQL, image, {
+      pagesPerStep: 1024,
+      pause: async () => {
+        if (copySlicer.due()) await copySlicer.pause();
+      },
+    });
     image.close();
     held = db;
 

@@ -550,7 +550,7 @@ export class Store implements DecisionSink {
       if (compactor === undefined) {
         this.applyPending();
         const exportStarted = performance.now();
-        bytes = exportLiveDatabase(this.SQL, this.db);
+        bytes = await exportLiveDatabase(this.SQL, this.db);
         this.stats_.lastSnapshotExportMs = performance.now() - exportStarted;
       }
       await journal.startSegment(newSegmentStart);
