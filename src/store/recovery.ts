@@ -86,12 +86,12 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
       // SQLite's quick_check takes time in proportion to the size: in the worker when there is one.
       let checkedElsewhere = false;
       if (checkSnapshot !== undefined) {
-        const unreadable = await checkSnapshot(snapshotPath).then(
-          (reason) => ({ done: true, reason }),
-          () => ({ done: false, reason: undefined }),
+        const check = await checkSnapshot(snapshotPath).then(
+          (unreadable) => ({ done: true, unreadable }),
+          () => ({ done: false, unreadable: undefined }), // the worker failed: check here instead
         );
-        if (unreadable.reason !== undefined) throw new Error(unreadable.reason);
-        checkedElsewhere = unreadable.done;
+        if (check.unreadable !== undefined) throw new Error(check.unreadable);
+        checkedElsewhere = check.done;
       }
       image = openSnapshot(SQL, snapshotBytes, { integrity: !checkedElsewhere });
     } catch (error) {
