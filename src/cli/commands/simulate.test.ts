@@ -71,6 +71,20 @@ test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted ou
   assert.equal(rollout.finalPhase, 'shadow');
 });
 
+test('simulate --rollout --auto-resume resumes after the rollback, as a person acknowledging the incident would', async () => {
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--auto-resume', '--candidate-shift', '-0.4', '--rounds', '900', '--seed', '3', '--json']);
+  assert.equal(code, 0, err);
+  const { rollout } = JSON.parse(out) as { rollout: { events: Array<Record<string, unknown>> } };
+  const kinds = rollout.events.map((e) => String(e.kind));
+  const rollback = kinds.indexOf('rollback');
+  assert.ok(rollback >= 0, kinds.join(', '));
+  assert.equal(kinds[rollback + 1], 'resume', kinds.join(', '));
+  assert.equal(rollout.events[rollback + 1]?.actor, 'simulation');
+  const noRollout = await runCaptured(['simulate', '--env', 'llm-planning', '--auto-resume']);
+  assert.equal(noRollout.code, 2);
+  assert.match(noRollout.err, /--auto-resume needs --rollout/);
+});
+
 test('--rollout needs --env and --candidate-shift needs --rollout and a number in [-1, 1]', async () => {
   const noEnv = await runCaptured(['simulate', '--rounds-file', roundsFile('r.jsonl', ['{"x": [1], "mu": [0, 1], "r": [0, 1]}']), '--policy', 'linucb', '--rollout']);
   assert.match(noEnv.err, /--rollout needs --env/);

@@ -39,6 +39,8 @@ Plays a policy through simulated requests and measures its regret against the be
                        [{"round","day","from","to","kind","actor","reason"}…],"incidents":[…],…}}
   --candidate-shift D  with --rollout: add D to the true mean quality of every request the learned
                        policy serves (negative: an injected regression)
+  --auto-resume        with --rollout: after a rollback, resume at once (as a person acknowledging the
+                       incident would); without it a rollback holds until the end of the run
   --json               print one JSON object:
                        {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
                         "decisionsPerSecond","seed", …}`;
@@ -83,6 +85,7 @@ export const simulateCommand: CliCommand = {
         db: { type: 'string' },
         rollout: { type: 'boolean', default: false },
         'candidate-shift': { type: 'string' },
+        'auto-resume': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -95,6 +98,7 @@ export const simulateCommand: CliCommand = {
     if (values.db !== undefined && values.env === undefined) throw new CliError('--db needs --env (a rounds file has no decision records to store)');
     if (values.rollout && values.env === undefined) throw new CliError('--rollout needs --env');
     if (values['candidate-shift'] !== undefined && !values.rollout) throw new CliError('--candidate-shift needs --rollout');
+    if (values['auto-resume'] && !values.rollout) throw new CliError('--auto-resume needs --rollout');
     const candidateShift = values['candidate-shift'] === undefined ? 0 : Number(values['candidate-shift']);
     if (!Number.isFinite(candidateShift) || candidateShift < -1 || candidateShift > 1) throw new CliError(`--candidate-shift must be a number in [-1, 1], got '${values['candidate-shift']}'`);
     if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
@@ -151,7 +155,7 @@ export const simulateCommand: CliCommand = {
       let run: object;
       if (values.rollout) {
         const started = performance.now();
-        const { result: r } = runRollout({ ...common, candidateShift });
+        const { result: r } = runRollout({ ...common, candidateShift, autoResume: values['auto-resume'] });
         const { finalPhase, status, events, incidents, rounds: played, simulatedDays, averageReward, ...rest } = r;
         run = {
           policy,
