@@ -141,3 +141,66 @@ test('the learned share of each phase comes from the rollout config: a 50% canar
   assert.ok(Math.abs(learned - 200) <= 40, `${learned} learned`);
   assert.equal(g.rollout.events[0]?.actor, 'tester');
 });
+
+/** A guarded Thompson optimizer that pauses promotion on drift, and a request every 20 minutes. */
+function driftScenario(): { g: GuardedOptimizer; serve(count: number, promptTokens: number): void } {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const g = new GuardedOptimizer({
+    space,
+    policyKind: 'thompson',
+    policySettings: parsePolicySettings({}),
+    rewardSettings: parseRewardSettings({}),
+    store: new MemoryDecisionStore(),
+    clock: { now: () => clock.t },
+    rng: createRng(11),
+    audit: new AuditLog(),
+    drift: { referenceSize: 100, recentSize: 100, minRecent: 30, pausePromotion: true },
+  });
+  const u = createRng(12);
+  let n = 0;
+  return {
+    g,
+    serve(count, promptTokens) {
+      for (let i = 0; i < count; i++, n++) {
+        const rec = g.recommend({ ...context, promptTokens: Math.round(promptTokens * (0.8 + 0.4 * u.next())) }, `key-${n}`);
+        if (rec.kind !== 'decision') throw new Error('refused');
+        g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 400));
+        clock.t += 20 * 60_000;
+      }
+    },
+  };
+}
+
+test('with drift pausePromotion, a gate due while the request population has shifted pauses the rollout (actor drift) instead of promoting', () => {
+  const { g, serve } = driftScenario();
+  serve(100, 1000); // the reference: ~1,000-token prompts
+  serve(150, 8000); // then ~8,000-token prompts; the shadow gate falls due at request 144
+  const pause = g.rollout.events.find((e) => e.kind === 'pause');
+  assert.ok(pause !== undefined, `events: ${g.rollout.events.map((e) => e.kind).join(', ')}`);
+  assert.equal(pause.actor, 'drift');
+  assert.match(pause.reason, /^promotion paused: Major shift in the request population: promptSize \(PSI \d+\.\d\d\)\.$/);
+  assert.equal(g.rollout.status, 'paused');
+  assert.equal(g.rollout.phase, 'shadow');
+  assert.ok(!g.rollout.events.some((e) => e.kind === 'promote'), 'nothing is promoted while the drift stands');
+});
+
+test('a drift pause ends by itself once the population is back, or when a person resumes (accepting the new population)', () => {
+  const back = driftScenario();
+  back.serve(100, 1000);
+  back.serve(150, 8000);
+  back.serve(150, 1000); // the recent window is the reference population again
+  const resume = back.g.rollout.events.find((e) => e.kind === 'resume');
+  assert.equal(resume?.actor, 'drift');
+  assert.match(resume?.reason ?? '', /has cleared/);
+  assert.notEqual(back.g.rollout.status, 'paused');
+
+  const accepted = driftScenario();
+  accepted.serve(100, 1000);
+  accepted.serve(150, 8000);
+  assert.equal(accepted.g.rollout.status, 'paused');
+  accepted.g.resume('tester', 'the long prompts are the new normal');
+  const eventsBefore = accepted.g.rollout.events.length;
+  accepted.serve(200, 8000);
+  assert.deepEqual(accepted.g.rollout.events.slice(eventsBefore).filter((e) => e.kind === 'pause'), [], 'the shifted population is the new reference');
+  assert.notEqual(accepted.g.rollout.status, 'paused');
+});

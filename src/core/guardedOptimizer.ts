@@ -146,6 +146,8 @@ export class GuardedOptimizer {
   private rows: PhaseRow[] = [];
   private onlineQuality: BoundedMeanSequence;
   private lastGateAt = Number.NEGATIVE_INFINITY;
+  /** The rollout is paused because drift stood when the gate was due (drift `pausePromotion`). */
+  private pausedByDrift = false;
   private lastTaskType: TaskType = 'planTask';
   private nextWaivers: readonly string[] = [];
 
@@ -263,15 +265,29 @@ export class GuardedOptimizer {
     if (breach) this.monitor.restartLearned();
     const verdictEvent = this.maybeEvaluate(now);
     if (verdictEvent) {
-      result.verdict = verdictEvent.verdict;
+      if (verdictEvent.verdict) result.verdict = verdictEvent.verdict;
       if (verdictEvent.event) result.events.push(verdictEvent.event);
     }
     return result;
   }
 
-  /** Runs the gate when the phase's minimum samples and duration are met and the interval has passed. */
-  private maybeEvaluate(now: number): { verdict: GateVerdict; event?: RolloutEvent } | undefined {
+  /**
+   * Runs the gate when the phase's minimum samples and duration are met and the interval has passed.
+   * With the drift setting `pausePromotion`, a gate that falls due while a major population shift or
+   * a reward alarm stands pauses the rollout instead (a verdict computed on one population says
+   * little about another); at each later interval the pause ends by itself once the drift has
+   * cleared, or when a person resumes.
+   */
+  private maybeEvaluate(now: number): { verdict?: GateVerdict; event?: RolloutEvent } | undefined {
     const phase = this.rollout.phase;
+    const interval = this.options.gateIntervalMs ?? 86_400_000;
+    if (this.pausedByDrift && this.rollout.status === 'paused') {
+      if (now - this.lastGateAt < interval) return undefined;
+      this.lastGateAt = now;
+      if (this.drift.report().pausePromotion) return undefined;
+      this.pausedByDrift = false;
+      return { event: this.rollout.resume('drift', 'the drift that paused promotion has cleared', now) };
+    }
     if (phase === 'general' || this.rollout.status === 'paused' || this.rollout.status === 'rolledBack') return undefined;
     const settings = this.rollout.config.phases[phase];
     const startedAt = this.rollout.toJSON().phaseStartedAt;
@@ -282,8 +298,13 @@ export class GuardedOptimizer {
       const event = this.rollout.evaluate(now, undefined);
       return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event } : undefined;
     }
-    if (now - this.lastGateAt < (this.options.gateIntervalMs ?? 86_400_000)) return undefined;
+    if (now - this.lastGateAt < interval) return undefined;
     this.lastGateAt = now;
+    const drift = this.drift.report();
+    if (drift.pausePromotion) {
+      this.pausedByDrift = true;
+      return { event: this.rollout.pause('drift', `promotion paused: ${drift.warnings.join(' ')}`, now) };
+    }
     const verdict = evaluateGate(this.gateEvidence(now), { ...this.options.gate, minEffectiveSampleSize: this.minEss[phase] });
     this.verdicts.push(verdict);
     const event = this.rollout.evaluate(now, verdict);
@@ -352,9 +373,16 @@ export class GuardedOptimizer {
     return event;
   }
 
-  /** Ends the hold after a rollback (a person looked at the incident). */
+  /** Ends a hold: after a rollback (a person looked at the incident) or a drift pause (see maybeEvaluate). */
   resume(actor: string, reason: string): RolloutEvent {
-    return this.rollout.resume(actor, reason, this.options.clock.now());
+    const event = this.rollout.resume(actor, reason, this.options.clock.now());
+    if (this.pausedByDrift) {
+      // A person resuming a drift pause accepts the population as it now is.
+      this.pausedByDrift = false;
+      this.drift.acknowledgeRewardAlarm();
+      this.drift.resetReference();
+    }
+    return event;
   }
 
   /** After a phase change: the optimizer serves with the new share, and the phase's evidence starts afresh. */
