@@ -53,6 +53,11 @@ export interface OptimizerOptions {
   defaultReward?: number;
   /** Prior mean of the learned model's coefficients (see `knowledgePrior`). */
   priorMean?: ArrayLike<number>;
+  /**
+   * Prepended to every generated request id: a per-run nonce (e.g. 8 random hex digits from the
+   * caller) keeps two runs with the same seed from generating the same ids into one log.
+   */
+  requestIdNonce?: string;
 }
 
 /** Per-request options of `recommend`. */
@@ -146,7 +151,7 @@ export class LLMParameterOptimizer {
     // Both distributions first, in a fixed order, so the random stream does not depend on the split.
     this.learned.probabilities(x, learnedEligible, rng, this.learnedProbabilities);
     this.baseline.probabilities(x, eligible, rng, this.baselineProbabilities);
-    const requestId = newRequestId(rng);
+    const requestId = (this.options.requestIdNonce ?? '') + newRequestId(rng);
     const splitDraw = rng.next();
     const armDraw = rng.next();
     const servedBy = options.servedBy ?? (p > 0 && splitDraw < p ? 'learned' : 'baseline');

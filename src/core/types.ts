@@ -85,6 +85,17 @@ export interface Decision {
   droppedParams?: ParameterName[];
   /** Ids of the budget waivers that applied to this request. */
   waivers?: string[];
+  /**
+   * The arms the logging process was allowed to serve for this request (the token budget's
+   * eligibility mask), ascending; absent when every arm was eligible. Off-policy evaluation scores a
+   * candidate under the same mask, so that it is not credited with arms the log could never show.
+   */
+  eligibleArms?: number[];
+  /**
+   * The traffic key of the request's session (the sticky split hashes it). Requests of one session
+   * share their serving policy, so interval estimates resample whole sessions.
+   */
+  sessionKey?: string;
   /** Prompt text, only when the user opted in. */
   promptText?: string;
 }
