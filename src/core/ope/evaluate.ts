@@ -13,7 +13,7 @@ export interface EvaluationOptions {
   readonly estimators: readonly EstimatorName[];
   readonly params?: EstimatorParams;
   /** Bootstrap settings; absent or 0 resamples: point estimates only. */
-  readonly bootstrap?: { readonly resamples: number; readonly alpha: number; readonly rng: UniformSource };
+  readonly bootstrap?: { readonly resamples: number; readonly alpha: number; readonly rng: UniformSource; readonly clusters?: Int32Array };
 }
 
 /** One estimator's result. */
