@@ -81,3 +81,29 @@ test('an eligibility mask confines the candidate: baseline arm 1 with exploratio
   assert.deepEqual(Array.from(rounds.actionDist.subarray(0, 3)).map((p) => Math.round(p * 1e12) / 1e12), [0.3, 0.7, 0]);
   assert.equal(candidateMassOffSupport, 0);
 });
+
+test('a round\'s own eligibility mask restricts the candidate there: with arm 2 masked out on even rounds (the logger could not serve it), π_e is [0.3, 0.7, 0] on them and no mass falls off the logging support', () => {
+  const rows = uniformLog(10, 5).map((row, i) =>
+    i % 2 === 0
+      ? { ...row, armIndex: row.armIndex === 2 ? 0 : row.armIndex, propensity: 0.5, loggingProbabilities: [0.5, 0.5, 0], eligible: Uint8Array.of(1, 1, 0) }
+      : row,
+  );
+  const unmasked = nativeLoggedRounds(
+    rows.map(({ eligible: _eligible, ...row }) => row),
+    { policy: candidate, featureMap: map, rng: createRng(0), rewardModel: { lambda: 1, folds: 1 } },
+  );
+  // Without the masks the candidate keeps 0.15 on arm 2 on the five masked rounds: 0.075 off support on average.
+  assert.ok(Math.abs(unmasked.candidateMassOffSupport - 0.075) < 1e-12, String(unmasked.candidateMassOffSupport));
+  const masked = nativeLoggedRounds(rows, { policy: candidate, featureMap: map, rng: createRng(0), rewardModel: { lambda: 1, folds: 1 } });
+  assert.equal(masked.candidateMassOffSupport, 0);
+  for (let i = 0; i < 10; i += 2) {
+    assert.deepEqual(Array.from(masked.rounds.actionDist.subarray(i * 3, i * 3 + 3)).map((p) => Math.round(p * 1e12) / 1e12), [0.3, 0.7, 0]);
+  }
+});
+
+test('a round whose mask allows no arm, or has the wrong length, is refused by index and field', () => {
+  const rows = uniformLog(3, 6);
+  const options = { policy: candidate, featureMap: map, rng: createRng(0), rewardModel: { lambda: 1, folds: 1 } };
+  assert.throws(() => nativeLoggedRounds([rows[0]!, { ...rows[1]!, eligible: Uint8Array.of(0, 0, 0) }], options), /round 2: eligibleArms: no arm is eligible/);
+  assert.throws(() => nativeLoggedRounds([{ ...rows[0]!, eligible: Uint8Array.of(1, 1) }], options), /round 1: eligibleArms: has 2 flags/);
+});

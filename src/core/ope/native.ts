@@ -26,6 +26,12 @@ export interface NativeRound {
   readonly loggingProbabilities: ArrayLike<number>;
   /** The scalar reward of the decision's outcome. */
   readonly reward: number;
+  /**
+   * The arms the logger was allowed to serve for this round (its eligibility mask, 1 = allowed), e.g.
+   * under a token budget; absent: every arm. The candidate is scored under the same mask (and
+   * `NativeAdapterOptions.eligible`): what it would have served under the same constraints.
+   */
+  readonly eligible?: Uint8Array;
 }
 
 /** What the adapter needs besides the rounds. */
@@ -86,6 +92,26 @@ export function jointRewardFeatures(map: JointFeatureMap): FeatureMap<Float64Arr
   };
 }
 
+/**
+ * The candidate's mask for one round: the adapter's mask ∧ the round's own. An empty intersection
+ * (the round's allowed arms all outside the adapter's mask) falls back to the round's mask, as the
+ * optimizer does when a budget leaves the learned policy no arm of its own.
+ */
+function roundEligibility(row: NativeRound, index: number, eligible: Uint8Array, out: Uint8Array): Uint8Array {
+  const own = row.eligible;
+  if (own === undefined) return eligible;
+  if (own.length !== eligible.length) throw new NativeRoundError(index, 'eligibleArms', `has ${own.length} flags, the policy has ${eligible.length} arms`);
+  let any = false;
+  let ownAny = false;
+  for (let a = 0; a < own.length; a++) {
+    out[a] = own[a] && eligible[a] ? 1 : 0;
+    if (out[a]) any = true;
+    if (own[a]) ownAny = true;
+  }
+  if (!ownAny) throw new NativeRoundError(index, 'eligibleArms', 'no arm is eligible');
+  return any ? out : own;
+}
+
 /** Builds LoggedRounds from logged decisions and a candidate policy. */
 export function nativeLoggedRounds(rows: readonly NativeRound[], options: NativeAdapterOptions): NativeRounds {
   const { policy, featureMap, rng } = options;
@@ -102,6 +128,7 @@ export function nativeLoggedRounds(rows: readonly NativeRound[], options: Native
   const eligible = options.eligible ?? new Uint8Array(k).fill(1);
   if (eligible.length !== k || !eligible.some((flag) => flag === 1)) throw new RangeError(`the eligibility mask must have ${k} flags with at least one arm eligible`);
   const candidate = new Float64Array(k);
+  const rowEligible = new Uint8Array(k);
   let offSupport = 0;
   rows.forEach((row, i) => {
     if (row.context.length !== policy.contextDim) throw new NativeRoundError(i, 'contextFeatures', `has ${row.context.length} features, the policy expects ${policy.contextDim}`);
@@ -113,7 +140,7 @@ export function nativeLoggedRounds(rows: readonly NativeRound[], options: Native
     contexts.push(context);
     // Mass the candidate puts where the logger could not go is reported as off-support rather
     // than silently renormalised away.
-    policy.probabilities(context, eligible, rng, candidate);
+    policy.probabilities(context, roundEligibility(row, i, eligible, rowEligible), rng, candidate);
     actionDist.set(candidate, i * k);
     for (let a = 0; a < k; a++) if ((row.loggingProbabilities[a] ?? 0) === 0) offSupport += candidate[a] ?? 0;
     actions[i] = row.armIndex;
