@@ -84,3 +84,21 @@ export function fastNormalPdf(z: number): number {
   const f = position - i;
   return pdfTable[i]! + f * (pdfTable[i + 1]! - pdfTable[i]!);
 }
+
+/**
+ * The standard normal quantile Φ⁻¹(p) for p in (0, 1): bisection on Φ to 1e-12, then one Newton
+ * step. Not for hot paths (about 60 evaluations of Φ).
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile: p must be in (0, 1), got ${p}`);
+  let lo = -40;
+  let hi = 40;
+  while (hi - lo > 1e-12) {
+    const mid = (lo + hi) / 2;
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  const z = (lo + hi) / 2;
+  const density = normalPdf(z);
+  return density > 0 ? z - (normalCdf(z) - p) / density : z;
+}

@@ -12,7 +12,7 @@
 import type { JointFeatureMap, Policy } from '../policies';
 import type { Rng } from '../random';
 import type { LoggedRounds } from './loggedRounds';
-import { rewardModelPredictions, type FeatureMap } from './rewardModel';
+import { rewardModelPredictions, type FeatureMap, type RewardSamples } from './rewardModel';
 
 /** One logged decision with its reward, reduced to what OPE needs. */
 export interface NativeRound {
@@ -43,7 +43,12 @@ export interface NativeAdapterOptions {
   /** Randomness for policies whose distribution is estimated by Monte Carlo (Thompson sampling). */
   readonly rng: Rng;
   /** Ridge penalty and cross-fitting folds of the reward model. */
-  readonly rewardModel: { readonly lambda: number; readonly folds: number };
+  readonly rewardModel: {
+    readonly lambda: number;
+    readonly folds: number;
+    /** Earlier rounds the reward model is also fitted on (not scored), e.g. the rows a frozen candidate learned from. */
+    readonly alsoFitOn?: readonly NativeRound[];
+  };
   /**
    * Arms the candidate may choose (1 = eligible), e.g. the trust region it is confined to in
    * production; default every arm.
@@ -112,6 +117,15 @@ function roundEligibility(row: NativeRound, index: number, eligible: Uint8Array,
   return any ? out : own;
 }
 
+/** The rows as reward-model samples (context, served arm, reward). */
+export function rewardSamples(rows: readonly NativeRound[]): RewardSamples<Float64Array> {
+  return {
+    contexts: rows.map((r) => Float64Array.from(r.context)),
+    actions: Int32Array.from(rows, (r) => r.armIndex),
+    rewards: Float64Array.from(rows, (r) => r.reward),
+  };
+}
+
 /** Builds LoggedRounds from logged decisions and a candidate policy. */
 export function nativeLoggedRounds(rows: readonly NativeRound[], options: NativeAdapterOptions): NativeRounds {
   const { policy, featureMap, rng } = options;
@@ -150,6 +164,10 @@ export function nativeLoggedRounds(rows: readonly NativeRound[], options: Native
   const estimatedRewards =
     n === 0
       ? new Float64Array(0)
-      : rewardModelPredictions({ contexts, actions, rewards }, k, jointRewardFeatures(featureMap), { lambda: options.rewardModel.lambda, folds: Math.min(options.rewardModel.folds, n) });
+      : rewardModelPredictions({ contexts, actions, rewards }, k, jointRewardFeatures(featureMap), {
+          lambda: options.rewardModel.lambda,
+          folds: Math.min(options.rewardModel.folds, n),
+          ...(options.rewardModel.alsoFitOn ? { alsoFitOn: rewardSamples(options.rewardModel.alsoFitOn) } : {}),
+        });
   return { rounds: { n, k, actions, rewards, pscores, actionDist, estimatedRewards }, candidateMassOffSupport: n > 0 ? offSupport / n : Number.NaN };
 }

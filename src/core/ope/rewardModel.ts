@@ -40,6 +40,16 @@ export interface RewardModelOptions {
   readonly folds?: number;
 }
 
+/** Options of `rewardModelPredictions`. */
+export interface RewardPredictionOptions<X> extends RewardModelOptions {
+  /**
+   * Samples that every fold's model is also fitted on and that are not predicted, e.g. earlier
+   * rounds that are not being evaluated: more data for the model without a round's own reward ever
+   * entering its prediction.
+   */
+  readonly alsoFitOn?: RewardSamples<X>;
+}
+
 /** Fits ridge regression of the rewards on φ(x_i, a_i). */
 export function fitRidge<X>(samples: RewardSamples<X>, featureMap: FeatureMap<X>, lambda: number): RidgeModel {
   const statistics = accumulate(samples, featureMap, 1);
@@ -59,13 +69,22 @@ export function predictRidge<X>(model: RidgeModel, featureMap: FeatureMap<X>, co
  * `estimatedRewards` of LoggedRounds). With `folds` ≥ 2 each round is predicted by the model fitted
  * without its fold.
  */
-export function rewardModelPredictions<X>(samples: RewardSamples<X>, actionCount: number, featureMap: FeatureMap<X>, options: RewardModelOptions): Float64Array {
+export function rewardModelPredictions<X>(samples: RewardSamples<X>, actionCount: number, featureMap: FeatureMap<X>, options: RewardPredictionOptions<X>): Float64Array {
   const folds = options.folds ?? 1;
   const n = samples.actions.length;
   if (!Number.isInteger(folds) || folds < 1) throw new RangeError(`folds must be a positive integer, got ${folds}`);
   if (folds > 1 && n < folds) throw new RangeError(`cross-fitting with ${folds} folds needs at least ${folds} rounds, got ${n}`);
   const statistics = accumulate(samples, featureMap, folds);
   const { dim, gram, moment } = statistics;
+  const extra = options.alsoFitOn !== undefined && options.alsoFitOn.actions.length > 0 ? accumulate(options.alsoFitOn, featureMap, 1) : undefined;
+  if (extra !== undefined) {
+    if (extra.dim !== dim) throw new RangeError(`the extra samples have ${extra.dim} features, the rounds ${dim}`);
+    // With one fold they join the fit; with several they are added to every out-of-fold model below.
+    if (folds === 1) {
+      for (let j = 0; j < dim * dim; j++) gram[j]! += extra.gram[j]!;
+      for (let j = 0; j < dim; j++) moment[j]! += extra.moment[j]!;
+    }
+  }
   const models: RidgeModel[] = [];
   if (folds === 1) {
     models.push(solveRidge(gram, moment, dim, options.lambda));
@@ -79,8 +98,8 @@ export function rewardModelPredictions<X>(samples: RewardSamples<X>, actionCount
     for (let f = 0; f < folds; f++) {
       const outGram = new Float64Array(dim * dim);
       const outMoment = new Float64Array(dim);
-      for (let j = 0; j < dim * dim; j++) outGram[j] = (total[j] ?? 0) - (gram[f * dim * dim + j] ?? 0);
-      for (let j = 0; j < dim; j++) outMoment[j] = (totalMoment[j] ?? 0) - (moment[f * dim + j] ?? 0);
+      for (let j = 0; j < dim * dim; j++) outGram[j] = (total[j] ?? 0) - (gram[f * dim * dim + j] ?? 0) + (extra?.gram[j] ?? 0);
+      for (let j = 0; j < dim; j++) outMoment[j] = (totalMoment[j] ?? 0) - (moment[f * dim + j] ?? 0) + (extra?.moment[j] ?? 0);
       models.push(solveRidge(outGram, outMoment, dim, options.lambda));
     }
   }
