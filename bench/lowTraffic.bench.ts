@@ -115,8 +115,17 @@ export function simulateLowTraffic(o: LowTrafficOptions): LowTrafficRun {
       candidateArms: [],
       trustRegion: { contains: () => true },
       quality: { mean: phaseQuality.mean, lower: qualityLower, n: phaseQuality.count },
-      candidateValue: { estimate: phaseQuality.mean, lower: inShadow ? 1 : phaseQuality.lower, upper: 1 },
-      baselineValue: inShadow ? 0.7 : baselineMean,
+      value: {
+        candidate: { estimate: phaseQuality.mean, lower: qualityLower },
+        baseline: { estimate: baselineMean, lower: baselineMean },
+        difference: { estimate: phaseQuality.mean - baselineMean, lower: inShadow ? 1 : phaseQuality.lower - baselineMean },
+        look: 1,
+        level: 0.05,
+        trainedOn: 0,
+        evaluatedOn: phaseQuality.count,
+        sessions: phaseQuality.count,
+      },
+      candidateMassOffSupport: 0,
       budget: { exhausted: false, remaining: 1e9 },
     });
     const event = rollout.evaluate(now, gate);

@@ -190,7 +190,7 @@ export interface BoundedMeanSequenceState {
  */
 export class TwoSampleSequentialTest {
   learned: BoundedMeanSequence;
-  readonly baseline: BoundedMeanSequence;
+  baseline: BoundedMeanSequence;
 
   constructor(
     readonly alpha: number,
@@ -201,9 +201,14 @@ export class TwoSampleSequentialTest {
     this.baseline = new BoundedMeanSequence(alpha / 2);
   }
 
-  /** Starts a fresh learned stream (a new test epoch), keeping the baseline's. */
+  /** Starts a fresh learned stream, keeping the baseline's. */
   restartLearned(): void {
     this.learned = new BoundedMeanSequence(this.alpha / 2);
+  }
+
+  /** Starts a fresh baseline stream. */
+  restartBaseline(): void {
+    this.baseline = new BoundedMeanSequence(this.alpha / 2);
   }
 
   /** The bound that decides: how far apart the worst-case-favourable bounds are (positive = breach). */

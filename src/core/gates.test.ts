@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxTrustRegion, conservativeExplorationCheck, evaluateGate, spaceTrustRegion } from './gates';
+import { boxTrustRegion, conservativeExplorationCheck, evaluateGate, lookLevel, spaceTrustRegion } from './gates';
 import type { GateEvidence } from './gates';
 
 // Arms 0–2 have temperatures 0.2, 0.4, 1.2; the trust region allows temperature in [0, 0.6].
@@ -15,14 +15,23 @@ function passing(): GateEvidence {
     candidateArms: [0, 1],
     trustRegion: region,
     quality: { mean: 0.72, lower: 0.6, n: 20 },
-    candidateValue: { estimate: 0.74, lower: 0.7, upper: 0.78 },
-    baselineValue: 0.68,
+    value: {
+      candidate: { estimate: 0.74, lower: 0.7 },
+      baseline: { estimate: 0.68, lower: 0.66 },
+      difference: { estimate: 0.06, lower: 0.02 },
+      look: 3,
+      level: 0.003125,
+      trainedOn: 100,
+      evaluatedOn: 120,
+      sessions: 45,
+    },
+    candidateMassOffSupport: 0.01,
     budget: { exhausted: false, remaining: 50_000 },
   };
 }
 const config = { qualityFloor: 0.5, valueMargin: 0.01, minEffectiveSampleSize: 20 };
 
-test('a candidate passing every check is promoted, and the verdict lists all six checks with their numbers', () => {
+test('a candidate passing every check is promoted, and the verdict lists all seven checks with their numbers', () => {
   const v = evaluateGate(passing(), config);
   assert.equal(v.passed, true);
   assert.equal(v.summary, 'all checks passed');
@@ -32,8 +41,9 @@ test('a candidate passing every check is promoted, and the verdict lists all six
       ['samples', true, 20, 15],
       ['effectiveSampleSize', true, 25, 20],
       ['trustRegion', true, 0, 0],
+      ['support', true, 0.01, 0.05],
       ['qualityFloor', true, 0.6, 0.5],
-      ['value', true, 0.7, 0.69],
+      ['value', true, 0.02, 0.01],
       ['budget', true, 50_000, 0],
     ],
   );
@@ -44,7 +54,8 @@ const failures: [string, (e: GateEvidence) => void, RegExp][] = [
   ['effectiveSampleSize', (e) => (e.effectiveSampleSize = 19.5), /effective sample size 19.5, 20 required/],
   ['trustRegion', (e) => (e.candidateArms = [1, 2]), /arms 2 outside the trust region/],
   ['qualityFloor', (e) => (e.quality = { mean: 0.6, lower: 0.49, n: 20 }), /quality lower bound 0.490 .* vs floor 0.500/],
-  ['value', (e) => (e.candidateValue = { estimate: 0.72, lower: 0.685, upper: 0.76 }), /lower bound 0.685 .* vs baseline 0.680 \+ margin 0.010/],
+  ['value', (e) => (e.value.difference = { estimate: 0.04, lower: 0.005 }), /candidate − baseline 0.040 \(lower bound 0.005 at level 0.0031, look 3\) must exceed 0.010; candidate 0.740, baseline arm 0.680, scored on 120 rows in 45 sessions it did not learn from \(trained on 100\)/],
+  ['support', (e) => (e.candidateMassOffSupport = 0.22), /22.0% of the candidate's probability on arms the log could not serve, at most 5.0% allowed/],
   ['budget', (e) => (e.budget = { exhausted: true, remaining: 0 }), /token budget exhausted/],
 ];
 
@@ -61,6 +72,27 @@ for (const [name, breakIt, message] of failures) {
     assert.match(v.summary, message);
   });
 }
+
+test('a difference lower bound of exactly the margin is no evidence: the value check needs it strictly above', () => {
+  const e = passing();
+  e.value.difference = { estimate: 0.05, lower: 0.01 };
+  assert.equal(evaluateGate(e, config).checks.find((c) => c.name === 'value')?.passed, false);
+});
+
+test('the looks of a phase spend the false-promotion rate: 8 planned looks at α/16 each, then (α/2)·8/(j(j−1)), decreasing; the levels of 100,000 looks sum to α', () => {
+  assert.equal(lookLevel(0.05, 1), 0.05 / 16);
+  assert.equal(lookLevel(0.05, 8), 0.05 / 16);
+  assert.ok(Math.abs(lookLevel(0.05, 9) - (0.025 * 8) / 72) < 1e-15);
+  assert.ok(Math.abs(lookLevel(0.05, 10) - (0.025 * 8) / 90) < 1e-15);
+  let sum = 0;
+  for (let j = 1; j <= 100_000; j++) {
+    sum += lookLevel(0.05, j);
+    if (j > 1) assert.ok(lookLevel(0.05, j) <= lookLevel(0.05, j - 1));
+  }
+  assert.ok(sum <= 0.05 && sum > 0.05 - 1e-5, String(sum));
+  assert.equal(lookLevel(0.05, 2, 2), 0.0125);
+  assert.throws(() => lookLevel(0.05, 0), /positive integer/);
+});
 
 test('conservative exploration (Kazerouni et al. 2017): 9 candidate rounds of 100 losing ≤ 0.05 each fit α = 0.1 of a baseline at ≥ 0.6; 20 rounds do not', () => {
   // (9 + 1) · 0.05 = 0.5 ≤ 0.1 · 101 · 0.6 = 6.06

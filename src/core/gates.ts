@@ -5,9 +5,23 @@
  *
  * The gate takes evidence, not estimators: sample counts and the effective sample size of the phase,
  * the arms the candidate uses and a trust-region predicate, a lower confidence bound of quality, the
- * off-policy estimate of the candidate (estimate and interval, from whichever OPE estimator the
- * caller trusts, DR by default) and the baseline's estimate, and the budget state. It stays
- * independent of how those numbers were computed.
+ * off-policy comparison of a frozen candidate with the baseline arm (the estimate and a lower bound
+ * of their difference, on rows the candidate did not learn from), how much of the candidate's
+ * probability fell where the log has no support, and the budget state. It stays independent of how
+ * those numbers were computed (promotionEvidence.ts computes them for the guarded optimizer).
+ *
+ * Repeated looks. The gate looks at a phase again and again (daily) until it passes; a test at a
+ * fixed level α at every look would pass a candidate with no advantage with probability far above α
+ * (a third of daily looks passed in the simulator). The value check's level therefore depends on the
+ * look: the first P looks of a phase (`plannedLooks`, default 8) are each tested at α/(2P), and look
+ * P + m at (α/2)·P/((P + m)(P + m − 1)), which starts just below α/(2P) and decreases; the levels sum
+ * to α (the tail telescopes to α/2), so by the union bound the probability that any look
+ * of the phase passes a candidate that is not better than the baseline is at most α, however many
+ * looks there are (alpha spending in its simplest form: Bonferroni over an unbounded sequence of
+ * looks, which need not be independent). Half of α goes to the planned looks, evenly: they are when a
+ * decision is expected, and the guarded optimizer spaces them by evidence (each waits for 1.5 times
+ * the rows of the one before), so eight looks reach from a few days to about a month at one
+ * developer's traffic; the other half keeps later looks possible.
  */
 import { z } from 'zod';
 import type { RolloutPhase } from './types';
@@ -47,8 +61,20 @@ export function boxTrustRegion(
 export const gateConfigSchema = z.object({
   /** Lowest acceptable quality (on [0, 1]) for the candidate's lower confidence bound. */
   qualityFloor: z.number().min(0).max(1).default(0.5),
-  /** The candidate's value lower bound must beat the baseline's estimate by this much. */
+  /** The lower bound of (candidate − baseline arm) must be at least this (0: the candidate must be better). */
   valueMargin: z.number().default(0),
+  /**
+   * Probability, over all looks of a phase together, of passing the value check with a candidate
+   * that is not better than the baseline arm (one-sided); look j spends α / (j(j + 1)).
+   */
+  falsePromotionRate: z.number().gt(0).max(0.2).default(0.05),
+  /** Looks that share half of the false-promotion rate evenly (see the module comment). */
+  plannedLooks: z.number().int().min(1).default(8),
+  /**
+   * Largest acceptable share of the candidate's probability on arms the logging policy could not
+   * serve (its value there comes from the reward model alone, not from the log).
+   */
+  maxCandidateMassOffSupport: z.number().min(0).max(1).default(0.05),
   /** Minimum effective sample size (Σw)²/Σw² of the importance weights in the phase. */
   minEffectiveSampleSize: z.number().min(0).default(20),
   /** Kazerouni et al. conservative exploration as an extra gate check. */
@@ -63,13 +89,6 @@ export const gateConfigSchema = z.object({
 export type GateConfig = z.infer<typeof gateConfigSchema>;
 export type GateConfigInput = z.input<typeof gateConfigSchema>;
 
-/** An estimate with a confidence interval. */
-export interface IntervalEstimate {
-  estimate: number;
-  lower: number;
-  upper: number;
-}
-
 /** Evidence for the conservative-exploration check (see `conservativeExplorationCheck`). */
 export interface ConservativeEvidence {
   /** Requests served by the candidate so far. */
@@ -82,27 +101,52 @@ export interface ConservativeEvidence {
   baselineLower: number;
 }
 
+/** An estimate and its lower confidence bound. */
+export interface LowerBound {
+  estimate: number;
+  lower: number;
+}
+
+/**
+ * The off-policy comparison the value check decides on: a candidate frozen at a split point, scored
+ * on the rows logged after it (rows it did not learn from) against the baseline arm on the same rows.
+ */
+export interface ValueEvidence {
+  candidate: LowerBound;
+  baseline: LowerBound;
+  /** Candidate − baseline arm; `lower` is at the one-sided level `level`. */
+  difference: LowerBound;
+  /** The look (1, 2, … within the phase) and the one-sided level spent on it. */
+  look: number;
+  level: number;
+  /** Rows the frozen candidate learned from in this phase, and rows it was scored on. */
+  trainedOn: number;
+  evaluatedOn: number;
+  /** Sessions among the scored rows (the bootstrap resamples whole sessions). */
+  sessions: number;
+}
+
 /** Everything the gate looks at for one promotion decision. */
 export interface GateEvidence {
   phase: RolloutPhase;
-  /** Samples in the phase (as the rollout manager counts them) and the phase's minimum. */
+  /** Samples in the phase: rows with an outcome in shadow, learned-served outcomes after (the rollout manager's count). */
   samples: number;
   minSamples: number;
-  /** Effective sample size of the OPE weights in the phase. */
+  /** Effective sample size (Σw)²/Σw² of the candidate's importance weights on the scored rows. */
   effectiveSampleSize: number;
   /** Arms the candidate puts probability on (above a negligible floor). */
   candidateArms: readonly number[];
   trustRegion: TrustRegionMembership;
   /** Quality of the candidate: a lower confidence bound (online or off-policy) and its sample size. */
   quality: { mean: number; lower: number; n: number };
-  /** Off-policy value of the candidate (e.g. DR with a bootstrap CI) and the baseline's estimate. */
-  candidateValue: IntervalEstimate;
-  baselineValue: number;
+  value: ValueEvidence;
+  /** Mean over scored rows of the candidate's probability on arms the logger could not serve. */
+  candidateMassOffSupport: number;
   budget: { exhausted: boolean; remaining: number };
   conservative?: ConservativeEvidence;
 }
 
-export const gateCheckNames = ['samples', 'effectiveSampleSize', 'trustRegion', 'qualityFloor', 'value', 'budget', 'conservative'] as const;
+export const gateCheckNames = ['samples', 'effectiveSampleSize', 'trustRegion', 'support', 'qualityFloor', 'value', 'budget', 'conservative'] as const;
 export type GateCheckName = (typeof gateCheckNames)[number];
 
 /** One check: passed or not, the number compared and its threshold, in words. */
@@ -143,6 +187,16 @@ export function conservativeExplorationCheck(e: ConservativeEvidence, alpha: num
 
 const f = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
+/**
+ * The one-sided level of look j (1, 2, …) of a phase: α/(2P) for the first P planned looks, then
+ * (α/2)·P/(j(j − 1)) for j > P; the levels of all looks sum to α.
+ */
+export function lookLevel(falsePromotionRate: number, look: number, plannedLooks = 8): number {
+  if (!Number.isInteger(look) || look < 1) throw new RangeError(`look must be a positive integer, got ${look}`);
+  if (look <= plannedLooks) return falsePromotionRate / (2 * plannedLooks);
+  return ((falsePromotionRate / 2) * plannedLooks) / (look * (look - 1));
+}
+
 /** Runs every check on the evidence. */
 export function evaluateGate(evidence: GateEvidence, config: GateConfigInput = {}): GateVerdict {
   const cfg = gateConfigSchema.parse(config);
@@ -176,6 +230,15 @@ export function evaluateGate(evidence: GateEvidence, config: GateConfigInput = {
         : `arms ${outside.join(', ')} outside the trust region`,
   });
 
+  const offSupport = evidence.candidateMassOffSupport;
+  checks.push({
+    name: 'support',
+    passed: offSupport <= cfg.maxCandidateMassOffSupport,
+    value: offSupport,
+    threshold: cfg.maxCandidateMassOffSupport,
+    detail: `${f(100 * offSupport, 1)}% of the candidate's probability on arms the log could not serve, at most ${f(100 * cfg.maxCandidateMassOffSupport, 1)}% allowed`,
+  });
+
   checks.push({
     name: 'qualityFloor',
     passed: evidence.quality.lower >= cfg.qualityFloor,
@@ -184,15 +247,17 @@ export function evaluateGate(evidence: GateEvidence, config: GateConfigInput = {
     detail: `quality lower bound ${f(evidence.quality.lower)} (mean ${f(evidence.quality.mean)}, n ${evidence.quality.n}) vs floor ${f(cfg.qualityFloor)}`,
   });
 
-  const valueThreshold = evidence.baselineValue + cfg.valueMargin;
+  const v = evidence.value;
   checks.push({
     name: 'value',
-    passed: evidence.candidateValue.lower >= valueThreshold,
-    value: evidence.candidateValue.lower,
-    threshold: valueThreshold,
+    // Strictly above the margin: a lower bound of exactly 0 is no evidence of an advantage.
+    passed: v.difference.lower > cfg.valueMargin,
+    value: v.difference.lower,
+    threshold: cfg.valueMargin,
     detail:
-      `candidate value lower bound ${f(evidence.candidateValue.lower)} (estimate ${f(evidence.candidateValue.estimate)}) ` +
-      `vs baseline ${f(evidence.baselineValue)} + margin ${f(cfg.valueMargin)}`,
+      `candidate − baseline ${f(v.difference.estimate)} (lower bound ${f(v.difference.lower)} at level ${v.level.toPrecision(2)}, look ${v.look}) ` +
+      `must exceed ${f(cfg.valueMargin)}; candidate ${f(v.candidate.estimate)}, baseline arm ${f(v.baseline.estimate)}, ` +
+      `scored on ${v.evaluatedOn} rows in ${v.sessions} sessions it did not learn from (trained on ${v.trainedOn})`,
   });
 
   checks.push({

@@ -204,3 +204,63 @@ test('a drift pause ends by itself once the population is back, or when a person
   assert.deepEqual(accepted.g.rollout.events.slice(eventsBefore).filter((e) => e.kind === 'pause'), [], 'the shifted population is the new reference');
   assert.notEqual(accepted.g.rollout.status, 'paused');
 });
+
+test('in shadow only requests with an outcome count as samples: 240 decisions of which 60 got their outcome give 60 samples, and the gate scores exactly those 60 rows', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const g = new GuardedOptimizer({
+    space,
+    policyKind: 'baseline',
+    policySettings: parsePolicySettings({}),
+    rewardSettings: parseRewardSettings({}),
+    store: new MemoryDecisionStore(),
+    clock: { now: () => clock.t },
+    rng: createRng(21),
+    audit: new AuditLog(),
+    // Keep the phase from ending while the counts are checked.
+    rollout: { phases: { shadow: { trafficShare: 0, minSamples: 1000, minDurationDays: 2, deadlineDays: 14 } } },
+  });
+  for (let i = 0; i < 240; i++) {
+    const rec = g.recommend(context, `key-${Math.floor(i / 3)}`);
+    if (rec.kind !== 'decision') throw new Error('refused');
+    clock.t += 40 * 60_000;
+    // A quarter of the outcomes arrive; the rest are still pending.
+    if (i % 4 === 0) g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 800));
+  }
+  assert.equal(g.rollout.toJSON().decisionsInPhase, 240);
+  assert.equal(g.rollout.samplesInPhase, 60);
+  const evidence = g.gateEvidence(clock.t);
+  assert.equal(evidence.samples, 60);
+  assert.equal(evidence.value.trainedOn + evidence.value.evaluatedOn, 60);
+});
+
+test('every decision carries its session key and, under a daily token budget of 40,000, the eligibility mask it was drawn under; the gate then finds no candidate mass off the log\'s support', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const store = jsonStore();
+  const g = new GuardedOptimizer({
+    space,
+    policyKind: 'thompson',
+    policySettings: parsePolicySettings({}),
+    rewardSettings: parseRewardSettings({}),
+    store,
+    clock: { now: () => clock.t },
+    rng: createRng(5),
+    audit: new AuditLog(),
+    budget: { defaultLimits: { daily: 40_000, weekly: null } },
+  });
+  for (let i = 0; i < 300; i++) {
+    const rec = g.recommend(context, `session-${Math.floor(i / 3)}`);
+    if (rec.kind !== 'decision') continue;
+    clock.t += 48 * 60_000;
+    g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 900));
+  }
+  const restricted = store.decisions.filter((d) => d.eligibleArms !== undefined && d.eligibleArms.length < space.trustRegionArms.length);
+  assert.ok(restricted.length > 30, `${restricted.length} decisions under a budget mask`);
+  for (const d of store.decisions) {
+    assert.match(d.sessionKey ?? '', /^session-\d+$/);
+    // The logged vector puts probability only on the arms the mask allowed.
+    const allowed = new Set(d.eligibleArms ?? space.arms.map((a) => a.index));
+    d.probabilities.forEach((p, a) => assert.ok(p === 0 || allowed.has(a), `arm ${a} has probability ${p} outside the mask`));
+  }
+  const evidence = g.gateEvidence(clock.t);
+  assert.equal(evidence.candidateMassOffSupport, 0);
+});

@@ -27,11 +27,10 @@ import type { AuditLog } from './audit';
 import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility } from './budget';
 import { DriftDetector, type DriftConfigInput, type DriftReport } from './drift';
 import { contextFeatureNames } from './features';
-import { evaluateGate, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './gates';
-import { evaluateCandidate } from './ope/evaluate';
-import { nativeLoggedRounds, type NativeRound } from './ope/native';
+import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './gates';
 import { LLMParameterOptimizer, type Clock, type DecisionStore, type RecordedOutcome } from './optimizer';
-import type { Policy, PolicyKind, PolicySettings } from './policies';
+import type { PolicyKind, PolicySettings, PolicySnapshot } from './policies';
+import { frozenCandidateEvidence, type PhaseRow } from './promotionEvidence';
 import type { Rng } from './random';
 import type { RewardSettings } from './reward';
 import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './rollout';
@@ -58,15 +57,26 @@ export interface GuardedOptions {
   baselineExploration?: number;
   /** Minimum effective sample size of the OPE weights, per phase. */
   minEffectiveSampleSize?: Partial<Record<RolloutPhase, number>>;
-  /** Time between gate evaluations once a phase's minimums are met (default one day). */
+  /** Least time between gate evaluations once a phase's minimums are met (default one day). */
   gateIntervalMs?: number;
-  /** Bootstrap resamples and miscoverage of the OPE intervals (one-sided level alpha/2). */
-  bootstrapResamples?: number;
-  bootstrapAlpha?: number;
+  /**
+   * A gate look waits until the phase's scored rows are this many times those of the previous look
+   * (default 1.5): looks grow geometrically with the evidence, so the false-promotion rate spent
+   * over them (gates.ts) is not used up on days that add little.
+   */
+  gateLookGrowth?: number;
+  /** One-sided level of the candidate's off-policy quality bound in shadow (default 0.05). */
+  offPolicyQualityLevel?: number;
+  /**
+   * Share of a phase's rows the gate's frozen candidate learns from before it is scored on the rest,
+   * per phase (default: half in shadow, where the candidate starts from the prior; a fifth later,
+   * where it starts from everything learned in the phases before).
+   */
+  candidateTrainFraction?: Partial<Record<RolloutPhase, number>>;
   /** Level of the online quality confidence sequence in canary and later phases. */
   qualityAlpha?: number;
   /**
-   * OPE looks at the phase's most recent rows only, at most this many (default 600, 20 days at 30 a
+   * The gate scores at most this many of the phase's latest rows (default 600, 20 days at 30 a
    * day): the cost of a gate evaluation stays bounded when a phase runs long.
    */
   maxOpeRows?: number;
@@ -74,6 +84,9 @@ export interface GuardedOptions {
 
 /** Default per-phase minimum ESS (see the module comment). */
 export const defaultMinEffectiveSampleSize: Record<RolloutPhase, number> = { shadow: 8, canary: 10, guarded: 15, general: 0 };
+
+/** Default share of a phase's rows the gate's candidate learns from (see `GuardedOptions.candidateTrainFraction`). */
+export const defaultCandidateTrainFraction: Record<RolloutPhase, number> = { shadow: 0.5, canary: 0.2, guarded: 0.2, general: 0.2 };
 
 /** SLO defaults of the guarded optimizer: the monitor's own, with wider latency-tail tolerances. */
 export const guardedSloDefaults: SloConfigInput = {
@@ -96,38 +109,6 @@ export interface GuardedOutcome extends RecordedOutcome {
   drift?: DriftReport['rewardAlarm'];
 }
 
-/** A logged row of the current phase, for OPE. */
-interface PhaseRow extends NativeRound {
-  readonly quality: number;
-  readonly servedBy: ServedBy;
-  readonly taskType: TaskType;
-}
-
-/** The learned policy seen through the trust-region mask: what it would serve in production. */
-function confined(policy: Policy, mask: Uint8Array): Policy {
-  const both = new Uint8Array(mask.length);
-  return {
-    kind: policy.kind,
-    armCount: policy.armCount,
-    contextDim: policy.contextDim,
-    get version() {
-      return policy.version;
-    },
-    probabilities(context, eligible, rng, out) {
-      let any = false;
-      for (let a = 0; a < mask.length; a++) {
-        both[a] = eligible[a] && mask[a] ? 1 : 0;
-        if (both[a]) any = true;
-      }
-      policy.probabilities(context, any ? both : eligible, rng, out);
-    },
-    recommend: (context, eligible, rng) => policy.recommend(context, eligible, rng),
-    update: (context, armIndex, reward) => policy.update(context, armIndex, reward),
-    snapshot: () => policy.snapshot(),
-    restore: (snapshot) => policy.restore(snapshot),
-  };
-}
-
 export class GuardedOptimizer {
   readonly optimizer: LLMParameterOptimizer;
   readonly rollout: RolloutManager;
@@ -141,15 +122,20 @@ export class GuardedOptimizer {
   private readonly armCosts: Float64Array;
   private readonly mask: Uint8Array;
   private readonly minEss: Record<RolloutPhase, number>;
-  private readonly candidate: Policy;
-  private readonly servedByRequest = new Map<string, { servedBy: ServedBy; taskType: TaskType; context: RequestContext }>();
+  private readonly servedByRequest = new Map<string, { servedBy: ServedBy; taskType: TaskType; context: RequestContext; sessionKey: string }>();
   private rows: PhaseRow[] = [];
+  /** The learned policy when the phase began: the gate's candidates start from it. */
+  private phaseStart: PolicySnapshot;
+  /** Gate looks in the current phase (each spends part of the false-promotion rate). */
+  private looks = 0;
+  private rowsAtLastLook = 0;
   private onlineQuality: BoundedMeanSequence;
   private lastGateAt = Number.NEGATIVE_INFINITY;
   /** The rollout is paused because drift stood when the gate was due (drift `pausePromotion`). */
   private pausedByDrift = false;
   private lastTaskType: TaskType = 'planTask';
   private nextWaivers: readonly string[] = [];
+  private nextSessionKey = '';
 
   constructor(options: GuardedOptions) {
     this.options = options;
@@ -167,6 +153,9 @@ export class GuardedOptimizer {
       store: {
         saveDecision: (decision) => {
           decision.waivers = [...this.nextWaivers];
+          decision.sessionKey = this.nextSessionKey;
+          const eligibleArms = maskedArms(this.mask);
+          if (eligibleArms) decision.eligibleArms = eligibleArms;
           options.store.saveDecision(decision);
         },
         saveOutcome: (outcome, report) => options.store.saveOutcome(outcome, report),
@@ -185,7 +174,7 @@ export class GuardedOptimizer {
     this.armCosts = new Float64Array(k);
     this.mask = new Uint8Array(k);
     this.minEss = { ...defaultMinEffectiveSampleSize, ...options.minEffectiveSampleSize };
-    this.candidate = confined(this.optimizer.learned, this.trustMask);
+    this.phaseStart = this.optimizer.snapshot();
     this.onlineQuality = new BoundedMeanSequence((options.qualityAlpha ?? 0.1) / 2);
   }
 
@@ -213,9 +202,10 @@ export class GuardedOptimizer {
     if (budget.action === 'refuse') return { kind: 'refused', message: budget.message ?? `token budget for ${context.taskType} exhausted`, budget };
     const servedBy = this.rollout.servedBy(sessionKey);
     this.nextWaivers = budget.waivers;
+    this.nextSessionKey = sessionKey;
     const decision = this.optimizer.recommend(context, { eligible: this.mask, learnedEligible: this.trustMask, servedBy });
     this.rollout.recordDecision();
-    this.servedByRequest.set(decision.requestId, { servedBy, taskType: context.taskType, context });
+    this.servedByRequest.set(decision.requestId, { servedBy, taskType: context.taskType, context, sessionKey });
     this.lastTaskType = context.taskType;
     return { kind: 'decision', decision, budget };
   }
@@ -246,13 +236,14 @@ export class GuardedOptimizer {
         quality: outcome.quality,
         servedBy: meta.servedBy,
         taskType: meta.taskType,
+        sessionKey: meta.sessionKey,
+        ...(decision.eligibleArms ? { eligible: maskOf(decision.eligibleArms, this.trustMask.length) } : {}),
       });
       if (meta.servedBy === 'learned') this.onlineQuality.push(Math.min(1, Math.max(0, outcome.quality)));
     }
     const breach = this.monitor.observe(meta.servedBy, sloObservationOf(outcome), now);
     if (breach && this.rollout.phase !== 'shadow') {
       const { event, incident } = this.rollout.rollbackOnBreach(breach, now);
-      this.monitor.restartLearned();
       this.incidents.push(incident);
       result.breach = breach;
       result.incident = incident;
@@ -262,7 +253,8 @@ export class GuardedOptimizer {
       // person to look at the incident, which the caller may model by not resuming.
       return result;
     }
-    if (breach) this.monitor.restartLearned();
+    // A breach without a learned share to roll back (shadow: late outcomes of an earlier phase): a new epoch.
+    if (breach) this.monitor.restartEpoch();
     const verdictEvent = this.maybeEvaluate(now);
     if (verdictEvent) {
       if (verdictEvent.verdict) result.verdict = verdictEvent.verdict;
@@ -299,12 +291,17 @@ export class GuardedOptimizer {
       return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event } : undefined;
     }
     if (now - this.lastGateAt < interval) return undefined;
+    // Each look spends part of the false-promotion rate, so looks are spaced by evidence, not by
+    // days: the next one waits until the scored rows have grown by the growth factor.
+    if (this.rows.length < this.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) return undefined;
     this.lastGateAt = now;
     const drift = this.drift.report();
     if (drift.pausePromotion) {
       this.pausedByDrift = true;
       return { event: this.rollout.pause('drift', `promotion paused: ${drift.warnings.join(' ')}`, now) };
     }
+    this.looks++;
+    this.rowsAtLastLook = this.rows.length;
     const verdict = evaluateGate(this.gateEvidence(now), { ...this.options.gate, minEffectiveSampleSize: this.minEss[phase] });
     this.verdicts.push(verdict);
     const event = this.rollout.evaluate(now, verdict);
@@ -312,41 +309,32 @@ export class GuardedOptimizer {
     return event ? { verdict, event } : { verdict };
   }
 
-  /** The gate's evidence from the current phase's rows. */
+  /**
+   * The gate's evidence from the current phase's rows: a candidate frozen at a time split and scored
+   * on the later rows against the baseline arm (promotionEvidence.ts), at the level this look spends;
+   * quality from a DR bound in shadow and from the learned-served outcomes' time-uniform bound after.
+   */
   gateEvidence(now: number): GateEvidence {
     const phase = this.rollout.phase;
     const o = this.options;
-    const rows = this.rows.length > (o.maxOpeRows ?? 600) ? this.rows.slice(this.rows.length - (o.maxOpeRows ?? 600)) : this.rows;
-    const rewardModel = { lambda: 1, folds: 2 };
-    const alpha = o.bootstrapAlpha ?? 0.1;
-    const resamples = o.bootstrapResamples ?? 200;
-    const native = nativeLoggedRounds(rows, { policy: this.candidate, featureMap: this.optimizer.map, rng: o.rng, rewardModel });
-    const value = evaluateCandidate(native.rounds, { estimators: ['dr'], bootstrap: { resamples, alpha, rng: o.rng } });
-    const dr = value.results[0];
-    const k = this.options.space.arms.length;
-    const candidateArms: number[] = [];
-    for (let a = 0; a < k; a++) {
-      for (let i = 0; i < rows.length; i++) {
-        if ((native.rounds.actionDist[i * k + a] ?? 0) > 1e-9) {
-          candidateArms.push(a);
-          break;
-        }
-      }
-    }
-    let baselineSum = 0;
-    let baselineN = 0;
-    for (const r of rows) {
-      if (r.servedBy !== 'baseline') continue;
-      baselineSum += r.reward;
-      baselineN++;
-    }
+    const gate = gateConfigSchema.parse(o.gate ?? {});
+    const level = lookLevel(gate.falsePromotionRate, Math.max(1, this.looks), gate.plannedLooks);
+    const scored = frozenCandidateEvidence(this.rows, {
+      phaseStart: this.phaseStart,
+      copyPolicy: (snapshot) => this.optimizer.learnedCopy(snapshot),
+      featureMap: this.optimizer.map,
+      trustMask: this.trustMask,
+      baselineArm: o.space.baselineArm,
+      rng: o.rng,
+      level,
+      qualityLevel: o.offPolicyQualityLevel ?? 0.05,
+      trainFraction: { ...defaultCandidateTrainFraction, ...o.candidateTrainFraction }[phase],
+      maxEvaluatedRows: o.maxOpeRows ?? 600,
+    });
     let quality: GateEvidence['quality'];
     if (phase === 'shadow') {
-      // No learned outcome yet: an off-policy DR bound on quality, from the same rows with quality as the reward.
-      const qRows = rows.map((r) => ({ ...r, reward: r.quality }));
-      const qNative = nativeLoggedRounds(qRows, { policy: this.candidate, featureMap: this.optimizer.map, rng: o.rng, rewardModel });
-      const q = evaluateCandidate(qNative.rounds, { estimators: ['dr'], bootstrap: { resamples, alpha, rng: o.rng } }).results[0];
-      quality = { mean: q?.estimate ?? Number.NaN, lower: q?.interval?.lower ?? Number.NEGATIVE_INFINITY, n: rows.length };
+      // No learned outcome yet: the frozen candidate's off-policy quality bound.
+      quality = scored.quality;
     } else {
       const b = this.onlineQuality.bounds();
       quality = { mean: b.mean, lower: b.n > 0 ? b.lower : Number.NEGATIVE_INFINITY, n: b.n };
@@ -356,12 +344,12 @@ export class GuardedOptimizer {
       phase,
       samples: this.rollout.samplesInPhase,
       minSamples: this.rollout.config.phases[phase].minSamples,
-      effectiveSampleSize: value.diagnostics.effectiveSampleSize,
-      candidateArms,
-      trustRegion: spaceTrustRegion(this.options.space),
+      effectiveSampleSize: scored.effectiveSampleSize,
+      candidateArms: scored.candidateArms,
+      trustRegion: spaceTrustRegion(o.space),
       quality,
-      candidateValue: { estimate: dr?.estimate ?? Number.NaN, lower: dr?.interval?.lower ?? Number.NEGATIVE_INFINITY, upper: dr?.interval?.upper ?? Number.POSITIVE_INFINITY },
-      baselineValue: baselineN > 0 ? baselineSum / baselineN : Number.POSITIVE_INFINITY,
+      value: { ...scored.value, look: Math.max(1, this.looks) },
+      candidateMassOffSupport: scored.candidateMassOffSupport,
       budget: { exhausted: budget.exhausted, remaining: budget.remaining },
     };
   }
@@ -385,12 +373,34 @@ export class GuardedOptimizer {
     return event;
   }
 
-  /** After a phase change: the optimizer serves with the new share, and the phase's evidence starts afresh. */
+  /**
+   * After a phase change: the optimizer serves with the new share, the phase's evidence starts
+   * afresh, and so does the SLO test epoch (both streams over the same window; the baseline's carried
+   * over into a phase where it serves nothing).
+   */
   private enterPhase(): void {
     this.optimizer.setPhase(this.rollout.phase);
+    this.monitor.restartEpoch(this.rollout.share >= 1);
     this.rows = [];
+    this.phaseStart = this.optimizer.snapshot();
+    this.looks = 0;
+    this.rowsAtLastLook = 0;
     this.onlineQuality = new BoundedMeanSequence((this.options.qualityAlpha ?? 0.1) / 2);
     this.lastGateAt = Number.NEGATIVE_INFINITY;
   }
 
+}
+
+/** The arms a mask allows, ascending; undefined when it allows every arm. */
+function maskedArms(mask: Uint8Array): number[] | undefined {
+  const arms: number[] = [];
+  for (let a = 0; a < mask.length; a++) if (mask[a]) arms.push(a);
+  return arms.length === mask.length ? undefined : arms;
+}
+
+/** The mask of a list of arms. */
+function maskOf(arms: readonly number[], k: number): Uint8Array {
+  const mask = new Uint8Array(k);
+  for (const a of arms) mask[a] = 1;
+  return mask;
 }

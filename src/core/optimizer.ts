@@ -224,6 +224,17 @@ export class LLMParameterOptimizer {
     return closed;
   }
 
+  /**
+   * A new policy of the learned policy's kind and settings, restored to `snapshot`: a copy that can
+   * learn (or stay frozen) apart from the live one, e.g. a candidate for the promotion gate.
+   */
+  learnedCopy(snapshot: PolicySnapshot): Policy {
+    const o = this.options;
+    const policy = createPolicy(o.policyKind, this.map, o.policySettings, { baselineArm: o.space.baselineArm, trustRegionArms: o.space.trustRegionArms }, o.priorMean);
+    policy.restore(snapshot);
+    return policy;
+  }
+
   /** The learned policy's state, to persist and restore. */
   snapshot(): PolicySnapshot {
     return this.learned.snapshot();

@@ -62,10 +62,15 @@ test('mixture propensity (1 − p)·π_b + p·π_l: p = 0.05, π_b = 0.8, π_l =
   assert.deepEqual(shadowRecord(2, [0.1, 0.1, 0.8]), { armIndex: 2, propensity: 0.8, probabilities: [0.1, 0.1, 0.8] });
 });
 
-test('shadow serves everything from the baseline and counts decisions toward its 60-sample minimum', () => {
+test('shadow serves everything from the baseline and counts requests with an outcome (not decisions) toward its 60-sample minimum', () => {
   const m = new RolloutManager({}, t0);
   assert.equal(m.servedBy('any'), 'baseline');
-  for (let i = 0; i < 60; i++) m.recordDecision();
+  for (let i = 0; i < 80; i++) m.recordDecision();
+  // Decisions whose outcome has not arrived give the gate nothing to score.
+  assert.equal(m.samplesInPhase, 0);
+  for (let i = 0; i < 59; i++) m.recordOutcome('baseline');
+  assert.equal(m.evaluate(t0 + 3 * day, pass), undefined, '59 outcomes');
+  m.recordOutcome('baseline');
   assert.equal(m.samplesInPhase, 60);
   assert.equal(m.evaluate(t0 + 1.9 * day, pass), undefined, 'min duration 2 days not reached');
   const e = m.evaluate(t0 + 2 * day, pass);

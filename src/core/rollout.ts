@@ -38,8 +38,8 @@ const phaseSettingsSchema = z.object({
   /** Share of keys served by the learned policy, in [0, 1]. */
   trafficShare: z.number().min(0).max(1),
   /**
-   * Evidence needed before promotion: in shadow, decisions logged (OPE works on them); in canary and
-   * guarded, requests served by the learned policy with an outcome.
+   * Evidence needed before promotion: in shadow, logged requests with an outcome (OPE scores only
+   * those); in canary and guarded, requests served by the learned policy with an outcome.
    */
   minSamples: z.number().int().min(0),
   /** Minimum time in the phase, in days (so a weekday/weekend cycle is seen, for instance). */
@@ -101,6 +101,8 @@ export interface RolloutState {
   statusBeforePause?: RolloutStatus;
   phaseStartedAt: number;
   decisionsInPhase: number;
+  /** Outcomes of the phase's own decisions (an outcome of an earlier phase's decision is not counted). */
+  outcomesInPhase: number;
   learnedInPhase: number;
   incidents: number;
 }
@@ -146,8 +148,8 @@ export class RolloutManager {
   constructor(config: RolloutConfigInput, startedAt: number, state?: RolloutState) {
     this.config = rolloutConfigSchema.parse(config);
     this.s = state
-      ? { ...state }
-      : { phase: 'shadow', status: 'running', phaseStartedAt: startedAt, decisionsInPhase: 0, learnedInPhase: 0, incidents: 0 };
+      ? { ...state, outcomesInPhase: state.outcomesInPhase ?? 0 }
+      : { phase: 'shadow', status: 'running', phaseStartedAt: startedAt, decisionsInPhase: 0, outcomesInPhase: 0, learnedInPhase: 0, incidents: 0 };
   }
 
   get phase(): RolloutPhase {
@@ -172,9 +174,12 @@ export class RolloutManager {
     return this.config.phases[this.s.phase].trafficShare;
   }
 
-  /** Samples counted toward the current phase's minimum (decisions in shadow, learned outcomes after). */
+  /**
+   * Samples counted toward the current phase's minimum: in shadow the requests with an outcome (a
+   * decision whose outcome has not arrived gives OPE nothing to score), learned outcomes after.
+   */
   get samplesInPhase(): number {
-    return this.s.phase === 'shadow' ? this.s.decisionsInPhase : this.s.learnedInPhase;
+    return this.s.phase === 'shadow' ? this.s.outcomesInPhase : this.s.learnedInPhase;
   }
 
   /** Who serves a request with this key (sticky: same key, same answer within a phase). */
@@ -190,8 +195,9 @@ export class RolloutManager {
     this.s.decisionsInPhase++;
   }
 
-  /** Counts an outcome of a request served by `servedBy` toward the phase's evidence. */
+  /** Counts an outcome of this phase's request served by `servedBy` toward the phase's evidence. */
   recordOutcome(servedBy: ServedBy): void {
+    this.s.outcomesInPhase++;
     if (servedBy === 'learned') this.s.learnedInPhase++;
   }
 
@@ -303,6 +309,7 @@ export class RolloutManager {
     const e = this.transition(kind, to, status, actor, reason, now, evidence);
     this.s.phaseStartedAt = now;
     this.s.decisionsInPhase = 0;
+    this.s.outcomesInPhase = 0;
     this.s.learnedInPhase = 0;
     delete this.s.statusBeforePause;
     return e;

@@ -68,8 +68,21 @@ export interface LlmPlanningEnvironment {
   optimum(context: RequestContext, reward: RewardSettings, eligible?: Uint8Array): { armIndex: number; reward: number };
 }
 
+/** Options of the environment. */
+export interface LlmPlanningOptions {
+  /**
+   * The null world (`--env llm-planning-flat`): every arm behaves as the baseline arm does in the same
+   * context (same quality, tokens, latency and noise), so no candidate has any advantage and a gate
+   * that promotes one is wrong. Its false promotion rate is measured here.
+   */
+  flat?: boolean;
+}
+
 /** Builds the environment over a space (the default parameter space unless given). */
-export function createLlmPlanningEnvironment(space: ParameterSpace = buildSpace({})): LlmPlanningEnvironment {
+export function createLlmPlanningEnvironment(space: ParameterSpace = buildSpace({}), options: LlmPlanningOptions = {}): LlmPlanningEnvironment {
+  const baselineArm = space.arms[space.baselineArm]!;
+  // In the flat world the parameters that shape the outcome are always the baseline arm's.
+  const acting = options.flat ? (): Arm => baselineArm : (arm: Arm): Arm => arm;
   const features = new Float64Array(contextFeatureNames.length);
   const need = (context: RequestContext): number => {
     contextFeatures(context, features);
@@ -84,7 +97,8 @@ export function createLlmPlanningEnvironment(space: ParameterSpace = buildSpace(
   };
   const tokensScale = (context: RequestContext, arm: Arm): number => need(context) * (0.8 + 0.6 * (arm.params.temperature ?? 1));
 
-  const meanOutcome = (context: RequestContext, arm: Arm, shift = 0): MeanOutcome => {
+  const meanOutcome = (context: RequestContext, chosen: Arm, shift = 0): MeanOutcome => {
+    const arm = acting(chosen);
     const cap = arm.params.maxTokens ?? 4096;
     const tokensOut = cappedLognormalMean(tokensScale(context, arm), TOKEN_NOISE, cap);
     return {
@@ -127,7 +141,8 @@ export function createLlmPlanningEnvironment(space: ParameterSpace = buildSpace(
       };
     },
     meanOutcome,
-    sampleOutcome(context, arm, rng, requestId, timestamp, shift = 0) {
+    sampleOutcome(context, chosen, rng, requestId, timestamp, shift = 0) {
+      const arm = acting(chosen);
       const quality = Math.min(1, Math.max(0, qualityMean(context, arm, shift) + QUALITY_NOISE * rng.normal()));
       const cap = arm.params.maxTokens ?? 4096;
       const tokensOut = Math.min(cap, tokensScale(context, arm) * Math.exp(TOKEN_NOISE * rng.normal() - (TOKEN_NOISE * TOKEN_NOISE) / 2));

@@ -27,10 +27,17 @@ export interface RolloutRunOptions {
   rounds: number;
   seed: number;
   candidateShift?: number;
+  /**
+   * A change that hits both policies alike (a new model version, a harder project): from `fromDay` on,
+   * `qualityShift` is added to the true mean quality of every request, whoever serves it.
+   */
+  commonShift?: { fromDay: number; qualityShift: number };
   requestsPerDay?: number;
   startTime?: number;
   /** Start in this phase by manual promotions recorded as actor "simulation". */
   startPhase?: RolloutPhase;
+  /** Make those promotions after this many simulated days in shadow instead of at once (default 0). */
+  startPhaseAtDay?: number;
   /** Stop at the first rollback (the suites measure how long it took). */
   stopOnRollback?: boolean;
   /** Resume automatically after a rollback (a person acknowledging the incident); default false. */
@@ -95,7 +102,14 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     events.push({ round, day: Math.round(((e.timestamp - start) / 86_400_000) * 100) / 100, from: e.from, to: e.to, kind: e.kind, actor: e.actor, reason: e.reason });
   };
   const target = phaseOrder.indexOf(options.startPhase ?? 'shadow');
-  while (phaseOrder.indexOf(guarded.phase) < target) push(0, guarded.promote('simulation', `start the candidate in ${options.startPhase} for the experiment`));
+  const promoteAt = start + (options.startPhaseAtDay ?? 0) * 86_400_000;
+  let promoted = false;
+  const promoteWhenDue = (round: number): void => {
+    if (promoted || now < promoteAt) return;
+    promoted = true;
+    while (phaseOrder.indexOf(guarded.phase) < target) push(round, guarded.promote('simulation', `start the candidate in ${options.startPhase} for the experiment`));
+  };
+  promoteWhenDue(0);
 
   const sessionMs = (options.sessionHours ?? 2) * 3_600_000;
   const gapMs = (options.sessionGapHours ?? 1) * 3_600_000;
@@ -116,6 +130,7 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
       sessionStart = now;
     }
     last = now;
+    promoteWhenDue(round);
     const context = env.sampleContext(worldRng);
     const rec = guarded.recommend(context, `session-${options.seed}-${session}`);
     if (rec.kind === 'refused') {
@@ -127,7 +142,8 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     const learned = decision.servedBy === 'learned';
     if (learned) learnedServed++;
     const arm = env.space.arms[decision.armIndex]!;
-    const outcome = env.sampleOutcome(context, arm, worldRng, decision.requestId, now, learned ? shift : 0);
+    const common = options.commonShift && now - start >= options.commonShift.fromDay * 86_400_000 ? options.commonShift.qualityShift : 0;
+    const outcome = env.sampleOutcome(context, arm, worldRng, decision.requestId, now, (learned ? shift : 0) + common);
     const r = guarded.recordOutcome(decision.requestId, outcome);
     rewardSum += r.report.reward;
     served++;

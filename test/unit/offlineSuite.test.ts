@@ -62,8 +62,8 @@ function live(seed: number, rounds: number, dailyBudget: number) {
   return { g, log, store, audit, checks };
 }
 
-test('replaying a stored log of 450 requests (shadow into canary) with the same seed reproduces every decision and rollout event exactly', () => {
-  const first = live(11, 450, 250_000);
+test('replaying a stored log of 500 requests (shadow into canary) with the same seed reproduces every decision and rollout event exactly', () => {
+  const first = live(11, 500, 250_000);
   assert.ok(first.g.rollout.events.some((e) => e.kind === 'promote'), 'the run crosses a phase change');
   // What a store keeps: JSON.
   const stored = JSON.parse(JSON.stringify({ log: first.log, decisions: first.store.decisions })) as { log: LogRow[]; decisions: Decision[] };
@@ -76,7 +76,7 @@ test('replaying a stored log of 450 requests (shadow into canary) with the same 
     if (rec.kind === 'refused' || row.outcome === undefined) continue;
     replay.recordOutcome(rec.decision.requestId, row.outcome);
   }
-  assert.equal(store.decisions.length, 450);
+  assert.equal(store.decisions.length, 500);
   assert.deepEqual(JSON.parse(JSON.stringify(store.decisions)), stored.decisions);
   assert.deepEqual(replay.rollout.events, first.g.rollout.events);
 });
