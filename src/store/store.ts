@@ -681,7 +681,7 @@ export class Store implements DecisionSink {
    */
   async importJsonl(text: string): Promise<number> {
     this.applyPending();
-    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId));
+    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId), { arms: this.armCatalog() });
     for (const { decision, outcome, reward } of records) {
       this.appendDecision(decision);
       if (outcome !== undefined) this.appendOutcome(outcome, reward);
