@@ -43,8 +43,9 @@ export interface NumberRules {
   /** Smallest accepted value (inclusive unless `exclusiveMin`). */
   readonly min?: number;
   readonly exclusiveMin?: boolean;
-  /** Largest accepted value (inclusive). */
+  /** Largest accepted value (inclusive unless `exclusiveMax`). */
   readonly max?: number;
+  readonly exclusiveMax?: boolean;
   readonly integer?: boolean;
   /** `inf`, `infinity` and `none` mean +∞. */
   readonly allowInfinity?: boolean;
@@ -65,7 +66,7 @@ export function parseNumberOption(raw: string | boolean | undefined, flag: strin
   if (text === '' || Number.isNaN(value) || infinite) throw new CliError(`${flag} must be ${describeRules(rules)}, got '${given}'`);
   if (!Number.isFinite(value)) throw new CliError(`${flag} must be ${describeRules(rules)}, got '${given}', which is beyond the range of a number (±1.8e308)`);
   const tooSmall = rules.min !== undefined && (rules.exclusiveMin ? value <= rules.min : value < rules.min);
-  const tooLarge = rules.max !== undefined && value > rules.max;
+  const tooLarge = rules.max !== undefined && (rules.exclusiveMax ? value >= rules.max : value > rules.max);
   if ((rules.integer && !Number.isInteger(value)) || tooSmall || tooLarge) throw new CliError(`${flag} must be ${describeRules(rules)}, got '${given}'`);
   return value;
 }
@@ -75,7 +76,7 @@ function describeRules(rules: NumberRules): string {
   const { min, max } = rules;
   if (rules.integer && min === 1 && max === undefined && !rules.exclusiveMin) return 'a positive integer';
   if (rules.integer && min === 0 && max === undefined && !rules.exclusiveMin) return 'a non-negative integer';
-  if (min !== undefined && max !== undefined) return `${kind} in ${rules.exclusiveMin ? '(' : '['}${min}, ${max}]`;
+  if (min !== undefined && max !== undefined) return `${kind} in ${rules.exclusiveMin ? '(' : '['}${min}, ${max}${rules.exclusiveMax ? ')' : ']'}`;
   if (min !== undefined) return `${kind} ${rules.exclusiveMin ? 'greater than' : 'of at least'} ${min}${rules.allowInfinity ? ' (or inf)' : ''}`;
   if (max !== undefined) return `${kind} of at most ${max}`;
   return kind;
