@@ -52,7 +52,8 @@ const finite = z.number().finite();
 /** A parameter inside the bounds every arm of a parameter space respects (space.ts). */
 const bounded = (name: keyof typeof parameterBounds, integer = false): z.ZodNumber => {
   const { min, max } = parameterBounds[name];
-  return (integer ? z.number().int() : finite).min(min).max(max);
+  const message = `must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], the bounds of every parameter space`;
+  return (integer ? z.number().int({ message }) : finite).min(min, { message }).max(max, { message });
 };
 const armParameters = z.strictObject({
   temperature: bounded('temperature').optional(),
@@ -194,8 +195,7 @@ export function parseJsonl(text: string, known: (requestId: string) => boolean =
       for (const issue of parsed.error.issues) issues.push({ line, field: issue.path.map(String).join('.'), message: describeIssue(value, issue) });
       return;
     }
-    const armIssue = arms.check(parsed.data.decision.armIndex, parsed.data.decision.armId, line);
-    if (armIssue !== undefined) issues.push({ line, field: 'decision.armIndex', message: armIssue });
+    arms.record(parsed.data.decision.armIndex, parsed.data.decision.armId, line);
     const id = parsed.data.decision.requestId;
     const earlier = seen.get(id);
     if (earlier !== undefined) issues.push({ line, field: 'decision.requestId', message: `'${id}' already appears on line ${earlier}` });
@@ -204,6 +204,9 @@ export function parseJsonl(text: string, known: (requestId: string) => boolean =
     records.push(parsed.data as LoggedDecision);
   });
   if (lines.length === 0) issues.push({ line: 1, field: '', message: 'empty file: no header' });
+  issues.push(...arms.issues());
+  // Stable: the problems of one line stay in the order they were found.
+  issues.sort((a, b) => a.line - b.line);
   if (issues.length > 0) throw new ImportError(issues);
   return records;
 }
@@ -220,33 +223,80 @@ function describeIssue(value: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /**
- * One arm per index: remembers, for each arm index and each arm id met, the other and the line (0:
- * the log imported into) it was first seen on.
+ * One arm per index. Every (arm index, arm id) pair is recorded first and judged at the end, so that
+ * the lines that disagree with the rest are the ones named: for an index seen with several ids (or
+ * an id seen at several indices), the store's arm wins, else the one most lines agree on (the
+ * earliest on a tie), and every other line is reported.
  */
 class ArmIdentity {
-  private readonly idOfIndex = new Map<number, { armId: string; line: number }>();
-  private readonly indexOfId = new Map<string, { armIndex: number; line: number }>();
+  private readonly idsOfIndex = new Map<number, Map<string, number[]>>();
+  private readonly indicesOfId = new Map<string, Map<number, number[]>>();
 
-  constructor(known: ReadonlyMap<number, { readonly armId: string }> | undefined) {
-    for (const [armIndex, { armId }] of known ?? []) {
-      this.idOfIndex.set(armIndex, { armId, line: 0 });
-      this.indexOfId.set(armId, { armIndex, line: 0 });
-    }
+  constructor(private readonly known: ReadonlyMap<number, { readonly armId: string }> = new Map()) {}
+
+  record(armIndex: number, armId: string, line: number): void {
+    push(this.idsOfIndex, armIndex, armId, line);
+    push(this.indicesOfId, armId, armIndex, line);
   }
 
-  /** Why this (index, id) pair contradicts an earlier one, or undefined (and it is remembered). */
-  check(armIndex: number, armId: string, line: number): string | undefined {
-    const where = (at: number): string => (at === 0 ? 'in the store' : `on line ${at}`);
-    const byIndex = this.idOfIndex.get(armIndex);
-    if (byIndex !== undefined && byIndex.armId !== armId) {
-      return `arm ${armIndex} is '${armId}' here but '${byIndex.armId}' ${where(byIndex.line)}: an arm index names one arm of the log's parameter space`;
+  /** One issue per line whose pair disagrees with the winner, in line order. */
+  issues(): ImportIssue[] {
+    const knownIndexOf = new Map<string, number>();
+    for (const [armIndex, { armId }] of this.known) knownIndexOf.set(armId, armIndex);
+    const byLine = new Map<number, ImportIssue>();
+    const suffix = ": an arm index names one arm of the log's parameter space";
+    for (const [armIndex, ids] of this.idsOfIndex) {
+      const stored = this.known.get(armIndex)?.armId;
+      const winner = stored ?? majority(ids);
+      for (const [armId, lines] of ids) {
+        if (armId === winner) continue;
+        const where = stored !== undefined ? 'in the store' : elsewhere(winner === undefined ? [] : (ids.get(winner) ?? []));
+        for (const line of lines) byLine.set(line, { line, field: 'decision.armIndex', message: `arm ${armIndex} is '${armId}' here, but '${winner}' ${where}${suffix}` });
+      }
     }
-    const byId = this.indexOfId.get(armId);
-    if (byId !== undefined && byId.armIndex !== armIndex) {
-      return `'${armId}' is arm ${armIndex} here but arm ${byId.armIndex} ${where(byId.line)}: an arm index names one arm of the log's parameter space`;
+    // A line already wrong about its index is no evidence about where its id belongs.
+    for (const [armId, all] of this.indicesOfId) {
+      const indices = new Map<number, number[]>();
+      for (const [armIndex, lines] of all) {
+        const kept = lines.filter((line) => !byLine.has(line));
+        if (kept.length > 0) indices.set(armIndex, kept);
+      }
+      const stored = knownIndexOf.get(armId);
+      const winner = stored ?? majority(indices);
+      for (const [armIndex, lines] of indices) {
+        if (armIndex === winner) continue;
+        const where = stored !== undefined ? 'in the store' : elsewhere(winner === undefined ? [] : (indices.get(winner) ?? []));
+        for (const line of lines) byLine.set(line, { line, field: 'decision.armIndex', message: `'${armId}' is arm ${armIndex} here, but arm ${winner} ${where}${suffix}` });
+      }
     }
-    if (byIndex === undefined) this.idOfIndex.set(armIndex, { armId, line });
-    if (byId === undefined) this.indexOfId.set(armId, { armIndex, line });
-    return undefined;
+    return [...byLine.values()].sort((a, b) => a.line - b.line);
   }
+}
+
+function push<K, V>(map: Map<K, Map<V, number[]>>, key: K, value: V, line: number): void {
+  let inner = map.get(key);
+  if (inner === undefined) map.set(key, (inner = new Map()));
+  const lines = inner.get(value);
+  if (lines === undefined) inner.set(value, [line]);
+  else lines.push(line);
+}
+
+/** The value most lines have (the earliest on a tie). */
+function majority<V>(values: ReadonlyMap<V, readonly number[]>): V | undefined {
+  let best: V | undefined;
+  let bestCount = 0;
+  let bestFirst = Number.POSITIVE_INFINITY;
+  for (const [value, lines] of values) {
+    const first = lines[0] ?? Number.POSITIVE_INFINITY;
+    if (lines.length > bestCount || (lines.length === bestCount && first < bestFirst)) {
+      best = value;
+      bestCount = lines.length;
+      bestFirst = first;
+    }
+  }
+  return best;
+}
+
+function elsewhere(lines: readonly number[]): string {
+  return lines.length === 1 ? `on line ${lines[0]}` : `on ${lines.length} other lines (the first is line ${lines[0]})`;
 }
