@@ -46,7 +46,7 @@ export function checkDistribution(probabilities: ArrayLike<number>): string | un
 /** What is wrong with a reward (finite, |r| ≤ {@link maxAbsReward}), or undefined. */
 export function checkReward(reward: number): string | undefined {
   if (!Number.isFinite(reward)) return `must be a finite number, got ${reward}`;
-  if (Math.abs(reward) > maxAbsReward) return `is ${reward}; rewards beyond ±${maxAbsReward} are refused (a unit mistake, and sums of them overflow)`;
+  if (Math.abs(reward) > maxAbsReward) return `is ${reward}; rewards beyond ±${maxAbsReward.toExponential()} are refused (a unit mistake, and sums of them overflow)`;
   return undefined;
 }
 

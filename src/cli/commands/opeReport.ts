@@ -47,8 +47,11 @@ export function evaluateRounds(rounds: LoggedRounds, options: OpeOptions, format
   const ess = evaluation.diagnostics.effectiveSampleSize;
   if (ess < threshold) {
     warnings.push(
-      `The effective sample size is ${ess.toFixed(1)} of ${evaluation.n} rounds, below ${formatThreshold(threshold)} (max(10, 1% of the rounds)): ` +
-        'the candidate rarely chooses what the logger chose, so a few rounds carry the whole estimate. Too little evidence to decide; log more data with exploration the candidate can use.',
+      evaluation.n < threshold
+        ? `Only ${evaluation.n} rounds (effective sample size ${ess.toFixed(1)}, below ${formatThreshold(threshold)}): too little evidence to decide.`
+        : `The effective sample size is ${ess.toFixed(1)} of ${evaluation.n} rounds, below ${formatThreshold(threshold)} (max(10, 1% of the rounds)): ` +
+            'a few rounds carry the whole estimate, because the candidate seldom chooses what the logger chose, or chooses it where the logger rarely did. ' +
+            'Too little evidence to decide; log more data with exploration the candidate can use.',
     );
   }
   if (native?.candidate.kind === 'trained' && native.candidate.split.kind === 'none') {
