@@ -48,7 +48,7 @@ export function evaluateRounds(rounds: LoggedRounds, options: OpeOptions, format
   if (ess < threshold) {
     warnings.push(
       evaluation.n < threshold
-        ? `Only ${evaluation.n} rounds (effective sample size ${ess.toFixed(1)}, below ${formatThreshold(threshold)}): too little evidence to decide.`
+        ? `Only ${plural(evaluation.n, 'round')} (effective sample size ${ess.toFixed(1)}, below ${formatThreshold(threshold)}): too little evidence to decide.`
         : `The effective sample size is ${ess.toFixed(1)} of ${evaluation.n} rounds, below ${formatThreshold(threshold)} (max(10, 1% of the rounds)): ` +
             'a few rounds carry the whole estimate, because the candidate seldom chooses what the logger chose, or chooses it where the logger rarely did. ' +
             'Too little evidence to decide; log more data with exploration the candidate can use.',
@@ -67,6 +67,10 @@ export function evaluateRounds(rounds: LoggedRounds, options: OpeOptions, format
   const centred = centredTerms(buildReplayTerms(rounds, candidate), replayEstimators);
   const [interval, weightedInterval] = bootstrapIntervals(centred.table, centred.estimators, { resamples: options.resamples, alpha: options.alpha, rng: createRng(options.seed), ...(clusters ? { clusters } : {}) });
   return { ...report, replay: { result, ...(interval ? { interval } : {}), ...(weightedInterval ? { weightedInterval } : {}) } };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function formatThreshold(threshold: number): string {
@@ -198,14 +202,14 @@ function nativeLines(native: NativeInput, options: OpeOptions, n: number): strin
   } else {
     const who = candidate.from === 'current' ? `the log's learned policy (${native.policyKind}, default settings)` : `${native.policyKind} with the settings of ${candidate.from}`;
     const until = candidate.trainedUntil === undefined ? '' : `, logged until ${new Date(candidate.trainedUntil).toISOString()}`;
-    const scoredOn = candidate.split.kind === 'none' ? 'scored on the same decisions' : `scored on the ${n} later ones`;
-    lines.push(`candidate: ${who}, trained on ${candidate.trainRows} decisions${until}; ${scoredOn}`);
+    const scoredOn = candidate.split.kind === 'none' ? 'scored on the same decisions' : n === 1 ? 'scored on the one later decision' : `scored on the ${n} later ones`;
+    lines.push(`candidate: ${who}, trained on ${plural(candidate.trainRows, 'decision')}${until}; ${scoredOn}`);
   }
   const folds = Math.min(options.folds, n);
   lines.push(
     `support: ${(100 * native.candidateMassOffSupport).toFixed(1)}% of the candidate's probability on arms the logger could not serve; ` +
       `reward model ridge λ = ${options.ridgeLambda}, ${folds} fold${folds === 1 ? '' : 's'}` +
-      (native.skippedWithoutReward > 0 ? `; ${native.skippedWithoutReward} decisions without a reward left out` : ''),
+      (native.skippedWithoutReward > 0 ? `; ${plural(native.skippedWithoutReward, 'decision')} without a reward left out` : ''),
   );
   return lines;
 }
