@@ -56,13 +56,27 @@ test('export --out naming a folder, or a file in a missing folder, names the pat
   const asFolder = await refused(['export', '--db', db, '--format', 'jsonl', '--out', aFolder], 1, new RegExp(`cannot write ${aFolder} \\(--out\\): it is a folder`));
   const missing = join(dir, 'no-such-folder', 'log.jsonl');
   const inMissing = await refused(['export', '--db', db, '--format', 'jsonl', '--out', missing], 1, new RegExp(`cannot write ${missing} \\(--out\\): the folder ${join(dir, 'no-such-folder')} does not exist`));
-  for (const err of [asFolder, inMissing]) assert.doesNotMatch(err, /\.tmp-/);
+  const underProc = process.platform === 'linux' ? await refused(['export', '--db', db, '--format', 'jsonl', '--out', '/proc/log.jsonl'], 1, /cannot write \/proc\/log\.jsonl \(--out\): \/proc does not accept new files/) : '';
+  for (const err of [asFolder, inMissing, underProc]) assert.doesNotMatch(err, /\.tmp-/);
   assert.deepEqual(readdirSync(aFolder), [], 'nothing was left behind');
 });
 
-test('--input or FILE naming a folder is refused, naming the folder', async () => {
-  await refused(['ope', '--input', aFolder], 1, new RegExp(`cannot read ${aFolder} \\(--input\\): it is a folder, not a file`));
-  await refused(['import', '--db', join(dir, 'import-db'), aFolder], 1, new RegExp(`cannot read ${aFolder} \\(FILE\\): it is a folder, not a file`));
+test('--input, FILE, --rounds-file, --settings or --space naming a folder is refused, naming the option and the folder', async () => {
+  const isFolder = (option: string): RegExp => new RegExp(`cannot read ${aFolder} \\(${option}\\): it is a folder, not a file`);
+  await refused(['ope', '--input', aFolder], 1, isFolder('--input'));
+  await refused(['import', '--db', join(dir, 'import-db'), aFolder], 1, isFolder('FILE'));
+  await refused(['simulate', '--rounds-file', aFolder, '--policy', 'linucb'], 1, isFolder('--rounds-file'));
+  await refused(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--settings', aFolder], 1, isFolder('--settings'));
+  await refused(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--space', aFolder], 1, isFolder('--space'));
+  await refused(['ope', '--input', join(dir, 'absent.jsonl')], 1, new RegExp(`cannot read ${join(dir, 'absent.jsonl')} \\(--input\\): no such file`));
+});
+
+test('a settings file that starts with a byte-order mark is read', async () => {
+  const settings = join(dir, 'settings.json');
+  writeFileSync(settings, '\ufeff{"featureMap": "disjoint"}');
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rounds', '5', '--settings', settings, '--json']);
+  assert.equal(code, 0, err);
+  assert.equal((JSON.parse(out) as { featureMap: string }).featureMap, 'disjoint');
 });
 
 test('simulate on a store another live process holds says which process has it', async () => {

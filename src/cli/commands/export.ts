@@ -4,6 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
+import { dirname } from 'node:path';
 import { csvLineEnd, csvLines } from '../../store/formats/csv';
 import { dsjsonLines } from '../../store/formats/dsjson';
 import { jsonlLines } from '../../store/formats/jsonl';
@@ -75,7 +76,8 @@ export const exportCommand: CliCommand = {
           stream.destroy();
           await rm(temp, { force: true });
           // The temporary file is ours, not the user's: the message names the path they gave.
-          throw new CliError(`cannot write ${values.out} (--out): ${fileErrorReason(error)}`, 1);
+          const reason = (error as { code?: unknown }).code === 'ENOENT' ? `${dirname(values.out)} does not accept new files` : fileErrorReason(error);
+          throw new CliError(`cannot write ${values.out} (--out): ${reason}`, 1);
         }
       }
       const decisions = format === 'dsjson' ? written : written - 1;

@@ -1,6 +1,5 @@
 // `paramloop simulate`: plays a policy against a rounds file or the built-in LLM-planning
 // environment and reports regret and throughput. With --json one JSON object on stdout.
-import { readFileSync } from 'node:fs';
 import { parsePolicySettings, policyKinds, type PolicyKind, type PolicySettings } from '../../core/policies';
 import { parseRewardSettings } from '../../core/reward';
 import { buildSpace } from '../../core/space';
@@ -13,6 +12,8 @@ import { openSimulationSink } from '../../store/simulationSink';
 import { defaultWasmDir } from '../../store/sqlite';
 import { parseCommandArgs, parseNumberOption } from '../args';
 import { CliError, type CliCommand } from '../io';
+import { readJsonFile } from '../jsonFile';
+import { checkInputFile } from '../paths';
 
 const environments = ['llm-planning'] as const;
 
@@ -44,20 +45,6 @@ Plays a policy through simulated requests and measures its regret against the be
   --json               print one JSON object:
                        {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
                         "decisionsPerSecond","seed", …}`;
-
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read ${what} file ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError(`${what} file ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
 
 function positiveInteger(value: string | undefined, name: string): number | undefined {
   return value === undefined ? undefined : parseNumberOption(value, `--${name}`, 0, { min: 1, integer: true });
@@ -98,7 +85,7 @@ export const simulateCommand: CliCommand = {
     const policy = values.policy as PolicyKind;
     const seed = parseNumberOption(values.seed, '--seed', 1, { min: 0, integer: true });
     const rounds = positiveInteger(values.rounds, 'rounds');
-    const rawSettings = values.settings !== undefined ? readJsonFile(values.settings, 'settings') : {};
+    const rawSettings = values.settings !== undefined ? await readJsonFile(values.settings, '--settings') : {};
     let settings: PolicySettings;
     try {
       const merged = typeof rawSettings === 'object' && rawSettings !== null ? { ...rawSettings } : rawSettings;
@@ -110,6 +97,7 @@ export const simulateCommand: CliCommand = {
 
     let result: Record<string, unknown>;
     if (values['rounds-file'] !== undefined) {
+      await checkInputFile(values['rounds-file'], '--rounds-file');
       let data;
       try {
         data = await readRoundsFile(values['rounds-file']);
@@ -122,7 +110,7 @@ export const simulateCommand: CliCommand = {
       if (!(environments as readonly string[]).includes(values.env!)) throw new CliError(`unknown environment '${values.env}'; available: ${environments.join(', ')}`);
       let space;
       try {
-        space = buildSpace(values.space !== undefined ? readJsonFile(values.space, 'space') : {});
+        space = buildSpace(values.space !== undefined ? await readJsonFile(values.space, '--space') : {});
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError(error instanceof Error ? error.message : String(error));
