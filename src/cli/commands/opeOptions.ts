@@ -159,7 +159,7 @@ export function parseOpeOptions(args: readonly string[]): OpeOptions | undefined
     values.policy !== undefined
       ? { kind: 'snapshot', path: values.policy }
       : { kind: 'trained', settingsPath: values.candidate === undefined || values.candidate === 'current' ? undefined : values.candidate, split: parseSplit(values.split, values['train-until']), spacePath: values.space };
-  const candidateGiven = ['policy', 'candidate', 'split', 'train-until', 'space'].some((name) => values[name as keyof typeof values] !== undefined);
+  const candidateGiven = [values.policy, values.candidate, values.split, values['train-until'], values.space].some((value) => value !== undefined);
 
   const estimators: EstimatorName[] = [];
   let replay = false;
