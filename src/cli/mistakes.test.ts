@@ -71,6 +71,12 @@ test('--input, FILE, --rounds-file, --settings or --space naming a folder is ref
   await refused(['ope', '--input', join(dir, 'absent.jsonl')], 1, new RegExp(`cannot read ${join(dir, 'absent.jsonl')} \\(--input\\): no such file`));
 });
 
+test('a decision log given with --format obp is named as a decision log', async () => {
+  const log = join(dir, 'decisions.jsonl');
+  writeFileSync(log, '{"format":"paramloop.decisions","version":1,"schemaVersion":2}\n');
+  await refused(['ope', '--input', log, '--format', 'obp'], 2, /decisions\.jsonl is a decision log \(paramloop export --format jsonl\), not obp input: use --format native, or leave --format out/);
+});
+
 test('a settings file that starts with a byte-order mark is read', async () => {
   const settings = join(dir, 'settings.json');
   writeFileSync(settings, '\ufeff{"featureMap": "disjoint"}');

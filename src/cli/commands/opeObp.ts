@@ -9,8 +9,8 @@ import { ObpFormatError, ObpRoundsReader } from '../../core/ope/obpFormat';
 import { CliError } from '../io';
 import { checkInputFile, fileErrorReason } from '../paths';
 
-/** obp when the first non-blank line names an obp key; native otherwise. */
-export async function detectFormat(path: string): Promise<'obp' | 'native'> {
+/** The first non-blank line of the file (within its first 64 KiB). */
+async function firstLine(path: string): Promise<string> {
   await checkInputFile(path, '--input');
   let handle;
   try {
@@ -21,12 +21,16 @@ export async function detectFormat(path: string): Promise<'obp' | 'native'> {
   try {
     const buffer = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    const head = buffer.toString('utf8', 0, bytesRead);
-    const firstLine = head.split('\n').find((line) => line.trim() !== '') ?? '';
-    return /"(pscore|action_dist)"\s*:/.test(firstLine) || firstLine.length === 0 ? 'obp' : 'native';
+    return buffer.toString('utf8', 0, bytesRead).split('\n').find((line) => line.trim() !== '') ?? '';
   } finally {
     await handle.close();
   }
+}
+
+/** obp when the first non-blank line names an obp key; native otherwise. */
+export async function detectFormat(path: string): Promise<'obp' | 'native'> {
+  const line = await firstLine(path);
+  return /"(pscore|action_dist)"\s*:/.test(line) || line.length === 0 ? 'obp' : 'native';
 }
 
 /** Streams an obp JSONL file into typed arrays; format errors become CliErrors naming file, line and field. */
@@ -37,7 +41,13 @@ export async function readObpFile(path: string): Promise<LoggedRounds> {
     await forEachLine(path, (line, number) => reader.addLine(line, number));
     return reader.finish();
   } catch (error) {
-    if (error instanceof ObpFormatError) throw new CliError(error.line > 0 ? `${path}, ${error.message}` : `${path}: ${error.reason}`, 1);
+    if (error instanceof ObpFormatError) {
+      // A decision log given with --format obp fails on its header line: say what it is instead.
+      if (error.line === 1 && /"format"\s*:\s*"paramloop\.decisions"/.test(await firstLine(path))) {
+        throw new CliError(`${path} is a decision log (paramloop export --format jsonl), not obp input: use --format native, or leave --format out`, 2);
+      }
+      throw new CliError(error.line > 0 ? `${path}, ${error.message}` : `${path}: ${error.reason}`, 1);
+    }
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot read ${path} (--input): ${fileErrorReason(error)}`, 1);
   }

@@ -60,7 +60,7 @@ export function evaluateRounds(rounds: LoggedRounds, options: OpeOptions, format
   const report = { evaluation, format, essThreshold: threshold, warnings, ...(native ? { native } : {}) };
   if (!options.replay) return report;
   const candidate = deterministicCandidateActions(rounds);
-  if (candidate === undefined) throw new CliError('replay needs a deterministic candidate (an action with probability 1 in every action_dist)', 1);
+  if (candidate === undefined) throw new CliError('replay needs a deterministic candidate (probability 1 on one action in every round: in obp input, an action_dist with a 1)', 1);
   const result = replayEvaluation(rounds, candidate);
   if (options.resamples === 0) return { ...report, replay: { result } };
   // The same seed draws the same resamples as the other estimators (same rounds, same clusters).
