@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readObpFile } from '../src/cli/commands/ope';
+import { readObpFile } from '../src/cli/commands/opeObp';
 import { bootstrapIntervals } from '../src/core/ope/bootstrap';
 import { buildEstimatorTerms, estimatorDefinitions, estimatorNames } from '../src/core/ope/estimators';
 import { evaluateCandidate } from '../src/core/ope/evaluate';

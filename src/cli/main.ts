@@ -1,6 +1,8 @@
 // The headless entry: `paramloop <command> [options]`. Each command lives in ./commands and is
 // registered in the table below. With `--json` a command prints exactly one JSON object on stdout;
 // errors go to stderr with a non-zero exit code and nothing on stdout.
+import { StoreFolderError } from '../store/folder';
+import { StoreLockedError } from '../store/lock';
 import { commands } from './commands';
 import { CliError, type CliIo } from './io';
 import { cliVersion } from './version';
@@ -40,6 +42,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (isArgumentError(error)) {
       io.stderr(`paramloop ${name}: ${error.message}\n`);
       return 2;
+    }
+    // The store's own refusals are the user's to act on: a folder in use, or one that cannot be a store.
+    if (error instanceof StoreLockedError || error instanceof StoreFolderError) {
+      io.stderr(`paramloop ${name}: ${error.message}\n`);
+      return 1;
     }
     io.stderr(`paramloop ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;

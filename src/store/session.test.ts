@@ -65,5 +65,5 @@ test('a store from a newer version, or one in use, is not opened: the user is to
   await writeFile(file, 'x');
   const broken = await openStoreSession(file, keepAll, { wasmDir });
   assert.equal(broken.store, undefined);
-  assert.match(broken.messages[0]?.text ?? '', /the store in .*a-file could not be opened \(EEXIST.*\)\. Nothing in it was deleted\./);
+  assert.match(broken.messages[0]?.text ?? '', /the store in .*a-file could not be opened \(.*a-file is a file, not a folder: a store is a folder \(give a folder path\)\)\. Nothing in it was deleted\./);
 });

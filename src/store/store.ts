@@ -23,7 +23,7 @@
 // or journal is refused before anything is touched), the snapshot validated (a truncated or
 // unreadable one is renamed aside with a timestamp, never deleted), migrated forward, and the
 // journal tail replayed. Recovery is reported as notices.
-import { mkdir, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
@@ -54,6 +54,7 @@ import { recoverDatabase } from './recovery';
 import type { RecoveryNotice } from './recovery';
 import { exportLiveDatabase } from './memoryDatabase';
 import { acquireLock } from './lock';
+import { prepareStoreFolder } from './folder';
 import type { LockHolder, StoreLock } from './lock';
 import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
@@ -213,7 +214,7 @@ export class Store implements DecisionSink {
    */
   static async open(dir: string, options: StoreOptions): Promise<Store> {
     const readOnly = options.readOnly ?? false;
-    if (!readOnly) await mkdir(dir, { recursive: true });
+    await prepareStoreFolder(dir, readOnly);
     const lock = readOnly ? undefined : await acquireLock(dir, options.now);
     try {
       return await Store.openLocked(dir, options, lock);
@@ -680,7 +681,7 @@ export class Store implements DecisionSink {
    */
   async importJsonl(text: string): Promise<number> {
     this.applyPending();
-    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId));
+    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId), { arms: this.armCatalog() });
     for (const { decision, outcome, reward } of records) {
       this.appendDecision(decision);
       if (outcome !== undefined) this.appendOutcome(outcome, reward);

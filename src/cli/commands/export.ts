@@ -4,13 +4,15 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
+import { dirname } from 'node:path';
 import { csvLineEnd, csvLines } from '../../store/formats/csv';
 import { dsjsonLines } from '../../store/formats/dsjson';
 import { jsonlLines } from '../../store/formats/jsonl';
 import { defaultWasmDir } from '../../store/sqlite';
 import { openStore } from '../../store/store';
+import { parseCommandArgs } from '../args';
 import { CliError } from '../io';
+import { checkOutputFile, fileErrorReason } from '../paths';
 import type { CliCommand } from '../io';
 
 const formats = ['jsonl', 'csv', 'dsjson'] as const;
@@ -26,17 +28,13 @@ Without --out the export goes to stdout. With --json a summary object is printed
 export const exportCommand: CliCommand = {
   summary: 'export the decision log as JSONL, CSV or Vowpal Wabbit DSJSON',
   async run(args, io) {
-    const { values } = parseArgs({
-      args: [...args],
-      options: {
-        db: { type: 'string' },
-        format: { type: 'string' },
-        out: { type: 'string' },
-        'include-prompt-text': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
+    const { values } = parseCommandArgs(args, {
+      db: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'include-prompt-text': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
       io.stdout(`${help}\n`);
@@ -46,6 +44,7 @@ export const exportCommand: CliCommand = {
     const format = values.format as ExportFormat | undefined;
     if (format === undefined || !formats.includes(format)) throw new CliError(`--format must be one of ${formats.join(', ')}`);
     if (values.json && values.out === undefined) throw new CliError('--json needs --out (stdout carries the summary)');
+    if (values.out !== undefined) await checkOutputFile(values.out, '--out');
 
     const store = await openStore(values.db, { wasmDir: defaultWasmDir(__dirname), readOnly: true });
     try {
@@ -76,7 +75,9 @@ export const exportCommand: CliCommand = {
         } catch (error) {
           stream.destroy();
           await rm(temp, { force: true });
-          throw error;
+          // The temporary file is ours, not the user's: the message names the path they gave.
+          const reason = (error as { code?: unknown }).code === 'ENOENT' ? `${dirname(values.out)} does not accept new files` : fileErrorReason(error);
+          throw new CliError(`cannot write ${values.out} (--out): ${reason}`, 1);
         }
       }
       const decisions = format === 'dsjson' ? written : written - 1;

@@ -49,7 +49,7 @@ test('import names what is missing or locked', async (t) => {
   assert.match((await runCaptured(['import', '--db', dir])).err, /give exactly one FILE/);
   const missing = await runCaptured(['import', '--db', dir, join(dir, 'none.jsonl')]);
   assert.equal(missing.code, 1);
-  assert.match(missing.err, /cannot read .*none\.jsonl: ENOENT/);
+  assert.match(missing.err, /cannot read .*none\.jsonl \(FILE\): no such file/);
   await writeFile(join(dir, 'empty.jsonl'), '');
   const open = await openStore(join(dir, 'db'), { wasmDir });
   t.after(() => open.close());

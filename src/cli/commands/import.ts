@@ -3,12 +3,13 @@
 // imported if any is wrong (each problem is named with its line and field); request ids already in
 // the store are problems too. The decisions are durable when the command succeeds.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { ImportError } from '../../store/formats/jsonl';
 import { StoreLockedError } from '../../store/lock';
 import { defaultWasmDir } from '../../store/sqlite';
 import { openStore } from '../../store/store';
+import { parseCommandArgs } from '../args';
 import { CliError } from '../io';
+import { checkInputFile, fileErrorReason } from '../paths';
 import type { CliCommand } from '../io';
 
 const help = `usage: paramloop import --db DIR FILE [--json]
@@ -28,16 +29,15 @@ async function readInput(file: string): Promise<string> {
 export const importCommand: CliCommand = {
   summary: 'import a JSONL export into a store (all or nothing)',
   async run(args, io) {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      options: {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
         db: { type: 'string' },
         json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
-      allowPositionals: true,
-      strict: true,
-    });
+      true,
+    );
     if (values.help) {
       io.stdout(`${help}\n`);
       return 0;
@@ -45,11 +45,12 @@ export const importCommand: CliCommand = {
     if (values.db === undefined) throw new CliError('--db DIR is required');
     const [file, ...extra] = positionals;
     if (file === undefined || extra.length > 0) throw new CliError('give exactly one FILE to import (or - for stdin)');
+    if (file !== '-') await checkInputFile(file, 'FILE');
     let text: string;
     try {
       text = await readInput(file);
     } catch (error) {
-      throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, 1);
+      throw new CliError(`cannot read ${file}: ${fileErrorReason(error)}`, 1);
     }
 
     let store;

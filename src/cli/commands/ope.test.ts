@@ -46,7 +46,7 @@ test('--json prints one object with n, ess, every estimator (estimate and ci) an
   const { code, out, err } = await runCaptured(['ope', '--input', handFile, '--json', '--bootstrap', '50']);
   assert.equal(code, 0, err);
   const report = JSON.parse(out) as OpeJson;
-  assert.deepEqual(Object.keys(report), ['n', 'ess', 'estimators', 'diagnostics']);
+  assert.deepEqual(Object.keys(report), ['n', 'ess', 'estimators', 'diagnostics', 'warnings']);
   assert.equal(report.n, 4);
   near(report.ess, 31.36 / 10.56);
   assert.deepEqual(Object.keys(report.estimators), ['ips', 'snips', 'dm', 'dr', 'sndr', 'switch_dr', 'dros']);
@@ -267,15 +267,16 @@ test('native input with a learned candidate (epsilon-greedy snapshot) uses the r
   near((JSON.parse(out) as OpeJson).estimators['ips']?.estimate, expected);
 });
 
-test('native input without --policy, or with a snapshot that does not fit, exits non-zero naming the problem', async () => {
+test('native input with a snapshot that does not fit, or a trained candidate on a log of another parameter space, exits non-zero naming the problem', async () => {
   const path = file('native-bad.jsonl', ['{"format":"paramloop.decisions","version":1,"schemaVersion":2}', '{"decision": {"requestId": "r1"}}']);
-  const noPolicy = await runCaptured(['ope', '--input', path, '--format', 'native']);
-  assert.notEqual(noPolicy.code, 0);
-  assert.equal(noPolicy.out, '');
-  assert.match(noPolicy.err, /needs --policy/);
   const policyPath = file('policy-bad.json', ['{"kind": "thompson", "armCount": 0, "contextDim": 1}']);
   const badLog = await runCaptured(['ope', '--input', path, '--format', 'native', '--policy', policyPath]);
   assert.notEqual(badLog.code, 0);
   assert.equal(badLog.out, '');
   assert.match(badLog.err, /line 2/);
+  // The hand-made log above has 3 arms named arm0..arm2: not the default space's 24 arms.
+  const otherSpace = await runCaptured(['ope', '--input', join(dir, 'native.jsonl'), '--format', 'native']);
+  assert.equal(otherSpace.code, 1);
+  assert.equal(otherSpace.out, '');
+  assert.match(otherSpace.err, /native\.jsonl, line 2: the log has 3 arms, the default parameter space has 24: give --space FILE with the space the log was written with/);
 });

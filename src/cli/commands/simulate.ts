@@ -1,7 +1,5 @@
 // `paramloop simulate`: plays a policy against a rounds file or the built-in LLM-planning
 // environment and reports regret and throughput. With --json one JSON object on stdout.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { parsePolicySettings, policyKinds, type PolicyKind, type PolicySettings } from '../../core/policies';
 import { parseRewardSettings } from '../../core/reward';
 import { buildSpace } from '../../core/space';
@@ -12,7 +10,10 @@ import { runRollout } from '../../sim/runRollout';
 import { runRounds } from '../../sim/runRounds';
 import { openSimulationSink } from '../../store/simulationSink';
 import { defaultWasmDir } from '../../store/sqlite';
+import { parseCommandArgs, parseNumberOption } from '../args';
 import { CliError, type CliCommand } from '../io';
+import { readJsonFile } from '../jsonFile';
+import { checkInputFile } from '../paths';
 
 const environments = ['llm-planning'] as const;
 
@@ -45,50 +46,29 @@ Plays a policy through simulated requests and measures its regret against the be
                        {"policy","rounds","cumulativeRegret","averageReward","optimalAverageReward",
                         "decisionsPerSecond","seed", …}`;
 
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read ${what} file ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new CliError(`${what} file ${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
 function positiveInteger(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive integer, got '${value}'`);
-  return n;
+  return value === undefined ? undefined : parseNumberOption(value, `--${name}`, 0, { min: 1, integer: true });
 }
 
 export const simulateCommand: CliCommand = {
   summary: 'simulate a policy on a rounds file or the LLM-planning environment; report regret',
   async run(args, io) {
-    const { values } = parseArgs({
-      args: joinNegativeValues(args, '--candidate-shift'),
-      strict: true,
-      options: {
-        'rounds-file': { type: 'string' },
-        env: { type: 'string' },
-        policy: { type: 'string' },
-        rounds: { type: 'string' },
-        seed: { type: 'string', default: '1' },
-        'feature-map': { type: 'string' },
-        settings: { type: 'string' },
-        space: { type: 'string' },
-        'requests-per-day': { type: 'string' },
-        db: { type: 'string' },
-        rollout: { type: 'boolean', default: false },
-        'candidate-shift': { type: 'string' },
-        'auto-resume': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
+    const { values } = parseCommandArgs(args, {
+      'rounds-file': { type: 'string' },
+      env: { type: 'string' },
+      policy: { type: 'string' },
+      rounds: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'feature-map': { type: 'string' },
+      settings: { type: 'string' },
+      space: { type: 'string' },
+      'requests-per-day': { type: 'string' },
+      db: { type: 'string' },
+      rollout: { type: 'boolean', default: false },
+      'candidate-shift': { type: 'string' },
+      'auto-resume': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     });
     if (values.help) {
       io.stdout(`${help}\n`);
@@ -99,15 +79,13 @@ export const simulateCommand: CliCommand = {
     if (values.rollout && values.env === undefined) throw new CliError('--rollout needs --env');
     if (values['candidate-shift'] !== undefined && !values.rollout) throw new CliError('--candidate-shift needs --rollout');
     if (values['auto-resume'] && !values.rollout) throw new CliError('--auto-resume needs --rollout');
-    const candidateShift = values['candidate-shift'] === undefined ? 0 : Number(values['candidate-shift']);
-    if (!Number.isFinite(candidateShift) || candidateShift < -1 || candidateShift > 1) throw new CliError(`--candidate-shift must be a number in [-1, 1], got '${values['candidate-shift']}'`);
+    const candidateShift = parseNumberOption(values['candidate-shift'], '--candidate-shift', 0, { min: -1, max: 1 });
     if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
     if (!(policyKinds as readonly string[]).includes(values.policy)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${values.policy}'`);
     const policy = values.policy as PolicyKind;
-    const seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new CliError(`--seed must be a non-negative integer, got '${values.seed}'`);
+    const seed = parseNumberOption(values.seed, '--seed', 1, { min: 0, integer: true });
     const rounds = positiveInteger(values.rounds, 'rounds');
-    const rawSettings = values.settings !== undefined ? readJsonFile(values.settings, 'settings') : {};
+    const rawSettings = values.settings !== undefined ? await readJsonFile(values.settings, '--settings') : {};
     let settings: PolicySettings;
     try {
       const merged = typeof rawSettings === 'object' && rawSettings !== null ? { ...rawSettings } : rawSettings;
@@ -119,6 +97,7 @@ export const simulateCommand: CliCommand = {
 
     let result: Record<string, unknown>;
     if (values['rounds-file'] !== undefined) {
+      await checkInputFile(values['rounds-file'], '--rounds-file');
       let data;
       try {
         data = await readRoundsFile(values['rounds-file']);
@@ -131,7 +110,7 @@ export const simulateCommand: CliCommand = {
       if (!(environments as readonly string[]).includes(values.env!)) throw new CliError(`unknown environment '${values.env}'; available: ${environments.join(', ')}`);
       let space;
       try {
-        space = buildSpace(values.space !== undefined ? readJsonFile(values.space, 'space') : {});
+        space = buildSpace(values.space !== undefined ? await readJsonFile(values.space, '--space') : {});
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError(error instanceof Error ? error.message : String(error));
@@ -181,20 +160,6 @@ export const simulateCommand: CliCommand = {
     return 0;
   },
 };
-
-/** `--name -0.2` → `--name=-0.2`: parseArgs would take a value starting with '-' for an option. */
-function joinNegativeValues(args: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const next = args[i + 1];
-    if (a === name && next !== undefined && /^-\d|^-\.\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
-  }
-  return out;
-}
 
 function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(6);

@@ -6,7 +6,7 @@
 import { bootstrapIntervals, type BootstrapInterval, type UniformSource } from './bootstrap';
 import { buildEstimatorTerms, defaultEstimatorParams, estimatorDefinitions, weightDiagnostics, type EstimatorName, type EstimatorParams, type WeightDiagnostics } from './estimators';
 import type { LoggedRounds } from './loggedRounds';
-import { pointEstimates } from './termTable';
+import { centredTerms, pointEstimates } from './termTable';
 
 /** What to estimate and how. */
 export interface EvaluationOptions {
@@ -34,8 +34,11 @@ export interface Evaluation {
 
 /** Estimates the candidate's value with each requested estimator (in the order requested). */
 export function evaluateCandidate(rounds: LoggedRounds, options: EvaluationOptions): Evaluation {
-  const definitions = options.estimators.map((name) => estimatorDefinitions[name]);
-  const table = buildEstimatorTerms(rounds, options.params ?? defaultEstimatorParams);
+  // Centred, so that the point estimate and the bootstrap replicates carry the same (small) rounding.
+  const { table, estimators: definitions } = centredTerms(
+    buildEstimatorTerms(rounds, options.params ?? defaultEstimatorParams),
+    options.estimators.map((name) => estimatorDefinitions[name]),
+  );
   const estimates = pointEstimates(table, definitions);
   const bootstrap = options.bootstrap;
   const intervals = bootstrap !== undefined && bootstrap.resamples > 0 && rounds.n > 0 ? bootstrapIntervals(table, definitions, bootstrap) : undefined;

@@ -1,3 +1,5 @@
+import { probabilityTolerance } from '../decisionChecks';
+
 /**
  * Logged bandit rounds in the column layout every estimator reads. Both input modes produce this:
  * the `obp` JSONL reader fills it from the file; the native adapter fills it from decision logs, a
@@ -21,8 +23,8 @@ export interface LoggedRounds {
   readonly estimatedRewards: Float64Array;
 }
 
-/** Tolerance on |Σ_a π_e(a|x) − 1| (the `obp` format's contract). */
-export const distributionTolerance = 1e-6;
+/** Tolerance on |Σ_a π_e(a|x) − 1| (the `obp` format's contract): the one every logged distribution gets. */
+export const distributionTolerance = probabilityTolerance;
 
 /**
  * Checks the shapes and the contract of `rounds` (the same checks the `obp` reader makes per line):

@@ -75,6 +75,22 @@ test('NaN and Infinity (as Python writes them) are refused naming the field that
   assertFails(['{"action": 1, "reward": 1, "pscore": Infinity, "action_dist": [0.2, 0.3, 0.5], "estimated_rewards": [0, 0, 0]}'], 1, 'pscore', /got Infinity/);
 });
 
+test('a number beyond the range of a double (1e999) is named as such, not as null', () => {
+  assertFails(['{"action": 1, "reward": 1e999, "pscore": 0.5, "action_dist": [0.2, 0.3, 0.5], "estimated_rewards": [0, 0, 0]}'], 1, 'reward', /must be a finite number, got a number beyond ±1\.8e308 \(read as Infinity\)$/);
+  assertFails(['{"action": 1, "reward": 1, "pscore": 0.5, "action_dist": [0.2, 0.3, 0.5], "estimated_rewards": [0, -1e999, 0]}'], 1, 'estimated_rewards', /entry 1 must be a finite number, got a number beyond ±1\.8e308 \(read as -Infinity\)$/);
+});
+
+test('rewards and reward predictions beyond ±1e12 are refused: at ±1e308 the estimators\' sums overflow', () => {
+  assertFails([good(), good({ reward: 1e308 })], 2, 'reward', /is 1e\+308; rewards beyond ±1e\+12 are refused/);
+  assertFails([good({ reward: -1e308 })], 1, 'reward', /is -1e\+308/);
+  assertFails([good({ estimated_rewards: [0, 2e12, 0] })], 1, 'estimated_rewards', /entry 1 is 2000000000000/);
+  assert.equal(parseObpText(good({ reward: -1e12 })).rewards[0], -1e12, 'the bound itself is accepted');
+});
+
+test('a byte-order mark before the first line is not part of its JSON', () => {
+  assert.equal(parseObpText(`\ufeff${good()}\n${good()}`).n, 2);
+});
+
 test('missing fields, wrong types and malformed JSON are refused with the line number', () => {
   assertFails([good(), '{"action": 1, "reward": 1, "action_dist": [0.2, 0.3, 0.5], "estimated_rewards": [0, 0, 0]}'], 2, 'pscore', /missing/);
   assertFails(['{"action": 1, "reward": 1, "pscore": 0.5, "estimated_rewards": [0, 0, 0]}'], 1, 'action_dist', /missing/);

@@ -3,11 +3,13 @@
  *   {"action": int, "reward": number, "pscore": number, "action_dist": [K numbers], "estimated_rewards": [K numbers]}
  * where action_dist is the candidate policy's distribution over all K actions and estimated_rewards
  * the reward model's predictions (Open Bandit Pipeline's inputs, one round at a time). Other keys
- * are ignored. The reader is fed lines by the caller (the CLI streams the file) and stores them
- * straight into growing typed arrays; every violation is an {@link ObpFormatError} naming the line
- * and the field.
+ * are ignored; rewards and predictions must lie within ±1e12 (decisionChecks.ts). The reader is
+ * fed lines by the caller (the CLI streams the file) and stores them straight into growing typed
+ * arrays; every violation is an {@link ObpFormatError} naming the line and the field.
  */
-import { distributionTolerance, type LoggedRounds } from './loggedRounds';
+import { checkDistribution, checkReward } from '../decisionChecks';
+import { describeJsonValue, notFiniteNumber, parseJsonLine } from '../jsonLine';
+import type { LoggedRounds } from './loggedRounds';
 
 /** A line of `obp` input that breaks the format: 1-based line number, field name (or "line"). */
 export class ObpFormatError extends Error {
@@ -20,8 +22,6 @@ export class ObpFormatError extends Error {
     this.name = 'ObpFormatError';
   }
 }
-
-const nonFiniteMarker = '\u0000non-finite:';
 
 /**
  * Accumulates `obp` lines into typed arrays. K is fixed by the first round; capacity doubles as
@@ -55,6 +55,8 @@ export class ObpRoundsReader {
     requireNumber(action, 'action', lineNumber);
     if (!Number.isInteger(action)) throw new ObpFormatError(lineNumber, 'action', `must be an integer, got ${action}`);
     requireNumber(reward, 'reward', lineNumber);
+    const rewardIssue = checkReward(reward);
+    if (rewardIssue !== undefined) throw new ObpFormatError(lineNumber, 'reward', rewardIssue);
     requireNumber(pscore, 'pscore', lineNumber);
     if (!(pscore > 0 && pscore <= 1)) throw new ObpFormatError(lineNumber, 'pscore', `must be in (0, 1], got ${pscore}`);
     const distArray = requireNumberArray(dist, 'action_dist', lineNumber);
@@ -71,13 +73,13 @@ export class ObpRoundsReader {
       throw new ObpFormatError(lineNumber, 'estimated_rewards', `has ${estimatedArray.length} entries, but K = ${k}${this.n === 0 ? ' (the length of action_dist)' : ` (from line ${this.firstLine})`}`);
     }
     if (action < 0 || action >= k) throw new ObpFormatError(lineNumber, 'action', `${action} is outside 0..${k - 1} (K = ${k})`);
-    let sum = 0;
+    const distIssue = checkDistribution(distArray);
+    if (distIssue !== undefined) throw new ObpFormatError(lineNumber, 'action_dist', distIssue);
     for (let j = 0; j < k; j++) {
-      const p = distArray[j] ?? Number.NaN;
-      if (!(p >= 0 && p <= 1)) throw new ObpFormatError(lineNumber, 'action_dist', `entry ${j} is ${p}, not a probability in [0, 1]`);
-      sum += p;
+      // The reward model predicts rewards: the same bound applies.
+      const issue = checkReward(estimatedArray[j] ?? Number.NaN);
+      if (issue !== undefined) throw new ObpFormatError(lineNumber, 'estimated_rewards', `entry ${j} ${issue}`);
     }
-    if (Math.abs(sum - 1) > distributionTolerance) throw new ObpFormatError(lineNumber, 'action_dist', `sums to ${sum}, not 1 (tolerance ${distributionTolerance})`);
     if (this.n === this.capacity) this.grow();
     const i = this.n;
     this.actions[i] = action;
@@ -134,47 +136,25 @@ export function parseObpText(text: string): LoggedRounds {
 }
 
 function parseRecord(text: string, lineNumber: number): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    // Python's json module writes NaN and ±Infinity as bare tokens, which are not JSON. Re-read the
-    // line with those tokens marked, so the error names the field that holds them.
-    value = parseWithNonFiniteMarkers(text);
-    if (value === undefined) throw new ObpFormatError(lineNumber, 'line', `malformed JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
+  const parsed = parseJsonLine(text);
+  if (!parsed.ok) throw new ObpFormatError(lineNumber, 'line', parsed.reason);
+  const { value } = parsed;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ObpFormatError(lineNumber, 'line', 'must be a JSON object');
   return value as Record<string, unknown>;
 }
 
-function parseWithNonFiniteMarkers(text: string): unknown {
-  const marked = text.replace(/"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g, (match, token: string | undefined) =>
-    token === undefined ? match : JSON.stringify(nonFiniteMarker + token),
-  );
-  if (marked === text) return undefined;
-  try {
-    return JSON.parse(marked);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string' && value.startsWith(nonFiniteMarker)) return value.slice(nonFiniteMarker.length);
-  return JSON.stringify(value) ?? String(value);
-}
-
 function requireNumber(value: unknown, field: string, lineNumber: number): asserts value is number {
   if (value === undefined) throw new ObpFormatError(lineNumber, field, 'missing');
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ObpFormatError(lineNumber, field, `must be a finite number, got ${describe(value)}`);
+  const issue = notFiniteNumber(value);
+  if (issue !== undefined) throw new ObpFormatError(lineNumber, field, issue);
 }
 
 function requireNumberArray(value: unknown, field: string, lineNumber: number): readonly number[] {
   if (value === undefined) throw new ObpFormatError(lineNumber, field, 'missing');
-  if (!Array.isArray(value)) throw new ObpFormatError(lineNumber, field, `must be an array of numbers, got ${describe(value)}`);
+  if (!Array.isArray(value)) throw new ObpFormatError(lineNumber, field, `must be an array of numbers, got ${describeJsonValue(value)}`);
   for (let j = 0; j < value.length; j++) {
-    const entry: unknown = value[j];
-    if (typeof entry !== 'number' || !Number.isFinite(entry)) throw new ObpFormatError(lineNumber, field, `entry ${j} must be a finite number, got ${describe(entry)}`);
+    const issue = notFiniteNumber(value[j]);
+    if (issue !== undefined) throw new ObpFormatError(lineNumber, field, `entry ${j} ${issue}`);
   }
   return value as number[];
 }

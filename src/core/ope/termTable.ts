@@ -13,11 +13,16 @@ export interface TermTable {
   readonly values: Float64Array;
 }
 
-/** One ratio of an estimator: Σ column `numerator` divided by Σ column `denominator`, or by the count. */
+/**
+ * One ratio of an estimator: Σ column `numerator` divided by Σ column `denominator`, or by the count,
+ * plus `offset` (see {@link centredTerms}).
+ */
 export interface RatioPart {
   readonly numerator: number;
   /** Column whose sum divides; absent: divide by the number of rounds drawn. */
   readonly denominator?: number;
+  /** Added to the ratio: the centre taken out of the numerator column (default 0). */
+  readonly offset?: number;
 }
 
 /** An estimator as the sum of its ratio parts. */
@@ -35,9 +40,66 @@ export function evaluateRatioEstimator(estimator: RatioEstimator, sums: Float64A
   for (const part of estimator.parts) {
     const numerator = sums[part.numerator] ?? Number.NaN;
     const denominator = part.denominator === undefined ? count : (sums[part.denominator] ?? Number.NaN);
-    value += denominator === 0 ? Number.NaN : numerator / denominator;
+    value += denominator === 0 ? Number.NaN : (part.offset ?? 0) + numerator / denominator;
   }
   return value;
+}
+
+/**
+ * The table and estimators rewritten so that each ratio sums small numbers: every numerator column
+ * N used over one denominator D (a column, or the count) is replaced by N − m·D, where m = ΣN/ΣD on
+ * the full table, and m becomes the part's offset. Algebraically nothing changes:
+ * m + Σc(N − mD)/ΣcD = ΣcN/ΣcD for any resample counts c.
+ *
+ * Why: floating-point error in a sum grows with the size of its terms, not with their spread. A
+ * column that barely varies (DM with a reward model that predicts nearly the same value everywhere)
+ * has a bootstrap spread far below the rounding error of its raw sums, so the point estimate and
+ * the replicates, summed in different orders over different counts, disagree in the last digits
+ * and the interval could miss its own estimate (by 1e-14 at 3,000 rounds). Centred terms are as
+ * small as the spread, and so is their rounding error. Columns used as a denominator, or over two
+ * different denominators, are left as they are.
+ */
+export function centredTerms<Name extends string>(table: TermTable, estimators: readonly RatioEstimator<Name>[]): { table: TermTable; estimators: RatioEstimator<Name>[] } {
+  const { n, width, values } = table;
+  const denominatorOf = new Map<number, number | 'count' | 'mixed'>();
+  const usedAsDenominator = new Set<number>();
+  for (const estimator of estimators) {
+    for (const part of estimator.parts) {
+      if (part.offset !== undefined && part.offset !== 0) return { table, estimators: [...estimators] };
+      const denominator = part.denominator ?? 'count';
+      if (part.denominator !== undefined) usedAsDenominator.add(part.denominator);
+      const earlier = denominatorOf.get(part.numerator);
+      denominatorOf.set(part.numerator, earlier === undefined || earlier === denominator ? denominator : 'mixed');
+    }
+  }
+  const sums = columnSums(table);
+  const centres = new Map<number, number>();
+  for (const [column, denominator] of denominatorOf) {
+    if (denominator === 'mixed' || usedAsDenominator.has(column)) continue;
+    const total = denominator === 'count' ? n : (sums[denominator] ?? 0);
+    const centre = total === 0 ? Number.NaN : (sums[column] ?? 0) / total;
+    if (Number.isFinite(centre)) centres.set(column, centre);
+  }
+  if (centres.size === 0) return { table, estimators: [...estimators] };
+  const centred = Float64Array.from(values);
+  for (const [column, centre] of centres) {
+    const denominator = denominatorOf.get(column);
+    for (let i = 0; i < n; i++) {
+      const base = i * width;
+      const scale = typeof denominator === 'number' ? (values[base + denominator] ?? 0) : 1;
+      centred[base + column] = (values[base + column] ?? 0) - centre * scale;
+    }
+  }
+  return {
+    table: { n, width, values: centred },
+    estimators: estimators.map((estimator) => ({
+      name: estimator.name,
+      parts: estimator.parts.map((part) => {
+        const centre = centres.get(part.numerator);
+        return centre === undefined ? part : { ...part, offset: centre };
+      }),
+    })),
+  };
 }
 
 /** Column sums of the whole table (every round counted once). */

@@ -3,8 +3,14 @@
 //   {"format":"paramloop.decisions","version":1,"schemaVersion":2}
 //   {"decision":{…Decision},"outcome":{…Outcome},"reward":{"reward":0.61,"violations":[]}}
 // Import validates every line against the schemas below (unknown fields are errors, so a typo
-// cannot silently drop data) and is all or nothing.
+// cannot silently drop data) and the invariants of a logged choice (src/core/decisionChecks.ts:
+// probabilities sum to 1, the propensity is the served arm's probability, …), and is all or
+// nothing. Across lines, an arm index names one arm: the same armIndex with two armIds (or one
+// armId at two indices) is refused, within the file and against the store imported into.
 import { z } from 'zod';
+import { checkLoggedChoice } from '../../core/decisionChecks';
+import { describeJsonValue, nonFiniteToken, parseJsonLine } from '../../core/jsonLine';
+import { parameterBounds } from '../../core/space';
 import { finishReasons, parameterNames, reasoningEfforts, rolloutPhases, verdicts } from './vocabulary';
 import type { LoggedDecision } from '../events';
 import { schemaVersion } from '../schema';
@@ -43,14 +49,20 @@ export function* jsonlLines(records: Iterable<LoggedDecision>, options: ExportOp
 }
 
 const finite = z.number().finite();
+/** A parameter inside the bounds every arm of a parameter space respects (space.ts). */
+const bounded = (name: keyof typeof parameterBounds, integer = false): z.ZodNumber => {
+  const { min, max } = parameterBounds[name];
+  const message = `must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], the bounds of every parameter space`;
+  return (integer ? z.number().int({ message }) : finite).min(min, { message }).max(max, { message });
+};
 const armParameters = z.strictObject({
-  temperature: finite.optional(),
-  topP: finite.optional(),
-  topK: finite.optional(),
-  maxTokens: finite.optional(),
-  frequencyPenalty: finite.optional(),
-  presencePenalty: finite.optional(),
-  seed: finite.optional(),
+  temperature: bounded('temperature').optional(),
+  topP: bounded('topP').optional(),
+  topK: bounded('topK', true).optional(),
+  maxTokens: bounded('maxTokens', true).optional(),
+  frequencyPenalty: bounded('frequencyPenalty').optional(),
+  presencePenalty: bounded('presencePenalty').optional(),
+  seed: z.number().int().optional(),
   stop: z.array(z.string()).optional(),
   model: z.string().optional(),
   reasoningEffort: z.enum(reasoningEfforts).optional(),
@@ -77,6 +89,8 @@ export const decisionSchema = z.strictObject({
   honouredParams: z.array(z.enum(parameterNames)).optional(),
   droppedParams: z.array(z.enum(parameterNames)).optional(),
   waivers: z.array(z.string()).optional(),
+  eligibleArms: z.array(z.number().int()).optional(),
+  sessionKey: z.string().min(1).optional(),
   promptText: z.string().optional(),
 });
 
@@ -107,8 +121,14 @@ export const loggedLineSchema = z
     if (line.reward !== undefined && line.outcome === undefined) {
       context.addIssue({ code: 'custom', path: ['reward'], message: 'a reward needs an outcome' });
     }
-    if (line.decision.armIndex >= line.decision.probabilities.length) {
-      context.addIssue({ code: 'custom', path: ['decision', 'armIndex'], message: `is outside probabilities (length ${line.decision.probabilities.length})` });
+    const { decision } = line;
+    for (const issue of checkLoggedChoice(decision)) context.addIssue({ code: 'custom', path: ['decision', issue.field], message: issue.message });
+    if (decision.shadow !== undefined) {
+      // The learned policy's own draw under its own mask: the same invariants, without the logger's mask.
+      for (const issue of checkLoggedChoice(decision.shadow)) context.addIssue({ code: 'custom', path: ['decision', 'shadow', issue.field], message: issue.message });
+    }
+    if (decision.baselineArmIndex >= decision.probabilities.length) {
+      context.addIssue({ code: 'custom', path: ['decision', 'baselineArmIndex'], message: `${decision.baselineArmIndex} is outside the ${decision.probabilities.length} arms of probabilities` });
     }
     if (line.decision.featureNames.length !== line.decision.contextFeatures.length) {
       context.addIssue({ code: 'custom', path: ['decision', 'featureNames'], message: 'must have one name per context feature' });
@@ -134,26 +154,34 @@ export class ImportError extends Error {
   }
 }
 
+/** What the lines are checked against besides themselves. */
+export interface ParseJsonlOptions {
+  /**
+   * The arms of the log imported into (arm index → its id, e.g. the store's arm catalog): a line
+   * naming an arm index with another id, or an id at another index, is refused.
+   */
+  readonly arms?: ReadonlyMap<number, { readonly armId: string }>;
+}
+
 /**
  * Parses and validates a JSONL export. Returns every record, or throws an ImportError listing each
  * problem with its line number and field. `known(requestId)` flags ids that already exist.
  */
-export function parseJsonl(text: string, known: (requestId: string) => boolean = () => false): LoggedDecision[] {
+export function parseJsonl(text: string, known: (requestId: string) => boolean = () => false, options: ParseJsonlOptions = {}): LoggedDecision[] {
   const issues: ImportIssue[] = [];
   const records: LoggedDecision[] = [];
   const seen = new Map<string, number>();
+  const arms = new ArmIdentity(options.arms);
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((raw, index) => {
     const line = index + 1;
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      issues.push({ line, field: '', message: `not JSON (${error instanceof Error ? error.message : String(error)})` });
+    const parsedLine = parseJsonLine(raw);
+    if (!parsedLine.ok) {
+      issues.push({ line, field: '', message: `not JSON (${parsedLine.reason})` });
       return;
     }
+    const { value } = parsedLine;
     if (line === 1) {
       const header = headerSchema.safeParse(value);
       if (!header.success) issues.push({ line, field: '', message: `not a ${jsonlFormatName} header` });
@@ -164,9 +192,10 @@ export function parseJsonl(text: string, known: (requestId: string) => boolean =
     }
     const parsed = loggedLineSchema.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) issues.push({ line, field: issue.path.map(String).join('.'), message: issue.message });
+      for (const issue of parsed.error.issues) issues.push({ line, field: issue.path.map(String).join('.'), message: describeIssue(value, issue) });
       return;
     }
+    arms.record(parsed.data.decision.armIndex, parsed.data.decision.armId, line);
     const id = parsed.data.decision.requestId;
     const earlier = seen.get(id);
     if (earlier !== undefined) issues.push({ line, field: 'decision.requestId', message: `'${id}' already appears on line ${earlier}` });
@@ -175,6 +204,99 @@ export function parseJsonl(text: string, known: (requestId: string) => boolean =
     records.push(parsed.data as LoggedDecision);
   });
   if (lines.length === 0) issues.push({ line: 1, field: '', message: 'empty file: no header' });
+  issues.push(...arms.issues());
+  // Stable: the problems of one line stay in the order they were found.
+  issues.sort((a, b) => a.line - b.line);
   if (issues.length > 0) throw new ImportError(issues);
   return records;
+}
+
+/**
+ * A zod issue's message, except for a value that is not a finite number: NaN and ±Infinity written
+ * as bare tokens, and numbers beyond the range of a double, are named as such.
+ */
+function describeIssue(value: unknown, issue: z.core.$ZodIssue): string {
+  let at: unknown = value;
+  for (const key of issue.path) at = typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  if (nonFiniteToken(at) !== undefined || (typeof at === 'number' && !Number.isFinite(at))) return `must be a finite number, got ${describeJsonValue(at)}`;
+  return issue.message;
+}
+
+/**
+ * One arm per index. Every (arm index, arm id) pair is recorded first and judged at the end, so that
+ * the lines that disagree with the rest are the ones named: for an index seen with several ids (or
+ * an id seen at several indices), the store's arm wins, else the one most lines agree on (the
+ * earliest on a tie), and every other line is reported.
+ */
+class ArmIdentity {
+  private readonly idsOfIndex = new Map<number, Map<string, number[]>>();
+  private readonly indicesOfId = new Map<string, Map<number, number[]>>();
+
+  constructor(private readonly known: ReadonlyMap<number, { readonly armId: string }> = new Map()) {}
+
+  record(armIndex: number, armId: string, line: number): void {
+    push(this.idsOfIndex, armIndex, armId, line);
+    push(this.indicesOfId, armId, armIndex, line);
+  }
+
+  /** One issue per line whose pair disagrees with the winner, in line order. */
+  issues(): ImportIssue[] {
+    const knownIndexOf = new Map<string, number>();
+    for (const [armIndex, { armId }] of this.known) knownIndexOf.set(armId, armIndex);
+    const byLine = new Map<number, ImportIssue>();
+    const suffix = ": an arm index names one arm of the log's parameter space";
+    for (const [armIndex, ids] of this.idsOfIndex) {
+      const stored = this.known.get(armIndex)?.armId;
+      const winner = stored ?? majority(ids);
+      for (const [armId, lines] of ids) {
+        if (armId === winner) continue;
+        const where = stored !== undefined ? 'in the store' : elsewhere(winner === undefined ? [] : (ids.get(winner) ?? []));
+        for (const line of lines) byLine.set(line, { line, field: 'decision.armIndex', message: `arm ${armIndex} is '${armId}' here, but '${winner}' ${where}${suffix}` });
+      }
+    }
+    // A line already wrong about its index is no evidence about where its id belongs.
+    for (const [armId, all] of this.indicesOfId) {
+      const indices = new Map<number, number[]>();
+      for (const [armIndex, lines] of all) {
+        const kept = lines.filter((line) => !byLine.has(line));
+        if (kept.length > 0) indices.set(armIndex, kept);
+      }
+      const stored = knownIndexOf.get(armId);
+      const winner = stored ?? majority(indices);
+      for (const [armIndex, lines] of indices) {
+        if (armIndex === winner) continue;
+        const where = stored !== undefined ? 'in the store' : elsewhere(winner === undefined ? [] : (indices.get(winner) ?? []));
+        for (const line of lines) byLine.set(line, { line, field: 'decision.armIndex', message: `'${armId}' is arm ${armIndex} here, but arm ${winner} ${where}${suffix}` });
+      }
+    }
+    return [...byLine.values()].sort((a, b) => a.line - b.line);
+  }
+}
+
+function push<K, V>(map: Map<K, Map<V, number[]>>, key: K, value: V, line: number): void {
+  let inner = map.get(key);
+  if (inner === undefined) map.set(key, (inner = new Map()));
+  const lines = inner.get(value);
+  if (lines === undefined) inner.set(value, [line]);
+  else lines.push(line);
+}
+
+/** The value most lines have (the earliest on a tie). */
+function majority<V>(values: ReadonlyMap<V, readonly number[]>): V | undefined {
+  let best: V | undefined;
+  let bestCount = 0;
+  let bestFirst = Number.POSITIVE_INFINITY;
+  for (const [value, lines] of values) {
+    const first = lines[0] ?? Number.POSITIVE_INFINITY;
+    if (lines.length > bestCount || (lines.length === bestCount && first < bestFirst)) {
+      best = value;
+      bestCount = lines.length;
+      bestFirst = first;
+    }
+  }
+  return best;
+}
+
+function elsewhere(lines: readonly number[]): string {
+  return lines.length === 1 ? `on line ${lines[0]}` : `on ${lines.length} other lines (the first is line ${lines[0]})`;
 }

@@ -71,7 +71,11 @@ export function syntheticEvent(n: number, random: () => number, startMs = synthe
     honouredParams: ['temperature', 'maxTokens'],
     droppedParams: ['topP'],
   };
-  if (phase === 'shadow') decision.shadow = { armIndex: (armIndex + 1) % syntheticArms, propensity: 0.3, probabilities };
+  if (phase === 'shadow') {
+    // A shadow choice keeps the invariant of every logged choice: its propensity is its arm's probability.
+    const shadowArm = (armIndex + 1) % syntheticArms;
+    decision.shadow = { armIndex: shadowArm, propensity: probabilities[shadowArm] ?? 0, probabilities };
+  }
   const quality = Math.min(1, Math.max(0, 0.8 - 0.3 * Math.abs((temperatures[armIndex] ?? 0) - 0.2) + (random() - 0.5) * 0.2));
   const outcome: Outcome = {
     requestId: decision.requestId,
