@@ -15,6 +15,10 @@
  * with independent standard normals Z. The expectations of the clipped normal and of the capped
  * lognormal have closed forms (below), and the reward is linear in the outcome (reward.ts), so the
  * mean reward of every arm in every context is exact.
+ *
+ * The flat world (`--env llm-planning-flat`) draws the same requests but gives every arm the baseline
+ * arm's outcome distribution: a candidate there has no advantage at all, so the rate at which the
+ * promotion gate lets one through is its false promotion rate.
  */
 import { contextFeatures, contextFeatureNames } from '../core/features';
 import { normalCdf, normalPdf } from '../core/normal';

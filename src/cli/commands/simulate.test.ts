@@ -93,3 +93,18 @@ test('--rollout needs --env and --candidate-shift needs --rollout and a number i
   const bad = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'linucb', '--rollout', '--candidate-shift', 'x']);
   assert.match(bad.err, /--candidate-shift must be a number in \[-1, 1\], got 'x'/);
 });
+
+test('simulate without --policy plays the product\'s default policy, Thompson sampling', async () => {
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--rounds', '50', '--json']);
+  assert.equal(code, 0, err);
+  assert.equal((JSON.parse(out) as { policy: string }).policy, 'thompson');
+});
+
+test('in the flat world every arm is worth the baseline arm in every context, so any policy\'s regret is exactly 0', async () => {
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning-flat', '--policy', 'epsilon', '--rounds', '300', '--json']);
+  assert.equal(code, 0, err);
+  const result = JSON.parse(out) as { env: string; cumulativeRegret: number; averageReward: number };
+  assert.equal(result.env, 'llm-planning-flat');
+  assert.equal(result.cumulativeRegret, 0);
+  assert.ok(result.averageReward > 0.3 && result.averageReward < 0.9, String(result.averageReward));
+});

@@ -15,17 +15,22 @@ import { CliError, type CliCommand } from '../io';
 import { readJsonFile } from '../jsonFile';
 import { checkInputFile } from '../paths';
 
-const environments = ['llm-planning'] as const;
+const environments = ['llm-planning', 'llm-planning-flat'] as const;
 
-const help = `usage: paramloop simulate (--rounds-file FILE | --env NAME) --policy KIND [options]
+/** The product's default policy: what a new user gets without --policy. */
+const defaultPolicy: PolicyKind = 'thompson';
+
+const help = `usage: paramloop simulate (--rounds-file FILE | --env NAME) [--policy KIND] [options]
 
 Plays a policy through simulated requests and measures its regret against the best arm.
 
   --rounds-file FILE   full-information rounds, one JSON line per round {"x": [...], "mu": [...], "r": [...]};
                        the model is linear in x per arm, with an intercept (disjoint feature map)
-  --env NAME           a built-in environment: ${environments.join(', ')} (planning requests whose quality,
-                       latency and tokens respond to temperature, top_p and max_tokens per task type)
-  --policy KIND        ${policyKinds.join(' | ')}
+  --env NAME           a built-in environment: llm-planning (planning requests whose quality, latency and
+                       tokens respond to temperature, top_p and max_tokens per task type), or
+                       llm-planning-flat (the same requests, but every arm behaves as the baseline arm
+                       does: no candidate has an advantage, so any promotion is a false one)
+  --policy KIND        ${policyKinds.join(' | ')} (default ${defaultPolicy}, the product's default)
   --rounds N           number of rounds (default: every line of the file; 3000 for --env)
   --seed S             seed of the policy's randomness and the environment (default 1)
   --feature-map KIND   disjoint | shared, for --env (default shared)
@@ -80,9 +85,9 @@ export const simulateCommand: CliCommand = {
     if (values['candidate-shift'] !== undefined && !values.rollout) throw new CliError('--candidate-shift needs --rollout');
     if (values['auto-resume'] && !values.rollout) throw new CliError('--auto-resume needs --rollout');
     const candidateShift = parseNumberOption(values['candidate-shift'], '--candidate-shift', 0, { min: -1, max: 1 });
-    if (values.policy === undefined) throw new CliError(`--policy is required (${policyKinds.join(', ')})`);
-    if (!(policyKinds as readonly string[]).includes(values.policy)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${values.policy}'`);
-    const policy = values.policy as PolicyKind;
+    const policyName = values.policy ?? defaultPolicy;
+    if (!(policyKinds as readonly string[]).includes(policyName)) throw new CliError(`--policy must be one of ${policyKinds.join(', ')}, got '${policyName}'`);
+    const policy = policyName as PolicyKind;
     const seed = parseNumberOption(values.seed, '--seed', 1, { min: 0, integer: true });
     const rounds = positiveInteger(values.rounds, 'rounds');
     const rawSettings = values.settings !== undefined ? await readJsonFile(values.settings, '--settings') : {};
@@ -122,7 +127,7 @@ export const simulateCommand: CliCommand = {
           : await openSimulationSink(values.db, { wasmDir: defaultWasmDir(__dirname), onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) });
       for (const notice of sink?.notices ?? []) io.stderr(`paramloop simulate: ${notice.level}: ${notice.message}\n`);
       const common = {
-        environment: createLlmPlanningEnvironment(space),
+        environment: createLlmPlanningEnvironment(space, { flat: values.env === 'llm-planning-flat' }),
         policy,
         policySettings: settings,
         rewardSettings: parseRewardSettings({}),
