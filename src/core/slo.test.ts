@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BoundedMeanSequence, SloMonitor, TwoSampleSequentialTest, quantile, sloObservationOf } from './slo';
+import { BernoulliMixtureSequence, BoundedMeanSequence, SloMonitor, TwoSampleSequentialTest, quantile, sloObservationOf } from './slo';
 import type { SloObservation } from './slo';
 import { createRng } from './random';
 
@@ -34,6 +34,68 @@ test('each one-sided bound misses a Bernoulli(0.3) mean in at most a = 2.5% of 5
   }
   assert.ok(missLow / 500 <= 0.025, `lower bound missed in ${missLow}/500 runs`);
   assert.ok(missHigh / 500 <= 0.025, `upper bound missed in ${missHigh}/500 runs`);
+});
+
+for (const rate of [0.03, 0.3]) {
+  // A mixture of likelihood ratios nearly attains Ville's bound, so the miss rate sits close to a
+  // (unlike betting's, far below it): the allowance is a plus three Monte Carlo standard deviations,
+  // 12.5 + 3·3.5 ≈ 22 of 500 runs.
+  test(`the 0/1 mixture sequence: each one-sided bound misses a rate of ${rate} in at most a = 2.5% (+3 sd) of 500 runs checked after each of 3000 observations`, () => {
+    let missLow = 0;
+    let missHigh = 0;
+    for (let run = 0; run < 500; run++) {
+      const u = seeded(5000 + run);
+      const cs = new BernoulliMixtureSequence(0.025);
+      let low = false;
+      let high = false;
+      for (let i = 0; i < 3000 && !(low && high); i++) {
+        cs.push(u() < rate ? 1 : 0);
+        if (cs.lower > rate) low = true;
+        if (cs.upper < rate) high = true;
+      }
+      if (low) missLow++;
+      if (high) missHigh++;
+    }
+    assert.ok(missLow <= 22, `lower bound missed in ${missLow}/500 runs`);
+    assert.ok(missHigh <= 22, `upper bound missed in ${missHigh}/500 runs`);
+  });
+}
+
+test('the 0/1 mixture bounds hold the rate and are tighter than betting\'s for a rare event: 20 errors in 1000 requests', () => {
+  const mixture = new BernoulliMixtureSequence(0.005);
+  const betting = new BoundedMeanSequence(0.005);
+  for (let i = 0; i < 1000; i++) {
+    const x = i % 50 === 0 ? 1 : 0;
+    mixture.push(x);
+    betting.push(x);
+  }
+  assert.equal(mixture.mean, 0.02);
+  assert.ok(mixture.lower < 0.02 && mixture.upper > 0.02);
+  assert.ok(mixture.upper - mixture.lower < betting.upper - betting.lower, `mixture [${mixture.lower}, ${mixture.upper}] vs betting [${betting.lower}, ${betting.upper}]`);
+  const restored = new BernoulliMixtureSequence(0.005);
+  restored.restore(JSON.parse(JSON.stringify(mixture.toJSON())));
+  assert.deepEqual(restored.bounds(), mixture.bounds());
+});
+
+test('error-rate power at one developer\'s traffic (30 a day, 25% learned): errors going from 2% to 10% are caught within 90 days in ≥ 60 of 100 runs with the 0/1 mixture (betting caught 40), and an equal rate in none', () => {
+  const caught = { indicator: 0, bounded: 0, equal: 0 };
+  for (let seed = 1; seed <= 100; seed++) {
+    for (const [kind, learnedRate] of [['indicator', 0.1], ['bounded', 0.1], ['equal', 0.02]] as const) {
+      const u = seeded(seed);
+      const t = new TwoSampleSequentialTest(0.01, 0.02, false, kind === 'bounded' ? 'bounded' : 'indicator');
+      for (let i = 0; i < 30 * 90; i++) {
+        const learned = u() < 0.25;
+        (learned ? t.learned : t.baseline).push(u() < (learned ? learnedRate : 0.02) ? 1 : 0);
+        if (t.learned.count >= 8 && t.baseline.count >= 30 && t.worse()) {
+          caught[kind]++;
+          break;
+        }
+      }
+    }
+  }
+  assert.ok(caught.indicator >= 60, JSON.stringify(caught));
+  assert.ok(caught.bounded < caught.indicator, JSON.stringify(caught));
+  assert.equal(caught.equal, 0, JSON.stringify(caught));
 });
 
 test('bounds narrow with data: 200 observations of sd 0.2 around 0.5 give an interval narrower than 0.15 that holds 0.5', () => {
