@@ -3,6 +3,8 @@ import { lowTrafficSection } from './lowTraffic.bench';
 import { guardedRolloutSection } from './guardedRollout.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
+import { promotionGateSection } from './promotionGate.bench';
+import { sloPowerSection } from './sloPower.bench';
 import { storeSection } from './store.bench';
 
 /** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
@@ -12,4 +14,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, storeSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection];

@@ -14,8 +14,8 @@
  *   and every run was promotable;
  * - the minimum ESS is per phase (shadow 8, canary 10, guarded 15): in canary and guarded the
  *   learned policy's own served requests carry weight ≤ 1/share, so the ESS grows with them;
- * - the candidate is the learned policy's own distribution (Thompson's posterior-argmax
- *   probabilities, or LinUCB's ε-mixture), restricted to the trust region — what it would serve;
+ * - the gate's candidate is the learned policy frozen at a time split of the phase's rows and scored
+ *   on the later rows (promotionEvidence.ts), restricted to the trust region: what it would serve;
  * - the SLO latency-tail tolerances are 0.10 (p95 and p99 exceedance shares) instead of 0.05/0.02:
  *   the learned policy buys quality (+0.18 in the simulator) by giving test plans the 4096 tokens
  *   they need, which puts ~9% of its requests beyond the baseline's p99 (~56 s) where the baseline
@@ -30,7 +30,7 @@ import { contextFeatureNames } from './features';
 import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './gates';
 import { LLMParameterOptimizer, type Clock, type DecisionStore, type RecordedOutcome } from './optimizer';
 import type { PolicyKind, PolicySettings, PolicySnapshot } from './policies';
-import { frozenCandidateEvidence, type PhaseRow } from './promotionEvidence';
+import { armsOfMask, frozenCandidateEvidence, maskOfArms, type PhaseRow } from './promotionEvidence';
 import type { Rng } from './random';
 import type { RewardSettings } from './reward';
 import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './rollout';
@@ -154,7 +154,7 @@ export class GuardedOptimizer {
         saveDecision: (decision) => {
           decision.waivers = [...this.nextWaivers];
           decision.sessionKey = this.nextSessionKey;
-          const eligibleArms = maskedArms(this.mask);
+          const eligibleArms = armsOfMask(this.mask);
           if (eligibleArms) decision.eligibleArms = eligibleArms;
           options.store.saveDecision(decision);
         },
@@ -237,7 +237,7 @@ export class GuardedOptimizer {
         servedBy: meta.servedBy,
         taskType: meta.taskType,
         sessionKey: meta.sessionKey,
-        ...(decision.eligibleArms ? { eligible: maskOf(decision.eligibleArms, this.trustMask.length) } : {}),
+        ...(decision.eligibleArms ? { eligible: maskOfArms(decision.eligibleArms, this.trustMask.length) } : {}),
       });
       if (meta.servedBy === 'learned') this.onlineQuality.push(Math.min(1, Math.max(0, outcome.quality)));
     }
@@ -389,18 +389,4 @@ export class GuardedOptimizer {
     this.lastGateAt = Number.NEGATIVE_INFINITY;
   }
 
-}
-
-/** The arms a mask allows, ascending; undefined when it allows every arm. */
-function maskedArms(mask: Uint8Array): number[] | undefined {
-  const arms: number[] = [];
-  for (let a = 0; a < mask.length; a++) if (mask[a]) arms.push(a);
-  return arms.length === mask.length ? undefined : arms;
-}
-
-/** The mask of a list of arms. */
-function maskOf(arms: readonly number[], k: number): Uint8Array {
-  const mask = new Uint8Array(k);
-  for (const a of arms) mask[a] = 1;
-  return mask;
 }

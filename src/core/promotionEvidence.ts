@@ -102,6 +102,20 @@ function confined(policy: Policy, mask: Uint8Array): Policy {
   };
 }
 
+/** The arms a mask allows, ascending (a decision's `eligibleArms`); undefined when it allows every arm. */
+export function armsOfMask(mask: Uint8Array): number[] | undefined {
+  const arms: number[] = [];
+  for (let a = 0; a < mask.length; a++) if (mask[a]) arms.push(a);
+  return arms.length === mask.length ? undefined : arms;
+}
+
+/** The mask (1 = allowed) of a list of arms out of k. */
+export function maskOfArms(arms: readonly number[], k: number): Uint8Array {
+  const mask = new Uint8Array(k);
+  for (const a of arms) mask[a] = 1;
+  return mask;
+}
+
 const unknown: LowerBound = { estimate: Number.NaN, lower: Number.NEGATIVE_INFINITY };
 
 /** Trains the candidate on the earlier rows, freezes it and scores it on the later ones. */
