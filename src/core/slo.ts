@@ -46,8 +46,10 @@
  */
 import { z } from 'zod';
 import { TwoSampleSequentialTest, type MeanBounds, type MeanSequenceState, type StreamKind } from './confidenceSequence';
+import { DisplayWindows, type SloWindows } from './sloWindows';
 import type { RolloutPhase, ServedBy } from './types';
 
+export type { SloWindows } from './sloWindows';
 export { BernoulliMixtureSequence, BoundedMeanSequence, TwoSampleSequentialTest, type BoundedMeanSequenceState, type MeanBounds, type MeanSequenceState } from './confidenceSequence';
 
 /** The metrics the monitor watches. */
@@ -161,26 +163,6 @@ export interface SloMetricStatus {
   breached: boolean;
 }
 
-/** Fixed-size ring buffer of recent raw values (display windows). */
-class Window {
-  private readonly values: Float64Array;
-  private next = 0;
-  private size = 0;
-  constructor(capacity: number) {
-    this.values = new Float64Array(capacity);
-  }
-  push(v: number): void {
-    this.values[this.next] = v;
-    this.next = (this.next + 1) % this.values.length;
-    if (this.size < this.values.length) this.size++;
-  }
-  /** Oldest first. */
-  toArray(): number[] {
-    if (this.size < this.values.length) return Array.from(this.values.subarray(0, this.size));
-    return [...this.values.subarray(this.next), ...this.values.subarray(0, this.next)];
-  }
-}
-
 /** The q-quantile of a sample (type 7, linear interpolation; the textbook default of R and NumPy). */
 export function quantile(sample: readonly number[], q: number): number {
   if (sample.length === 0) return Number.NaN;
@@ -193,11 +175,6 @@ export function quantile(sample: readonly number[], q: number): number {
   return a + (h - lo) * (b - a);
 }
 
-/** Recent raw values of each policy (oldest first), for the dashboard. */
-export interface SloWindows {
-  learned: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
-  baseline: { quality: number[]; latencyMs: number[]; tokens: number[]; failed: number[] };
-}
 
 /**
  * The SLO monitor. Feed it every outcome with who served it; `observe` returns the first breach
@@ -211,7 +188,7 @@ export class SloMonitor {
   private readonly referenceLatencies: number[] = [];
   private thresholdP95: number | undefined;
   private thresholdP99: number | undefined;
-  private readonly windows: Record<ServedBy, { quality: Window; latencyMs: Window; tokens: Window; failed: Window }>;
+  private readonly windows: DisplayWindows;
   private breachRecorded: SloBreach | undefined;
 
   constructor(config: SloConfigInput = {}) {
@@ -226,13 +203,7 @@ export class SloMonitor {
       latencyP99: make('latencyP99'),
       tokens: make('tokens'),
     };
-    const w = (): { quality: Window; latencyMs: Window; tokens: Window; failed: Window } => ({
-      quality: new Window(this.config.windowSize),
-      latencyMs: new Window(this.config.windowSize),
-      tokens: new Window(this.config.windowSize),
-      failed: new Window(this.config.windowSize),
-    });
-    this.windows = { learned: w(), baseline: w() };
+    this.windows = new DisplayWindows(this.config.windowSize);
   }
 
   /** The frozen baseline latency thresholds (ms), once enough baseline latencies were seen. */
@@ -252,11 +223,7 @@ export class SloMonitor {
    * completes the evidence for one (at most once per epoch), else undefined. O(number of metrics).
    */
   observe(servedBy: ServedBy, obs: SloObservation, timestamp: number): SloBreach | undefined {
-    const win = this.windows[servedBy];
-    win.quality.push(obs.quality);
-    win.latencyMs.push(obs.latencyMs);
-    win.tokens.push(obs.tokens);
-    win.failed.push(obs.failed ? 1 : 0);
+    this.windows.push(servedBy, obs.quality, obs.latencyMs, obs.tokens, obs.failed);
 
     const side = servedBy === 'learned' ? 'learned' : 'baseline';
     const t = this.tests;
@@ -346,14 +313,7 @@ export class SloMonitor {
     this.referenceLatencies.push(...state.referenceLatencies);
     this.thresholdP95 = state.thresholds?.p95;
     this.thresholdP99 = state.thresholds?.p99;
-    for (const side of ['learned', 'baseline'] as const) {
-      const w = this.windows[side];
-      const saved = state.windows[side];
-      for (const v of saved.quality) w.quality.push(v);
-      for (const v of saved.latencyMs) w.latencyMs.push(v);
-      for (const v of saved.tokens) w.tokens.push(v);
-      for (const v of saved.failed) w.failed.push(v);
-    }
+    this.windows.restore(state.windows);
     this.breachRecorded = state.breach ? structuredClone(state.breach) : undefined;
   }
 
@@ -375,13 +335,7 @@ export class SloMonitor {
 
   /** Recent raw values per policy (the sliding display windows). */
   recentWindows(): SloWindows {
-    const dump = (w: (typeof this.windows)['learned']): SloWindows['learned'] => ({
-      quality: w.quality.toArray(),
-      latencyMs: w.latencyMs.toArray(),
-      tokens: w.tokens.toArray(),
-      failed: w.failed.toArray(),
-    });
-    return { learned: dump(this.windows.learned), baseline: dump(this.windows.baseline) };
+    return this.windows.toJSON();
   }
 }
 
