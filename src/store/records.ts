@@ -35,6 +35,12 @@ export function checkDecision(d: Decision): void {
   if (!Array.isArray(d.probabilities) || !Array.isArray(d.contextFeatures) || !Array.isArray(d.featureNames)) {
     throw new TypeError(`decision.probabilities, contextFeatures and featureNames must be arrays (request ${d.requestId})`);
   }
+  if (d.eligibleArms !== undefined) {
+    const arms: unknown = d.eligibleArms;
+    const ascending = Array.isArray(arms) && arms.every((a, i) => Number.isInteger(a) && (a as number) >= 0 && (i === 0 || (a as number) > (arms[i - 1] as number)));
+    if (!ascending) throw new TypeError(`decision.eligibleArms must be ascending arm indices (request ${d.requestId})`);
+  }
+  if (d.sessionKey !== undefined && typeof d.sessionKey !== 'string') throw new TypeError(`decision.sessionKey must be a string (request ${d.requestId})`);
 }
 
 export function checkOutcome(o: Outcome): void {
@@ -47,7 +53,7 @@ export function checkOutcome(o: Outcome): void {
 
 const decisionColumns = `seq, request_id, ts, policy_id, policy_version, phase, served_by, arm_index, arm_id,
   baseline_arm_index, propensity, probabilities, params, honoured_params, dropped_params, feature_set,
-  context_features, context_fingerprint, shadow, waivers, prompt_text`;
+  context_features, context_fingerprint, shadow, waivers, prompt_text, eligible_arms, session_key`;
 const outcomeColumns = `request_id, seq, ts, latency_ms, ttft_ms, tokens_in, tokens_out, finish_reason, error, quality,
   verdict, rating, cost, defaulted, reward, violations`;
 
@@ -73,7 +79,7 @@ export class EventWriter {
       this.statements.push(statement);
       return statement;
     };
-    this.insertDecision = prepare(`INSERT OR REPLACE INTO decisions (${decisionColumns}) VALUES (${Array(21).fill('?').join(',')})`);
+    this.insertDecision = prepare(`INSERT OR REPLACE INTO decisions (${decisionColumns}) VALUES (${Array(23).fill('?').join(',')})`);
     this.insertOutcome = prepare(`INSERT OR REPLACE INTO outcomes (${outcomeColumns}) VALUES (${Array(16).fill('?').join(',')})`);
     this.insertPolicySnapshot = prepare('INSERT OR REPLACE INTO policy_snapshots (seq, ts, policy_id, policy_version, phase, payload) VALUES (?,?,?,?,?,?)');
     this.insertRolloutEvent = prepare('INSERT OR REPLACE INTO rollout_events (seq, ts, kind, policy_id, from_phase, to_phase, payload) VALUES (?,?,?,?,?,?,?)');
@@ -115,7 +121,7 @@ export class EventWriter {
           seq, d.requestId, d.timestamp, d.policyId, d.policyVersion, d.phase, d.servedBy, d.armIndex, d.armId,
           d.baselineArmIndex, d.propensity, packFloats(d.probabilities), JSON.stringify(d.params), jsonOrNull(d.honouredParams),
           jsonOrNull(d.droppedParams), this.featureSetId(d.featureNames), packFloats(d.contextFeatures), d.contextFingerprint,
-          jsonOrNull(d.shadow), jsonOrNull(d.waivers), orNull(d.promptText),
+          jsonOrNull(d.shadow), jsonOrNull(d.waivers), orNull(d.promptText), jsonOrNull(d.eligibleArms), orNull(d.sessionKey),
         ]);
         return;
       }
@@ -173,7 +179,7 @@ export const loggedSelect = `SELECT d.seq, d.request_id, d.ts, d.policy_id, d.po
   d.arm_id, d.baseline_arm_index, d.propensity, d.probabilities, d.params, d.honoured_params, d.dropped_params,
   f.names, d.context_features, d.context_fingerprint, d.shadow, d.waivers, d.prompt_text,
   o.request_id, o.ts, o.latency_ms, o.ttft_ms, o.tokens_in, o.tokens_out, o.finish_reason, o.error, o.quality,
-  o.verdict, o.rating, o.cost, o.defaulted, o.reward, o.violations
+  o.verdict, o.rating, o.cost, o.defaulted, o.reward, o.violations, d.eligible_arms, d.session_key
 FROM decisions d JOIN feature_sets f ON f.id = d.feature_set LEFT JOIN outcomes o ON o.request_id = d.request_id`;
 
 const num = (v: SqlValue | undefined): number => Number(v);
@@ -203,6 +209,8 @@ export function rowToLogged(row: SqlValue[]): { seq: number; logged: LoggedDecis
   if (row[13] !== null && row[13] !== undefined) decision.honouredParams = parse<ParameterName[]>(row[13]);
   if (row[14] !== null && row[14] !== undefined) decision.droppedParams = parse<ParameterName[]>(row[14]);
   if (row[19] !== null && row[19] !== undefined) decision.waivers = parse<string[]>(row[19]);
+  if (row[36] !== null && row[36] !== undefined) decision.eligibleArms = parse<number[]>(row[36]);
+  if (row[37] !== null && row[37] !== undefined) decision.sessionKey = str(row[37]);
   if (row[20] !== null && row[20] !== undefined) decision.promptText = str(row[20]);
   const logged: LoggedDecision = { decision };
   if (row[21] !== null && row[21] !== undefined) {

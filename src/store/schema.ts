@@ -106,8 +106,20 @@ CREATE TABLE decision_summaries (
 CREATE INDEX decisions_policy_phase_ts ON decisions(policy_id, phase, ts);
 `;
 
+/**
+ * Version 3: two optional decision fields. `eligible_arms` is the budget's eligibility mask as a
+ * JSON array of ascending arm indices (NULL: every arm was eligible), so that off-policy evaluation
+ * can score a candidate under the mask the logger had; `session_key` is the sticky split's traffic
+ * key, so that interval estimates can resample whole sessions. Older rows keep NULL in both, which
+ * reads back as the fields being absent.
+ */
+const v3 = `
+ALTER TABLE decisions ADD COLUMN eligible_arms TEXT;
+ALTER TABLE decisions ADD COLUMN session_key TEXT;
+`;
+
 /** Migration i brings a database from version i to i + 1 (index 0 creates version 1). */
-export const migrations: readonly string[] = [v1, v2];
+export const migrations: readonly string[] = [v1, v2, v3];
 
 /** The schema version this code writes. */
 export const schemaVersion = migrations.length;

@@ -2,7 +2,7 @@
 // is written in the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, cp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision, Outcome } from '../core/types';
 import { encodeEventLine, encodeLine, listSegments } from './journal';
@@ -166,31 +166,44 @@ test('a crash between the snapshot rename and the journal clean-up replays nothi
   await reopened.close();
 });
 
-/** Writes a snapshot.db holding a v1 database with two decisions and one outcome. */
+/**
+ * Writes a snapshot.db holding a v1 database with two decisions and one outcome. The rows are
+ * written at the current version by the current writer and copied into a v1 database column by
+ * column: the columns v1 had, exactly as a v1 writer stored them.
+ */
 async function writeVersion1Store(dir: string, version = 1): Promise<void> {
   const SQL = await loadSqlJs(wasmDir);
-  const db = new SQL.Database();
-  migrate(db, 1);
-  const writer = new EventWriter(db);
+  const current = new SQL.Database();
+  migrate(current);
+  const writer = new EventWriter(current);
   const random = seededRandom(3);
   const a = syntheticEvent(1, random);
   const b = syntheticEvent(2, random);
   writer.apply(1, { type: 'decision', record: a.decision });
   writer.apply(2, { type: 'outcome', record: { outcome: a.outcome, reward: a.reward } });
   writer.apply(3, { type: 'decision', record: b.decision });
-  db.run("INSERT INTO meta (key, value) VALUES ('last_seq', '3')");
   writer.free();
+  const db = new SQL.Database();
+  migrate(db, 1);
+  for (const table of ['feature_sets', 'decisions', 'outcomes']) {
+    const columns = (db.exec(`PRAGMA table_info(${table})`)[0]?.values ?? []).map((row) => String(row[1]));
+    const insert = db.prepare(`INSERT INTO ${table} (${columns.join(',')}) VALUES (${columns.map(() => '?').join(',')})`);
+    for (const row of current.exec(`SELECT ${columns.join(',')} FROM ${table}`)[0]?.values ?? []) insert.run(row);
+    insert.free();
+  }
+  current.close();
+  db.run("INSERT INTO meta (key, value) VALUES ('last_seq', '3')");
   if (version !== 1) db.run(`PRAGMA user_version = ${version}`);
   await writeFile(join(dir, snapshotFileName), db.export());
   db.close();
 }
 
-test('a database written by schema version 1 opens, migrates to version 2 and keeps its rows', async (t) => {
+test('a database written by schema version 1 opens, migrates to version 3 and keeps its rows', async (t) => {
   const dir = await tempDir(t, 'store');
   await writeVersion1Store(dir);
   const store = await openStore(dir, { wasmDir });
-  assert.equal(schemaVersion, 2);
-  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 2.']);
+  assert.equal(schemaVersion, 3);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 3.']);
   assert.equal(store.decisionCount(), 2);
   // Version 2 added the retention summaries: folding the older decision into them now works.
   assert.deepEqual(store.applyRetention({ keepDecisions: 1 }), { summarisedDecisions: 1, summarisedOutcomes: 1 });
@@ -199,8 +212,58 @@ test('a database written by schema version 1 opens, migrates to version 2 and ke
   await store.close();
   const SQL = await loadSqlJs(wasmDir);
   const db = new SQL.Database(await readFile(join(dir, snapshotFileName)));
-  assert.equal(readSchemaVersion(db), 2);
+  assert.equal(readSchemaVersion(db), 3);
   db.close();
+});
+
+test('eligibleArms and sessionKey survive a migration from version 2, the journal (replayed after a crash) and the snapshot', async (t) => {
+  const dir = await tempDir(t, 'store');
+  const live = join(dir, 'live');
+  await mkdir(live);
+  await writeVersion1Store(live);
+  const SQL = await loadSqlJs(wasmDir);
+  const v1 = new SQL.Database(await readFile(join(live, snapshotFileName)));
+  assert.deepEqual(migrate(v1, 2), [2]);
+  await writeFile(join(live, snapshotFileName), v1.export());
+  v1.close();
+  const random = seededRandom(5);
+  const masked = syntheticEvent(3, random).decision;
+  masked.eligibleArms = [0, 2, 3, masked.armIndex].filter((a, i, all) => all.indexOf(a) === i).sort((a, b) => a - b);
+  masked.sessionKey = 'session-5-1';
+  const keyed = { ...syntheticEvent(4, random).decision, sessionKey: 'session-5-2' };
+
+  const store = await openStore(live, { wasmDir });
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 2 to 3.']);
+  store.appendDecision(masked);
+  store.appendDecision(keyed);
+  await store.flush();
+  await crashImage(live, join(dir, 'crashed'));
+  await store.close();
+
+  const expectedTail = [masked, keyed];
+  const older = (logged: { decision: Decision }[]): Decision[] => logged.map((l) => l.decision).slice(0, 2);
+  for (const folder of ['crashed', 'live']) {
+    // 'crashed': the two decisions come back from the journal; 'live': from the closing snapshot.
+    const reopened = await openStore(join(dir, folder), { wasmDir, readOnly: true });
+    const logged = [...reopened.iterateLogged()];
+    assert.equal(logged.length, 4, folder);
+    assert.deepEqual(logged.slice(2).map((l) => l.decision), expectedTail, folder);
+    for (const decision of older(logged)) {
+      assert.equal('eligibleArms' in decision, false, `${folder}: rows from version 2 read back without the field`);
+      assert.equal('sessionKey' in decision, false, folder);
+    }
+    await reopened.close();
+  }
+});
+
+test('a decision whose eligibleArms are not ascending arm indices is refused at append, before the journal', async (t) => {
+  const dir = await tempDir(t, 'store');
+  const store = await openStore(dir, { wasmDir });
+  const { decision } = syntheticEvent(1, seededRandom(1));
+  assert.throws(() => store.appendDecision({ ...decision, eligibleArms: [3, 1] }), /decision\.eligibleArms must be ascending arm indices \(request req-1\)/);
+  assert.throws(() => store.appendDecision({ ...decision, eligibleArms: [0, 1.5] }), /eligibleArms/);
+  assert.equal(store.stats().lastSeq, 0);
+  await store.close();
 });
 
 test('a database from a newer schema version is refused with a clear message and every file is left byte for byte', async (t) => {
@@ -212,7 +275,7 @@ test('a database from a newer schema version is refused with a clear message and
   const before = await folderBytes(dir);
   await assert.rejects(openStore(dir, { wasmDir }), (error: unknown) => {
     assert.ok(error instanceof StoreVersionError);
-    assert.match(error.message, /written by a newer Paramloop \(schema version 3; this version reads up to 2\).*nothing was changed/);
+    assert.match(error.message, new RegExp(`written by a newer Paramloop \\(schema version ${schemaVersion + 1}; this version reads up to ${schemaVersion}\\).*nothing was changed`));
     return true;
   });
   assert.deepEqual(await folderBytes(dir), before);

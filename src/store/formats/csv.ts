@@ -10,6 +10,8 @@
 //   honoured_params, dropped_params (names joined by ';'),
 //   context_fingerprint, context_features (JSON object feature name -> value),
 //   shadow_arm_index, shadow_propensity, waivers (';'-joined),
+//   session_key (the sticky split's traffic key), eligible_arms (';'-joined arm indices the budget
+//   allowed; empty when every arm was),
 //   prompt_text                                    — only present when prompt text is included,
 //   outcome_timestamp, latency_ms, ttft_ms, tokens_in, tokens_out, finish_reason, error, quality,
 //   verdict, rating, cost, defaulted (true/false), reward, violations (';'-joined)
@@ -24,6 +26,7 @@ const baseColumns = [
   'baseline_arm_index', 'propensity', 'probabilities', 'temperature', 'top_p', 'top_k', 'max_tokens',
   'frequency_penalty', 'presence_penalty', 'seed', 'model', 'reasoning_effort', 'stop', 'honoured_params',
   'dropped_params', 'context_fingerprint', 'context_features', 'shadow_arm_index', 'shadow_propensity', 'waivers',
+  'session_key', 'eligible_arms',
 ] as const;
 const outcomeColumns = [
   'outcome_timestamp', 'latency_ms', 'ttft_ms', 'tokens_in', 'tokens_out', 'finish_reason', 'error', 'quality',
@@ -58,6 +61,7 @@ export function csvRow(input: LoggedDecision, options: ExportOptions = {}): stri
     p.topK, p.maxTokens, p.frequencyPenalty, p.presencePenalty, p.seed, p.model, p.reasoningEffort,
     p.stop === undefined ? undefined : JSON.stringify(p.stop), d.honouredParams?.join(';'), d.droppedParams?.join(';'),
     d.contextFingerprint, JSON.stringify(features), d.shadow?.armIndex, d.shadow?.propensity, d.waivers?.join(';'),
+    d.sessionKey, d.eligibleArms?.join(';'),
   ];
   if (options.includePromptText === true) cells.push(d.promptText);
   cells.push(

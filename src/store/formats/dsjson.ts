@@ -13,6 +13,9 @@
 //                       `_multi`: one object per arm, in arm order, with namespace "Arm": the arm id
 //                       (a string feature) and its numeric parameters
 // Decisions without an outcome have no label and are left out (the export reports how many).
+// Neither `eligibleArms` nor `sessionKey` has a DSJSON field: an arm the budget excluded already
+// shows as probability 0 in `p` (every arm stays in `_multi`, so action ids remain arm index + 1),
+// and VW has no notion of a session. The JSONL and CSV exports carry both.
 import type { ArmParameters } from '../../core/types';
 import type { LoggedDecision } from '../events';
 

@@ -13,7 +13,10 @@ import { tempDir } from '../testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
 
-/** 30 decisions: 25 with outcome and reward, 3 with an outcome but no reward, 2 still waiting. */
+/**
+ * 30 decisions: 25 with outcome and reward, 3 with an outcome but no reward, 2 still waiting.
+ * Decision 5 carries every optional field; decisions 8 and 29 a session key, 8 an eligibility mask.
+ */
 function sampleLog(): LoggedDecision[] {
   const random = seededRandom(11);
   return Array.from({ length: 30 }, (_, i) => {
@@ -25,7 +28,14 @@ function sampleLog(): LoggedDecision[] {
       outcome.rating = 4;
       outcome.cost = 0.0012;
       outcome.defaulted = false;
+      decision.eligibleArms = [0, 1, 2, 5];
+      decision.sessionKey = 'session-1-4';
     }
+    if (i === 7) {
+      decision.eligibleArms = [decision.armIndex];
+      decision.sessionKey = 'session, "quoted"';
+    }
+    if (i === 28) decision.sessionKey = 'session-1-9';
     if (i >= 28) return { decision };
     if (i >= 25) return { decision, outcome };
     return { decision, outcome, reward };
@@ -121,7 +131,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every row has the header\'s 43 columns', () => {
+test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every row has the header\'s 45 columns', () => {
   assert.equal(csvField('plain'), 'plain');
   assert.equal(csvField('a,b'), '"a,b"');
   assert.equal(csvField('say "hi"'), '"say ""hi"""');
@@ -131,9 +141,9 @@ test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every r
   const log = sampleLog();
   const text = [...csvLines(log)].map((line) => `${line}\r\n`).join('');
   const rows = parseCsv(text);
-  assert.equal(csvColumns().length, 43);
+  assert.equal(csvColumns().length, 45);
   assert.equal(rows.length, 31);
-  for (const row of rows) assert.equal(row.length, 43);
+  for (const row of rows) assert.equal(row.length, 45);
   const header = rows[0] ?? [];
   const odd = rows[5] ?? [];
   assert.equal(odd[header.indexOf('model')], 'llama,3');
@@ -141,6 +151,11 @@ test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every r
   assert.equal(odd[header.indexOf('error')], 'rate limited, retried');
   assert.equal(odd[header.indexOf('waivers')], 'w-1;w-2');
   assert.equal(rows[29]?.[header.indexOf('latency_ms')], '', 'no outcome: empty outcome columns');
+  assert.equal(odd[header.indexOf('session_key')], 'session-1-4');
+  assert.equal(odd[header.indexOf('eligible_arms')], '0;1;2;5');
+  assert.equal(rows[8]?.[header.indexOf('session_key')], 'session, "quoted"');
+  assert.equal(rows[8]?.[header.indexOf('eligible_arms')], String(log[7]?.decision.armIndex));
+  assert.equal(rows[1]?.[header.indexOf('eligible_arms')], '', 'every arm eligible: empty');
 });
 
 test('exports leave prompt text out unless asked to include it', () => {
@@ -181,4 +196,18 @@ test('a bad import names each bad line and field, and imports nothing at all', a
 test('an import without our header, or from a newer format version, is refused on line 1', () => {
   assert.throws(() => parseJsonl('{"decision":{}}\n'), /line 1: not a paramloop\.decisions header/);
   assert.throws(() => parseJsonl('{"format":"paramloop.decisions","version":9}\n'), /line 1, version: format version 9 is newer/);
+});
+
+test('JSONL version 2 carries eligibleArms and sessionKey; a version-1 file (without them) still imports', () => {
+  const log = sampleLog();
+  const lines = [...jsonlLines(log)];
+  assert.equal(JSON.parse(lines[0] ?? '{}').version, 2);
+  assert.deepEqual(JSON.parse(lines[5] ?? '{}').decision.eligibleArms, [0, 1, 2, 5]);
+  assert.equal(JSON.parse(lines[5] ?? '{}').decision.sessionKey, 'session-1-4');
+  assert.deepEqual(parseJsonl(`${lines.join('\n')}\n`), log);
+  const version1 = ['{"format":"paramloop.decisions","version":1,"schemaVersion":2}', ...[...jsonlLines(log.slice(0, 3))].slice(1)];
+  assert.deepEqual(parseJsonl(`${version1.join('\n')}\n`), log.slice(0, 3));
+  const descending = JSON.parse(lines[5] ?? '{}') as { decision: Record<string, unknown> };
+  descending.decision.eligibleArms = [5, 2];
+  assert.throws(() => parseJsonl(`${lines[0]}\n${JSON.stringify(descending)}\n`), /line 2, decision\.eligibleArms: must be strictly ascending arm indices/);
 });

@@ -1,12 +1,16 @@
 // Our own export format: JSON Lines, versioned. The first line is a header naming the format and
 // its version; every other line is one decision with its outcome and reward inside it when known:
-//   {"format":"paramloop.decisions","version":1,"schemaVersion":2}
+//   {"format":"paramloop.decisions","version":2,"schemaVersion":3}
 //   {"decision":{…Decision},"outcome":{…Outcome},"reward":{"reward":0.61,"violations":[]}}
 // Import validates every line against the schemas below (unknown fields are errors, so a typo
 // cannot silently drop data) and the invariants of a logged choice (src/core/decisionChecks.ts:
 // probabilities sum to 1, the propensity is the served arm's probability, …), and is all or
 // nothing. Across lines, an arm index names one arm: the same armIndex with two armIds (or one
 // armId at two indices) is refused, within the file and against the store imported into.
+//
+// Versions: 1, the first; 2 adds the optional decision fields `eligibleArms` and `sessionKey`. An
+// older Paramloop refuses a version-2 file by its header instead of failing on the new fields line
+// by line; this one reads both.
 import { z } from 'zod';
 import { checkLoggedChoice } from '../../core/decisionChecks';
 import { describeJsonValue, nonFiniteToken, parseJsonLine } from '../../core/jsonLine';
@@ -17,7 +21,7 @@ import { schemaVersion } from '../schema';
 
 export const jsonlFormatName = 'paramloop.decisions';
 /** Version of the line format (independent of the database schema version). */
-export const jsonlFormatVersion = 1;
+export const jsonlFormatVersion = 2;
 
 export interface ExportOptions {
   /** Include prompt text when the store holds it (the user opted in). Default false. */
