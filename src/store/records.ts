@@ -51,6 +51,23 @@ export function checkOutcome(o: Outcome): void {
   if (typeof o.finishReason !== 'string') throw new TypeError(`outcome.finishReason must be a string (request ${o.requestId})`);
 }
 
+/**
+ * Thrown when an event would replace a decision or an outcome already stored under its request id:
+ * at append (nothing is journaled), and at replay for a journal written before duplicates were
+ * refused (the event stays in the journal; the stored record is kept).
+ */
+export class DuplicateRequestError extends Error {
+  constructor(
+    readonly requestId: string,
+    readonly kind: 'decision' | 'outcome',
+    /** Sequence number of the event that stored the existing record. */
+    readonly existingSeq: number,
+  ) {
+    super(`request id '${requestId}' already has ${kind === 'decision' ? 'a decision' : 'an outcome'} in the store (event ${existingSeq}); a stored ${kind} is never replaced`);
+    this.name = 'DuplicateRequestError';
+  }
+}
+
 const decisionColumns = `seq, request_id, ts, policy_id, policy_version, phase, served_by, arm_index, arm_id,
   baseline_arm_index, propensity, probabilities, params, honoured_params, dropped_params, feature_set,
   context_features, context_fingerprint, shadow, waivers, prompt_text, eligible_arms, session_key`;
@@ -68,6 +85,8 @@ export class EventWriter {
   private readonly upsertWaiver: Statement;
   private readonly insertSloIncident: Statement;
   private readonly insertFeatureSet: Statement;
+  private readonly decisionSeq: Statement;
+  private readonly outcomeSeq: Statement;
   private readonly featureSets = new Map<string, number>();
   private readonly featureSetsByArray = new WeakMap<readonly string[], number>();
   /** What the last retention event applied did. */
@@ -79,14 +98,18 @@ export class EventWriter {
       this.statements.push(statement);
       return statement;
     };
-    this.insertDecision = prepare(`INSERT OR REPLACE INTO decisions (${decisionColumns}) VALUES (${Array(23).fill('?').join(',')})`);
-    this.insertOutcome = prepare(`INSERT OR REPLACE INTO outcomes (${outcomeColumns}) VALUES (${Array(16).fill('?').join(',')})`);
+    // Decisions and outcomes are never replaced: a conflict is either the same event replayed (the
+    // same sequence number: nothing to do) or a second record for the request id (an error).
+    this.insertDecision = prepare(`INSERT OR IGNORE INTO decisions (${decisionColumns}) VALUES (${Array(23).fill('?').join(',')})`);
+    this.insertOutcome = prepare(`INSERT OR IGNORE INTO outcomes (${outcomeColumns}) VALUES (${Array(16).fill('?').join(',')})`);
     this.insertPolicySnapshot = prepare('INSERT OR REPLACE INTO policy_snapshots (seq, ts, policy_id, policy_version, phase, payload) VALUES (?,?,?,?,?,?)');
     this.insertRolloutEvent = prepare('INSERT OR REPLACE INTO rollout_events (seq, ts, kind, policy_id, from_phase, to_phase, payload) VALUES (?,?,?,?,?,?,?)');
     this.insertBudgetEvent = prepare('INSERT OR REPLACE INTO budget_events (seq, ts, kind, task_type, tokens, hash, prev_hash, payload) VALUES (?,?,?,?,?,?,?,?)');
     this.upsertWaiver = prepare('INSERT OR REPLACE INTO waivers (waiver_id, seq, ts, status, expires_at, payload) VALUES (?,?,?,?,?,?)');
     this.insertSloIncident = prepare('INSERT OR REPLACE INTO slo_incidents (seq, ts, policy_id, phase, metric, payload) VALUES (?,?,?,?,?,?)');
     this.insertFeatureSet = prepare('INSERT INTO feature_sets (names) VALUES (?)');
+    this.decisionSeq = prepare('SELECT seq FROM decisions WHERE request_id = ?');
+    this.outcomeSeq = prepare('SELECT seq FROM outcomes WHERE request_id = ?');
     for (const row of db.exec('SELECT id, names FROM feature_sets')[0]?.values ?? []) {
       this.featureSets.set(String(row[1]), Number(row[0]));
     }
@@ -112,7 +135,31 @@ export class EventWriter {
     return id;
   }
 
-  /** Writes one event (inside the caller's transaction). Idempotent: replaying it changes nothing. */
+  /** Sequence number of the event that stored the decision (or outcome) for `requestId`, if any. */
+  storedSeq(kind: 'decision' | 'outcome', requestId: string): number | undefined {
+    const statement = kind === 'decision' ? this.decisionSeq : this.outcomeSeq;
+    try {
+      statement.bind([requestId]);
+      return statement.step() ? Number(statement.get()[0]) : undefined;
+    } finally {
+      statement.reset();
+    }
+  }
+
+  /** After an INSERT OR IGNORE: a skipped row is the same event replayed, or a duplicate (thrown). */
+  private checkInserted(kind: 'decision' | 'outcome', requestId: string, seq: number): void {
+    if (this.db.getRowsModified() > 0) return;
+    const existing = this.storedSeq(kind, requestId);
+    if (existing === seq) return;
+    if (existing !== undefined) throw new DuplicateRequestError(requestId, kind, existing);
+    throw new Error(`event ${seq} conflicts with another ${kind} stored under the same sequence number`);
+  }
+
+  /**
+   * Writes one event (inside the caller's transaction). Idempotent by sequence number: applying the
+   * same event again changes nothing. A second decision or outcome for a request id is refused
+   * with a DuplicateRequestError.
+   */
   apply(seq: number, event: StoreEvent): void {
     switch (event.type) {
       case 'decision': {
@@ -123,6 +170,7 @@ export class EventWriter {
           jsonOrNull(d.droppedParams), this.featureSetId(d.featureNames), packFloats(d.contextFeatures), d.contextFingerprint,
           jsonOrNull(d.shadow), jsonOrNull(d.waivers), orNull(d.promptText), jsonOrNull(d.eligibleArms), orNull(d.sessionKey),
         ]);
+        this.checkInserted('decision', d.requestId, seq);
         return;
       }
       case 'outcome': {
@@ -133,6 +181,7 @@ export class EventWriter {
           o.defaulted === undefined ? null : o.defaulted ? 1 : 0, reward === undefined ? null : reward.reward,
           reward === undefined ? null : JSON.stringify(reward.violations),
         ]);
+        this.checkInserted('outcome', o.requestId, seq);
         return;
       }
       case 'policySnapshot': {

@@ -9,7 +9,7 @@ import { encodeEventLine, encodeLine, listSegments } from './journal';
 import { EventWriter } from './records';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
 import { loadSqlJs } from './sqlite';
-import { openStore, snapshotFileName } from './store';
+import { DuplicateRequestError, openStore, snapshotFileName } from './store';
 import type { Store } from './store';
 import { seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
@@ -415,4 +415,52 @@ test('a snapshot built by the worker from the journal equals one exported on the
     assert.deepEqual((await listSegments(path)).length, 1, 'only the empty segment started at the last snapshot remains');
   }
   assert.deepEqual(logs[0], logs[1]);
+});
+
+test('a second decision or outcome for a request id is refused at append, naming the id, and the stored one is kept', async (t) => {
+  const dir = await tempDir(t, 'store');
+  const store = await openStore(dir, { wasmDir });
+  const random = seededRandom(9);
+  const first = syntheticEvent(1, random);
+  const second = syntheticEvent(2, random); // another request, reused below under req-1's id
+  store.appendDecision(first.decision);
+  // Still queued (not yet applied to the database): refused all the same.
+  assert.throws(() => store.appendDecision({ ...second.decision, requestId: 'req-1' }), (error: unknown) => {
+    assert.ok(error instanceof DuplicateRequestError);
+    assert.equal(error.requestId, 'req-1');
+    assert.equal(error.existingSeq, 1);
+    assert.match(error.message, /request id 'req-1' already has a decision in the store \(event 1\)/);
+    return true;
+  });
+  store.appendOutcome(first.outcome, first.reward);
+  await store.flush();
+  assert.equal(store.decisionCount(), 1, 'applied now: the database answers');
+  assert.throws(() => store.appendDecision({ ...second.decision, requestId: 'req-1' }), /request id 'req-1' already has a decision in the store \(event 1\)/);
+  assert.throws(() => store.appendOutcome({ ...second.outcome, requestId: 'req-1' }), /request id 'req-1' already has an outcome in the store \(event 2\)/);
+  assert.equal(store.stats().lastSeq, 2, 'nothing refused was journaled');
+  assert.deepEqual([...store.iterateLogged()], [first]);
+  await store.close();
+  const reopened = await openStore(dir, { wasmDir, readOnly: true });
+  assert.deepEqual([...reopened.iterateLogged()], [first]);
+  await reopened.close();
+});
+
+test('replay is idempotent by sequence number: the same event applies once; another event for the same request id is refused', async () => {
+  const SQL = await loadSqlJs(wasmDir);
+  const db = new SQL.Database();
+  migrate(db);
+  const writer = new EventWriter(db);
+  const random = seededRandom(10);
+  const a = syntheticEvent(1, random);
+  const b = syntheticEvent(2, random);
+  writer.apply(5, { type: 'decision', record: a.decision });
+  writer.apply(6, { type: 'outcome', record: { outcome: a.outcome, reward: a.reward } });
+  writer.apply(5, { type: 'decision', record: a.decision });
+  writer.apply(6, { type: 'outcome', record: { outcome: a.outcome, reward: a.reward } });
+  assert.equal(db.exec('SELECT COUNT(*) FROM decisions')[0]?.values[0]?.[0], 1);
+  assert.throws(() => writer.apply(7, { type: 'decision', record: { ...b.decision, requestId: 'req-1' } }), /request id 'req-1' already has a decision in the store \(event 5\)/);
+  assert.throws(() => writer.apply(8, { type: 'outcome', record: { outcome: { ...b.outcome, requestId: 'req-1' } } }), /request id 'req-1' already has an outcome in the store \(event 6\)/);
+  assert.equal(db.exec("SELECT arm_index, seq FROM decisions WHERE request_id = 'req-1'")[0]?.values[0]?.join(), `${a.decision.armIndex},5`);
+  writer.free();
+  db.close();
 });

@@ -44,7 +44,7 @@ import type {
 import { encodeEventLine, JournalWriter, removeSegmentsBefore, segmentFileName } from './journal';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
-import { checkDecision, checkOutcome, loggedSelect, rowToLogged } from './records';
+import { checkDecision, checkOutcome, DuplicateRequestError, loggedSelect, rowToLogged } from './records';
 import type { EventWriter } from './records';
 import type { RetentionReport, RetentionSettings } from './retention';
 import { schemaVersion } from './schema';
@@ -59,7 +59,7 @@ import type { LockHolder, StoreLock } from './lock';
 import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
 
-export { snapshotFileName };
+export { snapshotFileName, DuplicateRequestError };
 export type { RecoveryNotice };
 
 export interface StoreOptions {
@@ -134,6 +134,12 @@ interface Pending {
  */
 export class Store implements DecisionSink {
   private unapplied: Pending[] = [];
+  /**
+   * Request ids of decisions and outcomes appended but not yet applied to the database, with their
+   * sequence numbers: with the database, what a new decision or outcome is checked against.
+   */
+  private readonly unappliedDecisions = new Map<string, number>();
+  private readonly unappliedOutcomes = new Map<string, number>();
   private unwritten: { line: string; type: StoreEvent['type'] }[] = [];
   private unwrittenFirstSeq = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -276,7 +282,12 @@ export class Store implements DecisionSink {
 
   // ---- write path ----------------------------------------------------------------------------
 
-  /** Appends one event; returns its sequence number. Durable once `flush()` resolves past it. */
+  /**
+   * Appends one event; returns its sequence number. Durable once `flush()` resolves past it. A
+   * decision for a request id that already has one, or an outcome for a request that already has
+   * one, is refused with a DuplicateRequestError (nothing is journaled): a stored record is never
+   * replaced.
+   */
   append(event: StoreEvent): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('the store is closed');
@@ -284,20 +295,29 @@ export class Store implements DecisionSink {
     let stored = event;
     if (event.type === 'decision') {
       checkDecision(event.record);
+      this.refuseDuplicate('decision', event.record.requestId);
       if (event.record.promptText !== undefined && this.options.storePromptText !== true) {
         const { promptText: _dropped, ...withoutPrompt } = event.record;
         stored = { type: 'decision', record: withoutPrompt };
       }
     } else if (event.type === 'outcome') {
       checkOutcome(event.record.outcome);
+      this.refuseDuplicate('outcome', event.record.outcome.requestId);
     }
     const seq = ++this.lastSeq;
+    if (stored.type === 'decision') this.unappliedDecisions.set(stored.record.requestId, seq);
+    else if (stored.type === 'outcome') this.unappliedOutcomes.set(stored.record.outcome.requestId, seq);
     if (this.unwritten.length === 0) this.unwrittenFirstSeq = seq;
     this.unwritten.push({ line: encodeEventLine(seq, stored.type, JSON.stringify(stored.record)), type: stored.type });
     this.unapplied.push({ seq, event: stored });
     this.lastAppendAt = performance.now();
     this.scheduleWrite();
     return seq;
+  }
+
+  private refuseDuplicate(kind: 'decision' | 'outcome', requestId: string): void {
+    const existing = (kind === 'decision' ? this.unappliedDecisions : this.unappliedOutcomes).get(requestId) ?? this.writer.storedSeq(kind, requestId);
+    if (existing !== undefined) throw new DuplicateRequestError(requestId, kind, existing);
   }
 
   appendDecision(decision: Decision): void {
@@ -437,6 +457,12 @@ export class Store implements DecisionSink {
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
+    }
+    // Applied: from now on the database answers for these request ids.
+    for (let i = 0; i < count; i++) {
+      const { seq, event } = queue[i] as Pending;
+      if (event.type === 'decision' && this.unappliedDecisions.get(event.record.requestId) === seq) this.unappliedDecisions.delete(event.record.requestId);
+      else if (event.type === 'outcome' && this.unappliedOutcomes.get(event.record.outcome.requestId) === seq) this.unappliedOutcomes.delete(event.record.outcome.requestId);
     }
     this.unapplied = count === queue.length ? [] : queue.slice(count);
   }
