@@ -80,6 +80,8 @@ export interface GuardedOptions {
    * day): the cost of a gate evaluation stays bounded when a phase runs long.
    */
   maxOpeRows?: number;
+  /** Prefix of every generated request id, e.g. a per-run nonce (see OptimizerOptions.requestIdNonce). */
+  requestIdNonce?: string;
 }
 
 /** Default per-phase minimum ESS (see the module comment). */
@@ -162,6 +164,7 @@ export class GuardedOptimizer {
       },
       clock: options.clock,
       rng: options.rng,
+      requestIdNonce: options.requestIdNonce,
       phase: this.rollout.phase,
       // The rollout config is the single source of the phase shares.
       learnedShare: { shadow: phases.shadow.trafficShare, canary: phases.canary.trafficShare, guarded: phases.guarded.trafficShare, general: phases.general.trafficShare },

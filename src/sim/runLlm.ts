@@ -20,6 +20,11 @@ export interface LlmRunOptions {
   /** Phase the optimizer serves in (default: general, the learned policy serves everything). */
   phase?: RolloutPhase;
   store?: DecisionStore;
+  /**
+   * Prefix of every request id (a fresh nonce per run), so that two runs with the same seed logging
+   * into one store generate different ids.
+   */
+  requestIdNonce?: string;
   /** Called after each round with the optimizer, e.g. to drive a rollout manager. */
   onRound?: (round: number, optimizer: LLMParameterOptimizer) => void;
 }
@@ -58,6 +63,7 @@ export function runLlmPlanning(options: LlmRunOptions): { result: LlmRunResult; 
     clock: { now: () => now },
     rng: createRng(seed),
     phase: options.phase ?? 'general',
+    requestIdNonce: options.requestIdNonce,
   });
   let regret = 0;
   let rewardSum = 0;

@@ -45,6 +45,8 @@ export interface RolloutRunOptions {
   sessionHours?: number;
   sessionGapHours?: number;
   store?: DecisionStore;
+  /** Prefix of every request id (a fresh nonce per run; see LlmRunOptions.requestIdNonce). */
+  requestIdNonce?: string;
   audit?: AuditLog;
   /** Settings passed through to the GuardedOptimizer (rollout, slo, gate, budget…). */
   guarded?: Partial<Omit<GuardedOptions, 'space' | 'policyKind' | 'policySettings' | 'rewardSettings' | 'store' | 'clock' | 'rng' | 'audit'>>;
@@ -96,6 +98,7 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     clock: { now: () => now },
     rng: createRng(options.seed),
     audit: options.audit ?? new AuditLog(),
+    requestIdNonce: options.requestIdNonce,
   });
   const events: RolloutRunEvent[] = [];
   const push = (round: number, e: { from: RolloutPhase; to: RolloutPhase; kind: string; actor: string; reason: string; timestamp: number }): void => {

@@ -39,3 +39,29 @@ test('export without --db or with an unknown --format exits 2 naming the option'
   assert.equal(badFormat.code, 2);
   assert.match(badFormat.err, /--format must be one of jsonl, csv, dsjson/);
 });
+
+test('two simulate --db runs with the same seed into one store keep both: 2 × 300 decisions, 600 distinct request ids, the second run reporting committed 600', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'paramloop-cli-export-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const db = join(dir, 'db');
+  const run = ['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rounds', '300', '--seed', '4', '--db', db];
+  const first = await runCaptured(run);
+  assert.equal(first.code, 0, first.err);
+  const second = await runCaptured(run);
+  assert.equal(second.code, 0, second.err);
+  const committed = [...second.err.matchAll(/^committed (\d+)$/gm)].map((m) => Number(m[1]));
+  assert.equal(committed[committed.length - 1], 600);
+  const rollout = await runCaptured([...run.slice(0, 6), '100', '--seed', '4', '--db', db, '--rollout']);
+  assert.equal(rollout.code, 0, rollout.err);
+
+  const out = join(dir, 'log.jsonl');
+  const exported = await runCaptured(['export', '--db', db, '--format', 'jsonl', '--out', out, '--json']);
+  assert.equal(exported.code, 0, exported.err);
+  assert.equal((JSON.parse(exported.out) as { decisions: number }).decisions, 700);
+  const ids = (await readFile(out, 'utf8')).trimEnd().split('\n').slice(1).map((line) => (JSON.parse(line) as { decision: { requestId: string } }).decision.requestId);
+  assert.equal(new Set(ids).size, 700);
+  // Each run's ids start with its own nonce of 8 hex digits.
+  const nonces = new Set(ids.map((id) => id.slice(0, 8)));
+  assert.equal(nonces.size, 3);
+  for (const nonce of nonces) assert.match(nonce, /^[0-9a-f]{8}$/);
+});

@@ -1,5 +1,6 @@
 // `paramloop simulate`: plays a policy against a rounds file or the built-in LLM-planning
 // environment and reports regret and throughput. With --json one JSON object on stdout.
+import { randomBytes } from 'node:crypto';
 import { parsePolicySettings, policyKinds, type PolicyKind, type PolicySettings } from '../../core/policies';
 import { parseRewardSettings } from '../../core/reward';
 import { buildSpace } from '../../core/space';
@@ -38,7 +39,8 @@ Plays a policy through simulated requests and measures its regret against the be
   --space FILE         JSON parameter space settings for --env (the paramloop.space settings object)
   --requests-per-day N simulated traffic for --env (default 30: one developer)
   --db DIR             persist every decision and outcome (--env only) in the store in DIR, printing
-                       'committed N' on stderr each time the journal has durably synced (N decisions)
+                       'committed N' on stderr each time the journal has durably synced (N decisions);
+                       request ids start with a fresh 8-hex-digit nonce per run
   --rollout            (--env only) run the safety machinery from shadow on: budget, trust region, sticky
                        split by session (a new key after 1 h idle or 2 h of work), SLO monitor with
                        rollback, OPE promotion gate; adds {"rollout": {"finalPhase","status","events":
@@ -134,7 +136,9 @@ export const simulateCommand: CliCommand = {
         rounds: rounds ?? 3000,
         seed,
         ...(requestsPerDay !== undefined ? { requestsPerDay } : {}),
-        ...(sink !== undefined ? { store: sink } : {}),
+        // A fresh nonce per run prefixes every request id: two runs with the same seed into one
+        // store log different requests (the store refuses a request id twice).
+        ...(sink !== undefined ? { store: sink, requestIdNonce: randomBytes(4).toString('hex') } : {}),
       };
       let run: object;
       if (values.rollout) {
