@@ -39,6 +39,8 @@ export interface JournalEntry {
   seq: number;
   type: StoreEventType;
   record: unknown;
+  /** 1-based line number in its segment (the header is line 1). */
+  line: number;
 }
 
 /** A segment as read back: its header, its good events, and what was wrong with it. */
@@ -98,7 +100,7 @@ export async function readSegment(dir: string, file: string, startSeq: number): 
       return;
     }
     if (isObject(value) && typeof value.s === 'number' && typeof value.t === 'string' && (storeEventTypes as readonly string[]).includes(value.t)) {
-      result.entries.push({ seq: value.s, type: value.t as StoreEventType, record: value.e });
+      result.entries.push({ seq: value.s, type: value.t as StoreEventType, record: value.e, line: lineNumber });
       return;
     }
     damaged.push({ line: lineNumber, reason: 'not a journal event' });

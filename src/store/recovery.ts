@@ -12,16 +12,10 @@ import { TimeSlicer } from './slicer';
 import { EventWriter } from './records';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
 import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
+import { checkContinuity, continuityNotices } from './continuity';
+import type { RecoveryNotice } from './notices';
 
-/** Something the store found and repaired (or could not) while opening; for the user to see. */
-export interface RecoveryNotice {
-  level: 'info' | 'warning' | 'error';
-  code: 'snapshot-unreadable' | 'journal-torn-tail' | 'journal-corrupt-line' | 'journal-invalid-event' | 'migrated' | 'retention';
-  message: string;
-  file?: string;
-  /** Where an unreadable file was moved to (it is never deleted). */
-  movedTo?: string;
-}
+export type { RecoveryNotice };
 
 /** The live database rebuilt from a folder, and what rebuilding it found. */
 export interface RecoveredDatabase {
@@ -138,12 +132,14 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     image.close();
     held = db;
 
-    // 4. Replay the journal tail.
+    // 4. Replay the journal tail, after checking that it runs on from the snapshot without a gap.
     const folded = readLastSeq(db);
+    notices.push(...continuityNotices(checkContinuity(segments, folded), dir, folded, readOnly));
     let maxSeq = folded;
     const writer = new EventWriter(db);
     const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
     let replayed = 0;
+    const invalid: { file: string; seq: number; type: string; reason: string }[] = [];
     // In transactions of a few milliseconds each, yielding between them: a crash can leave 100k
     // events to replay, and the editor must not freeze meanwhile.
     const slicer = new TimeSlicer();
@@ -151,14 +147,6 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     db.exec('BEGIN');
     try {
       for (const segment of segments) {
-        const file = join(dir, segment.file);
-        if (segment.tornTail) {
-          const why = readOnly ? 'still being written by the store that holds the folder, or interrupted by a crash' : 'an unacknowledged write interrupted by a crash';
-          notices.push({ level: 'info', code: 'journal-torn-tail', file, message: `The last line of ${file} was cut short (${why}) and was ${readOnly ? 'left out' : 'dropped'}.` });
-        }
-        for (const damage of segment.corruptLines) {
-          notices.push({ level: 'warning', code: 'journal-corrupt-line', file, message: `Line ${damage.line} of ${file} is damaged (${damage.reason}) and was skipped.` });
-        }
         for (const entry of segment.entries) {
           maxSeq = Math.max(maxSeq, entry.seq);
           if (entry.seq <= folded) continue;
@@ -166,12 +154,7 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
             writer.apply(entry.seq, decodeEntry(entry));
             replayed++;
           } catch (error) {
-            notices.push({
-              level: 'warning',
-              code: 'journal-invalid-event',
-              file,
-              message: `Event ${entry.seq} (${entry.type}) in ${file} could not be applied: ${error instanceof Error ? error.message : String(error)}.`,
-            });
+            invalid.push({ file: join(dir, segment.file), seq: entry.seq, type: entry.type, reason: error instanceof Error ? error.message : String(error) });
           }
           if ((++steps & 63) === 0 && slicer.due()) {
             setLastSeq.run([String(maxSeq)]);
@@ -189,10 +172,27 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     } finally {
       setLastSeq.free();
     }
+    notices.push(...invalidEventNotices(invalid));
 
     return { db, writer, maxSeq, replayed, dirty, segmentStarts: segments.map((s) => s.startSeq), notices };
   } catch (error) {
     held.close();
     throw error;
   }
+}
+
+/**
+ * One error per file for events the journal holds but the database could not take (their data is
+ * not in the store: lost to it, though the journal keeps them until the next snapshot): the first
+ * few named, the rest counted, so that a long run of them stays readable.
+ */
+function invalidEventNotices(invalid: readonly { file: string; seq: number; type: string; reason: string }[]): RecoveryNotice[] {
+  const byFile = new Map<string, typeof invalid>();
+  for (const item of invalid) byFile.set(item.file, [...(byFile.get(item.file) ?? []), item]);
+  return [...byFile].map(([file, items]) => {
+    const shown = items.slice(0, 3).map((i) => `event ${i.seq} (${i.type}): ${i.reason}`);
+    const more = items.length > 3 ? `; and ${items.length - 3} more` : '';
+    const head = items.length === 1 ? `Event ${items[0]?.seq} (${items[0]?.type}) in ${file} could not be applied` : `${items.length} events in ${file} could not be applied`;
+    return { level: 'error', code: 'journal-invalid-event', file, message: `${head}: ${items.length === 1 ? items[0]?.reason : shown.join('; ')}${more}.` };
+  });
 }

@@ -83,8 +83,9 @@ test('a damaged line in the middle of the journal is reported by line number and
   await writeFile(path, lines.join('\n'));
 
   const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
-  assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['journal-corrupt-line', 'warning']]);
-  assert.match(reopened.notices[0]?.message ?? '', /Line 4 of .*checksum mismatch/);
+  assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['journal-corrupt-line', 'error']]);
+  assert.match(reopened.notices[0]?.message ?? '', /Line 4 of .*journal-000000000001\.log is damaged \(checksum mismatch\): event 3 is lost\./);
+  assert.deepEqual(reopened.notices[0]?.lost, { from: 3, to: 3 });
   assert.equal(reopened.decisionCount(), 4);
   assert.equal(reopened.hasDecision('req-2'), false);
   assert.equal(reopened.hasDecision('req-X'), false);
@@ -130,7 +131,8 @@ for (const { damage, checkedBy } of damages) {
       now: () => Date.UTC(2026, 10, 25, 4, 30, 0),
       ...(checkedBy === 'the main thread' ? { compactionWorker: false as const } : {}),
     });
-    assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['snapshot-unreadable', 'error']]);
+    assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['snapshot-unreadable', 'error'], ['journal-gap', 'error']]);
+    assert.deepEqual(reopened.notices[1]?.lost, { from: 1, to: 80 }, 'decisions 1..40 and their outcomes were in the snapshot only');
     if (damage === 'page-corrupted') assert.match(reopened.notices[0]?.message ?? '', /unreadable \((integrity check failed|database disk image is malformed)/);
     const movedTo = reopened.notices[0]?.movedTo;
     assert.equal(movedTo, `${snapshotPath}.corrupt-20261125T043000Z`);

@@ -60,6 +60,7 @@ import { Compactor, detectCompactionWorker } from './compactor';
 import type { CompactionWorkerSpec } from './compactor';
 
 export { snapshotFileName, DuplicateRequestError };
+export { openingLostData } from './notices';
 export type { RecoveryNotice };
 
 export interface StoreOptions {
