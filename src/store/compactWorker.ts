@@ -7,13 +7,13 @@ import { checkSnapshotFile, compactSnapshot } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
 
 type WorkerRequest =
-  | { id: number; kind: 'compact'; dir: string; wasmDir: string; beforeSeq: number }
+  | { id: number; kind: 'compact'; dir: string; wasmDir: string; beforeSeq: number; baseSeq: number }
   | { id: number; kind: 'check'; path: string; wasmDir: string };
 
 parentPort?.on('message', (request: WorkerRequest) => {
   loadSqlJs(request.wasmDir)
     .then(async (SQL) =>
-      request.kind === 'compact' ? compactSnapshot(SQL, request.dir, request.beforeSeq) : { unreadable: await checkSnapshotFile(SQL, request.path) ?? null },
+      request.kind === 'compact' ? compactSnapshot(SQL, request.dir, request.beforeSeq, request.baseSeq) : { unreadable: await checkSnapshotFile(SQL, request.path) ?? null },
     )
     .then(
       (result) => parentPort?.postMessage({ id: request.id, result }),

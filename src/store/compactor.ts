@@ -70,9 +70,12 @@ export class Compactor {
     return worker;
   }
 
-  /** Builds and writes the snapshot of every journal event below `beforeSeq`, in the worker. */
-  compact(dir: string, beforeSeq: number): Promise<CompactionResult> {
-    return this.request({ kind: 'compact', dir, beforeSeq }) as Promise<CompactionResult>;
+  /**
+   * Builds and writes the snapshot of every journal event below `beforeSeq`, in the worker, on the
+   * current snapshot, which must end at event `baseSeq` (see compactSnapshot).
+   */
+  compact(dir: string, beforeSeq: number, baseSeq: number): Promise<CompactionResult> {
+    return this.request({ kind: 'compact', dir, beforeSeq, baseSeq }) as Promise<CompactionResult>;
   }
 
   /**

@@ -90,9 +90,10 @@ export function describeRange(from: number, to: number): string {
 /**
  * The notices for what `checkContinuity` found, with file paths under `dir`. Losses are errors; a
  * damaged line that hid no event is a warning; a torn last line with nothing lost after it is the
- * trace of an unacknowledged write (or, read-only, of a write still in progress).
+ * trace of an unacknowledged write (or, read-only, of a write still in progress). `base` names the
+ * snapshot the database was rebuilt from (undefined: none).
  */
-export function continuityNotices(continuity: Continuity, dir: string, folded: number, readOnly: boolean): RecoveryNotice[] {
+export function continuityNotices(continuity: Continuity, dir: string, folded: number, readOnly: boolean, base?: string): RecoveryNotice[] {
   const notices: RecoveryNotice[] = [];
   for (const file of continuity.tornTails) {
     const path = join(dir, file);
@@ -127,7 +128,10 @@ export function continuityNotices(continuity: Continuity, dir: string, folded: n
         code: 'journal-gap',
         file: path,
         lost,
-        message: `${Range} ${gap.from === gap.to ? 'is' : 'are'} lost: the snapshot holds events up to ${folded} and the journal starts at ${gap.to + 1} (${path}).`,
+        message:
+          base === undefined
+            ? `${Range} ${gap.from === gap.to ? 'is' : 'are'} lost: no readable snapshot holds ${gap.from === gap.to ? 'it' : 'them'}, and the journal starts at ${gap.to + 1} (${path}).`
+            : `${Range} ${gap.from === gap.to ? 'is' : 'are'} lost: ${base} holds events up to ${folded} and the journal starts at ${gap.to + 1} (${path}).`,
       });
     }
   }

@@ -129,6 +129,36 @@ export async function readSegment(dir: string, file: string, startSeq: number): 
   return result;
 }
 
+/**
+ * The schema version in a segment's header (its first line), read without reading the rest of the
+ * file; undefined when the header is unreadable.
+ */
+export async function readSegmentSchema(dir: string, file: string): Promise<number | undefined> {
+  const handle = await open(join(dir, file), 'r');
+  try {
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const end = buffer.subarray(0, bytesRead).indexOf(0x0a);
+    if (end === -1) return undefined;
+    const decoded = decodeLine(buffer.toString('utf8', 0, end));
+    if ('error' in decoded || !isObject(decoded.value) || !isObject(decoded.value.h)) return undefined;
+    return typeof decoded.value.h.schema === 'number' ? decoded.value.h.schema : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The segments that may hold events after `folded`: all but those followed by a segment starting
+ * at or below `folded + 1` (kept only for an older snapshot).
+ */
+export function segmentsAfter<T extends { startSeq: number }>(segments: readonly T[], folded: number): T[] {
+  return segments.filter((_, i) => {
+    const next = segments[i + 1];
+    return next === undefined || next.startSeq > folded + 1;
+  });
+}
+
 /** fsyncs a directory so that a file created, renamed or removed in it survives a crash. */
 export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
@@ -215,14 +245,19 @@ export class JournalWriter {
   }
 }
 
-/** Removes segments that start before `beforeSeq` (their events are all folded into a snapshot). */
-export async function removeSegmentsBefore(dir: string, beforeSeq: number): Promise<number> {
+/**
+ * Removes the segments whose events are all at or below `folded` (the last event of the older
+ * snapshot kept): a segment goes when the one after it starts at or below `folded + 1`. Returns
+ * how many were removed.
+ */
+export async function removeSegmentsFoldedInto(dir: string, folded: number): Promise<number> {
+  const segments = await listSegments(dir);
+  const kept = new Set(segmentsAfter(segments, folded));
   let removed = 0;
-  for (const segment of await listSegments(dir)) {
-    if (segment.startSeq < beforeSeq) {
-      await unlink(join(dir, segment.file));
-      removed++;
-    }
+  for (const segment of segments) {
+    if (kept.has(segment)) break;
+    await unlink(join(dir, segment.file));
+    removed++;
   }
   if (removed > 0) await syncDirectory(dir);
   return removed;

@@ -2,16 +2,17 @@
 // setting an unreadable snapshot aside, migrating, and rebuilding the live database from the
 // snapshot plus the journal tail. What was found and repaired is reported as notices.
 import { existsSync } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { listSegments, readSegment, syncDirectory } from './journal';
+import { listSegments, readSegment, readSegmentSchema, segmentsAfter, syncDirectory } from './journal';
 import type { SegmentReadResult } from './journal';
 import { openLiveDatabase } from './memoryDatabase';
 import { TimeSlicer } from './slicer';
 import { EventWriter } from './records';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
-import { decodeEntry, headerUserVersion, openSnapshot, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
+import { decodeEntry, headerUserVersion, openSnapshot, previousSnapshotFileName, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
+import { sealedAndDamaged, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
 import { checkContinuity, continuityNotices } from './continuity';
 import type { RecoveryNotice } from './notices';
 
@@ -30,6 +31,8 @@ export interface RecoveredDatabase {
   /** First sequence numbers of the journal segments found. */
   segmentStarts: number[];
   notices: RecoveryNotice[];
+  /** The last event of the snapshot the database was rebuilt from (0: none). */
+  snapshotFolded: number;
 }
 
 export interface RecoveryOptions {
@@ -52,66 +55,76 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
   const folderExists = existsSync(dir);
 
   // 1. Read everything and check versions before changing anything.
-  const snapshotPath = join(dir, snapshotFileName);
-  let snapshotBytes: Uint8Array | undefined;
-  try {
-    snapshotBytes = await readFile(snapshotPath);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  if (snapshotBytes !== undefined) {
-    const version = headerUserVersion(snapshotBytes);
-    if (version !== undefined && version > schemaVersion) throw new StoreVersionError(version, schemaVersion, `The database ${snapshotPath}`);
-  }
-  const segments: SegmentReadResult[] = [];
-  for (const segment of folderExists ? await listSegments(dir) : []) {
-    const read = await readSegment(dir, segment.file, segment.startSeq);
-    if (read.schema !== undefined && read.schema > schemaVersion) {
-      throw new StoreVersionError(read.schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
+  const currentPath = join(dir, snapshotFileName);
+  const previousPath = join(dir, previousSnapshotFileName);
+  const currentBytes = await readIfPresent(currentPath);
+  const previousHead = await readIfPresent(previousPath, 100);
+  const checkSlicer = new TimeSlicer();
+  const pause = async (): Promise<void> => {
+    if (checkSlicer.due()) await checkSlicer.pause();
+  };
+  for (const [bytes, path] of [[currentBytes, currentPath], [previousHead, previousPath]] as const) {
+    const version = bytes === undefined ? undefined : headerUserVersion(bytes);
+    if (version === undefined || version <= schemaVersion) continue;
+    // Unless the file is ours and fails its checksum (a damaged header), it is a newer store.
+    if (!(await sealedAndDamaged(path === currentPath && currentBytes !== undefined ? currentBytes : await readFile(path), pause))) {
+      throw new StoreVersionError(version, schemaVersion, `The database ${path}`);
     }
-    segments.push(read);
+  }
+  const listed = folderExists ? await listSegments(dir) : [];
+  for (const segment of listed) {
+    const schema = await readSegmentSchema(dir, segment.file);
+    if (schema !== undefined && schema > schemaVersion) throw new StoreVersionError(schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
   }
 
-  // 2. The snapshot, or an empty database when there is none or it is unreadable.
+  // 2. The current snapshot, else the previous one (its journal segments are kept until a newer
+  // snapshot is verified), else an empty database: the journal alone.
   let image: Database | undefined;
-  let dirty = false;
-  if (snapshotBytes !== undefined) {
+  let base: 'the snapshot' | 'the previous snapshot' | undefined;
+  const damaged: { path: string; reason: string }[] = [];
+  if (currentBytes !== undefined) {
     try {
-      // SQLite's quick_check takes time in proportion to the size: in the worker when there is one.
-      let checkedElsewhere = false;
-      if (checkSnapshot !== undefined) {
-        const check = await checkSnapshot(snapshotPath).then(
-          (unreadable) => ({ done: true, unreadable }),
-          () => ({ done: false, unreadable: undefined }), // the worker failed: check here instead
-        );
-        if (check.unreadable !== undefined) throw new Error(check.unreadable);
-        checkedElsewhere = check.done;
-      }
-      image = openSnapshot(SQL, snapshotBytes, { integrity: !checkedElsewhere });
+      image = await openChecked(SQL, currentPath, currentBytes, checkSnapshot, pause);
+      base = 'the snapshot';
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      const notice: RecoveryNotice = {
-        level: 'error',
-        code: 'snapshot-unreadable',
-        file: snapshotPath,
-        message: `The snapshot ${snapshotPath} is unreadable (${reason}).`,
-      };
-      if (!readOnly) {
-        const movedTo = `${snapshotPath}.corrupt-${stamp(now())}`;
-        await rename(snapshotPath, movedTo);
-        await syncDirectory(dir);
-        notice.movedTo = movedTo;
-        notice.message += ` It was moved to ${movedTo}; the store was rebuilt from the journal, and events folded into that snapshot before the journal's oldest segment are only in the moved file.`;
-      } else {
-        notice.message += ' Opened read-only: it was left in place and only the journal was read.';
-      }
-      notices.push(notice);
-      dirty = true;
+      damaged.push({ path: currentPath, reason: error instanceof Error ? error.message : String(error) });
     }
   }
+  if (image === undefined && previousHead !== undefined) {
+    try {
+      image = await openChecked(SQL, previousPath, await readFile(previousPath), checkSnapshot, pause);
+      base = 'the previous snapshot';
+    } catch (error) {
+      damaged.push({ path: previousPath, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const dirty = damaged.length > 0 || base === 'the previous snapshot';
+  const rebuiltFrom = base === 'the previous snapshot' ? `the previous snapshot ${previousPath} and the journal` : 'the journal alone';
+  for (const { path, reason } of damaged) {
+    const notice: RecoveryNotice = { level: 'warning', code: 'snapshot-unreadable', file: path, message: `The snapshot ${path} is unreadable (${reason}).` };
+    if (!readOnly) {
+      const movedTo = `${path}.corrupt-${stamp(now())}`;
+      await rename(path, movedTo);
+      notice.movedTo = movedTo;
+      notice.message += ` It was moved to ${movedTo} (kept, never deleted).`;
+    } else {
+      notice.message += ' Opened read-only: it was left in place.';
+    }
+    notice.message += ` The store was rebuilt from ${rebuiltFrom}.`;
+    notices.push(notice);
+  }
+  if (currentBytes === undefined && base === 'the previous snapshot') {
+    notices.push({ level: 'warning', code: 'snapshot-fallback', file: currentPath, message: `The snapshot ${currentPath} is missing. The store was rebuilt from ${rebuiltFrom}.` });
+  }
+  if (!readOnly && base === 'the previous snapshot') {
+    // The previous snapshot becomes the current one: the next snapshot builds on it.
+    await rename(previousPath, currentPath);
+  }
+  if (!readOnly && dirty) await syncDirectory(dir);
   image ??= new SQL.Database();
   // Closed on failure: the file image until its pages are copied, then the live database.
   let held = image;
+  let dirtied = dirty;
   try {
     // 3. Forward migrations, on the file image; then its pages move into the live in-memory
     // database, where writes cost the same at any size (memoryDatabase.ts).
@@ -119,7 +132,7 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     const applied = migrate(image);
     if (from > 0 && applied.length > 0) {
       notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
-      dirty = true;
+      dirtied = true;
     }
     // 1,024 pages (4 MiB) at a time, yielding between slices: 160 MiB is 40 steps.
     const copySlicer = new TimeSlicer();
@@ -133,8 +146,15 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     held = db;
 
     // 4. Replay the journal tail, after checking that it runs on from the snapshot without a gap.
+    // Segments kept only for an older snapshot are not read.
     const folded = readLastSeq(db);
-    notices.push(...continuityNotices(checkContinuity(segments, folded), dir, folded, readOnly));
+    const segments: SegmentReadResult[] = [];
+    for (const segment of segmentsAfter(listed, folded)) {
+      const read = await readSegment(dir, segment.file, segment.startSeq);
+      if (read.schema !== undefined && read.schema > schemaVersion) throw new StoreVersionError(read.schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
+      segments.push(read);
+    }
+    notices.push(...continuityNotices(checkContinuity(segments, folded), dir, folded, readOnly, base));
     let maxSeq = folded;
     const writer = new EventWriter(db);
     const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
@@ -174,11 +194,54 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     }
     notices.push(...invalidEventNotices(invalid));
 
-    return { db, writer, maxSeq, replayed, dirty, segmentStarts: segments.map((s) => s.startSeq), notices };
+    return { db, writer, maxSeq, replayed, dirty: dirtied, segmentStarts: listed.map((s) => s.startSeq), notices, snapshotFolded: folded };
   } catch (error) {
     held.close();
     throw error;
   }
+}
+
+/** The file's bytes (at most `limit` of them), or undefined when there is no such file. */
+async function readIfPresent(path: string, limit?: number): Promise<Uint8Array | undefined> {
+  try {
+    if (limit === undefined) return await readFile(path);
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(limit);
+      const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Opens snapshot `bytes` (read from `path`) once its checksum and SQLite's quick_check pass: both
+ * in the worker when there is one (they take time in proportion to the size), else here, hashing in
+ * slices. Throws saying why the file is unreadable.
+ */
+async function openChecked(
+  SQL: SqlJsStatic,
+  path: string,
+  bytes: Uint8Array,
+  checkSnapshot: RecoveryOptions['checkSnapshot'],
+  pause: () => Promise<void>,
+): Promise<Database> {
+  const sealed = unsealSnapshot(bytes);
+  if (checkSnapshot !== undefined) {
+    const check = await checkSnapshot(path).then(
+      (unreadable) => ({ done: true, unreadable }),
+      () => ({ done: false, unreadable: undefined }), // the worker failed: check here instead
+    );
+    if (check.unreadable !== undefined) throw new Error(check.unreadable);
+    if (check.done) return openSnapshot(SQL, sealed.image, { integrity: false });
+  }
+  await verifySnapshotChecksum(sealed, pause);
+  return openSnapshot(SQL, sealed.image);
 }
 
 /**

@@ -7,6 +7,7 @@ import { openStoreSession } from './session';
 import type { StoreUserSettings } from './session';
 import { loadSqlJs } from './sqlite';
 import { snapshotFileName } from './store';
+import { previousSnapshotFileName } from './snapshotFile';
 import { seededRandom, syntheticEvent } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
 
@@ -22,7 +23,7 @@ test('a fresh folder opens with nothing to report and journals no retention pass
   await session.store.close();
 });
 
-test('an unreadable snapshot is reported as an error naming where it was moved, and the store works', async (t) => {
+test('an unreadable snapshot whose events the journal still holds is a warning naming where it was moved; the store works', async (t) => {
   const dir = await tempDir(t, 'session');
   const first = await openStoreSession(dir, keepAll, { wasmDir });
   const { decision } = syntheticEvent(1, seededRandom(1));
@@ -31,11 +32,29 @@ test('an unreadable snapshot is reported as an error naming where it was moved, 
   await writeFile(join(dir, snapshotFileName), 'not a database at all, but long enough to look like one at first glance '.repeat(3));
 
   const session = await openStoreSession(dir, keepAll, { wasmDir });
-  assert.deepEqual(session.messages.map((m) => m.level), ['error', 'error']);
-  assert.match(session.messages[1]?.text ?? '', /^Decision log: Event 1 is lost: the snapshot holds events up to 0/);
+  assert.deepEqual(session.messages.map((m) => m.level), ['warning']);
   assert.match(session.messages[0]?.text ?? '', /^Decision log: The snapshot .*snapshot\.db is unreadable \(snapshot does not start with a SQLite header\)\. It was moved to .*snapshot\.db\.corrupt-\d{8}T\d{6}Z/);
   assert.ok(session.store !== undefined);
+  assert.equal(session.store.decisionCount(), 1);
   assert.ok((await readdir(dir)).some((name) => name.startsWith(`${snapshotFileName}.corrupt-`)));
+  await session.store.close();
+});
+
+test('opening that lost events says so as an error naming them; the store still opens and works', async (t) => {
+  const dir = await tempDir(t, 'session');
+  const random = seededRandom(2);
+  for (const n of [1, 2]) {
+    const opened = await openStoreSession(dir, keepAll, { wasmDir });
+    opened.store?.appendDecision(syntheticEvent(n, random).decision);
+    await opened.store?.close();
+  }
+  // Both snapshot generations unreadable: decision 1 (event 1) was in them only.
+  for (const name of [snapshotFileName, previousSnapshotFileName]) await writeFile(join(dir, name), 'x'.repeat(200));
+  const session = await openStoreSession(dir, keepAll, { wasmDir });
+  assert.deepEqual(session.messages.map((m) => m.level), ['warning', 'warning', 'error']);
+  assert.match(session.messages[2]?.text ?? '', /^Decision log: Event 1 is lost: no readable snapshot holds it, and the journal starts at 2/);
+  assert.ok(session.store !== undefined);
+  assert.equal(session.store.decisionCount(), 1);
   await session.store.close();
 });
 

@@ -1,18 +1,29 @@
 // Snapshot files: validating one, reading its position in the journal, and building a new one
 // from the previous snapshot plus the journal (what the compaction worker does off the main
 // thread, so a large database never blocks the editor while it is exported).
-import { open, readFile, rename } from 'node:fs/promises';
+//
+// Two generations are kept: snapshot.db and snapshot.previous.db, each sealed with its checksum
+// (snapshotSeal.ts), and the journal segments from the previous one on. A new snapshot is written
+// to a temporary file, synced, read back and checked against its checksum before it takes the
+// place of snapshot.db (whose file becomes snapshot.previous.db); only then may the segments
+// folded into the older generation go. So when one snapshot turns out to be damaged, the other and
+// the journal still hold everything.
+import { copyFile, link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import type { Decision, Outcome } from '../core/types';
 import type { StoreEvent } from './events';
-import { listSegments, readSegment, syncDirectory } from './journal';
+import { listSegments, readSegment, segmentsAfter, syncDirectory } from './journal';
 import type { JournalEntry } from './journal';
 import { checkDecision, checkOutcome, EventWriter } from './records';
 import { migrate, readSchemaVersion } from './schema';
+import { sha256, snapshotTrailer, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
 
 export const snapshotFileName = 'snapshot.db';
 export const snapshotTempName = 'snapshot.db.tmp';
+/** The snapshot before the current one, kept (with its journal segments) until a newer one is verified. */
+export const previousSnapshotFileName = 'snapshot.previous.db';
+export const previousSnapshotTempName = 'snapshot.previous.db.tmp';
 
 /** Sequence number of the last event folded into the database, kept in the meta table. */
 export function readLastSeq(db: Database): number {
@@ -77,25 +88,62 @@ export function decodeEntry(entry: JournalEntry): StoreEvent {
   return { type: entry.type, record } as unknown as StoreEvent;
 }
 
-/** Writes a snapshot atomically: temp file, fsync, rename over the old one, fsync the folder. */
-export async function writeSnapshotFile(dir: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes a snapshot of `image` and puts it in place: sealed with its checksum in a temporary file,
+ * synced, read back and verified; then the current snapshot's file becomes the previous one (a hard
+ * link renamed into place, so that snapshot.db exists at every moment) and the new file is renamed
+ * over snapshot.db; the folder is synced. Throws, leaving both generations as they were, when the
+ * file read back does not match. `pause` is awaited between hashing steps (for the main thread).
+ */
+export async function writeSnapshotFile(dir: string, image: Uint8Array, pause?: () => Promise<void>): Promise<void> {
+  const digest = await sha256(image, pause);
   const temp = join(dir, snapshotTempName);
   const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(bytes);
+    await handle.writev([image, snapshotTrailer(image, digest)]);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(temp, join(dir, snapshotFileName));
+  try {
+    const written = unsealSnapshot(await readFile(temp));
+    if (written.digest === undefined || !written.digest.equals(digest)) throw new Error('its checksum trailer did not come back as written');
+    await verifySnapshotChecksum(written, pause);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw new Error(`the new snapshot did not verify when read back (${error instanceof Error ? error.message : String(error)}); the current one is kept`, { cause: error });
+  }
+  const current = join(dir, snapshotFileName);
+  const previousTemp = join(dir, previousSnapshotTempName);
+  await unlink(previousTemp).catch(() => undefined);
+  let hasCurrent = true;
+  try {
+    await link(current, previousTemp);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') hasCurrent = false;
+    else await copyFile(current, previousTemp); // a file system without hard links
+  }
+  if (hasCurrent) await rename(previousTemp, join(dir, previousSnapshotFileName));
+  await rename(temp, current);
   await syncDirectory(dir);
+}
+
+/**
+ * Reads and checks the snapshot file at `path` as opening it would: its checksum (in slices with
+ * `pause` between), then header, size and SQLite's quick_check. Returns the open database, or
+ * throws saying why the file is unreadable.
+ */
+export async function readSnapshotFile(SQL: SqlJsStatic, path: string, pause?: () => Promise<void>): Promise<Database> {
+  const sealed = unsealSnapshot(await readFile(path));
+  await verifySnapshotChecksum(sealed, pause);
+  return openSnapshot(SQL, sealed.image);
 }
 
 /** Checks the snapshot file at `path` as opening it would: the reason it is unreadable, or undefined. */
 export async function checkSnapshotFile(SQL: SqlJsStatic, path: string): Promise<string | undefined> {
-  const bytes = await readFile(path);
   try {
-    openSnapshot(SQL, bytes).close();
+    (await readSnapshotFile(SQL, path)).close();
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -112,27 +160,33 @@ export interface CompactionResult {
 
 /**
  * Builds the next snapshot from the current one plus every journal event below `beforeSeq` (all of
- * them durable: the store switched segment at `beforeSeq` first) and writes it atomically. The
- * caller then deletes the segments below `beforeSeq`. Same replay as opening the store, so the
- * result equals the main thread's database at `beforeSeq - 1`.
+ * them durable: the store switched segment at `beforeSeq` first) and puts it in place
+ * (`writeSnapshotFile`). `baseSeq` is the last event of the snapshot the store holds on disk: a
+ * current snapshot that does not verify, or is not that one, is an error (nothing is written), so
+ * that damage is never carried into a new checksum. Same replay as opening the store, so the result
+ * equals the main thread's database at `beforeSeq - 1`.
  */
-export async function compactSnapshot(SQL: SqlJsStatic, dir: string, beforeSeq: number): Promise<CompactionResult> {
-  let bytes: Uint8Array | undefined;
+export async function compactSnapshot(SQL: SqlJsStatic, dir: string, beforeSeq: number, baseSeq: number): Promise<CompactionResult> {
+  let db: Database;
   try {
-    bytes = await readFile(join(dir, snapshotFileName));
+    db = await readSnapshotFile(SQL, join(dir, snapshotFileName));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || baseSeq !== 0) {
+      throw new Error(`the current snapshot cannot be built on (${error instanceof Error ? error.message : String(error)}); no new snapshot was written`, { cause: error });
+    }
+    db = new SQL.Database();
   }
-  const db = bytes === undefined ? new SQL.Database() : openSnapshot(SQL, bytes);
   try {
     migrate(db);
     const folded = readLastSeq(db);
+    if (folded !== baseSeq) throw new Error(`the current snapshot ends at event ${folded}, the store expected ${baseSeq}; no new snapshot was written`);
     let lastSeq = folded;
     let replayedEvents = 0;
     const writer = new EventWriter(db);
     try {
       db.exec('BEGIN');
-      for (const segment of await listSegments(dir)) {
+      // Segments kept only for the previous snapshot hold nothing newer than the base: not read.
+      for (const segment of segmentsAfter(await listSegments(dir), folded)) {
         if (segment.startSeq >= beforeSeq) continue;
         const read = await readSegment(dir, segment.file, segment.startSeq);
         for (const entry of read.entries) {

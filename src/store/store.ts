@@ -41,7 +41,7 @@ import type {
   StoreEvent,
   WaiverRecord,
 } from './events';
-import { encodeEventLine, JournalWriter, removeSegmentsBefore, segmentFileName } from './journal';
+import { encodeEventLine, JournalWriter, removeSegmentsFoldedInto, segmentFileName } from './journal';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { checkDecision, checkOutcome, DuplicateRequestError, loggedSelect, rowToLogged } from './records';
@@ -50,6 +50,7 @@ import type { RetentionReport, RetentionSettings } from './retention';
 import { schemaVersion } from './schema';
 import { snapshotFileName, snapshotTempName, writeSnapshotFile } from './snapshotFile';
 import { loadSqlJs } from './sqlite';
+import { TimeSlicer } from './slicer';
 import { recoverDatabase } from './recovery';
 import type { RecoveryNotice } from './recovery';
 import { exportLiveDatabase } from './memoryDatabase';
@@ -159,6 +160,11 @@ export class Store implements DecisionSink {
   private ackedDecisionsTotal: number;
   private lastAckedSeq: number;
   private eventsSinceSnapshot = 0;
+  /**
+   * The last event folded into the current snapshot file: when the next snapshot is in place, the
+   * current one becomes the previous one, and only segments at or below this may go.
+   */
+  private snapshotFolded: number;
   private lastSnapshotAt: number;
   private dueSince: number | undefined;
   private lastAppendAt = 0;
@@ -184,7 +190,9 @@ export class Store implements DecisionSink {
     readonly notices: readonly RecoveryNotice[],
     /** Events the journal holds beyond the snapshot (plus 1 when opening changed the database). */
     unsnapshotted: number,
+    snapshotFolded: number,
   ) {
+    this.snapshotFolded = snapshotFolded;
     // A copy: updateSettings changes it, never the caller's object.
     this.options = { ...options };
     this.staleLock = lock?.staleHolder;
@@ -248,7 +256,7 @@ export class Store implements DecisionSink {
       await compactor?.terminate();
       throw error;
     }
-    const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices } = recovered;
+    const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices, snapshotFolded } = recovered;
     let journal: JournalWriter | undefined;
     try {
       // A fresh journal segment for this session's events (then retention, journaled).
@@ -260,7 +268,7 @@ export class Store implements DecisionSink {
         journal = new JournalWriter(dir, schemaVersion, options.maxSegmentBytes ?? 64 * 2 ** 20);
         await journal.startSegment(nextSeq);
       }
-      const store = new Store(dir, SQL, db, writer, journal, compactor, lock, options, maxSeq, notices, replayed + (dirty ? 1 : 0));
+      const store = new Store(dir, SQL, db, writer, journal, compactor, lock, options, maxSeq, notices, replayed + (dirty ? 1 : 0), snapshotFolded);
       if (options.retention !== undefined && !readOnly) {
         const report = store.applyRetention(options.retention);
         if (report.summarisedDecisions > 0) {
@@ -588,15 +596,22 @@ export class Store implements DecisionSink {
     if (compactor !== undefined) {
       // The worker rebuilds the database from the last snapshot and the journal, exports and
       // writes it: the main thread never blocks on an export.
-      const result = await compactor.compact(this.dir, newSegmentStart);
+      const result = await compactor.compact(this.dir, newSegmentStart, this.snapshotFolded);
       this.stats_.lastSnapshotExportMs = 0;
       this.stats_.lastSnapshotWorkerExportMs = result.exportMs;
       this.stats_.lastSnapshotBytes = result.bytes;
     } else if (bytes !== undefined) {
-      await writeSnapshotFile(this.dir, bytes);
+      const slicer = new TimeSlicer();
+      await writeSnapshotFile(this.dir, bytes, async () => {
+        if (slicer.due()) await slicer.pause();
+      });
       this.stats_.lastSnapshotBytes = bytes.byteLength;
     }
-    await removeSegmentsBefore(this.dir, newSegmentStart);
+    // The new snapshot is in place and verified; the one it replaced is now the previous one, and
+    // the segments folded into the one before that may go.
+    const previousFolded = this.snapshotFolded;
+    this.snapshotFolded = newSegmentStart - 1;
+    await removeSegmentsFoldedInto(this.dir, previousFolded);
     this.eventsSinceSnapshot = Math.max(0, this.eventsSinceSnapshot - eventsFolded);
     this.lastSnapshotAt = this.now();
     this.dueSince = undefined;
