@@ -6,7 +6,7 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeEventLine, encodeLine, listSegments, segmentFileName } from './journal';
 import { schemaVersion, StoreVersionError } from './schema';
-import { openingLostData, openStore, snapshotFileName } from './store';
+import { openingLostData, openStore, snapshotFileName, StoreDataLossError, StoreNotFoundError } from './store';
 import { previousSnapshotFileName } from './snapshotFile';
 import { sha256, snapshotTrailer, trailerBytes, unsealSnapshot } from './snapshotSeal';
 import type { Store } from './store';
@@ -242,4 +242,38 @@ test('a sealed snapshot from a newer schema version is refused untouched; the sa
   assert.deepEqual(store.notices.map((n) => [n.code, n.level]), [['snapshot-unreadable', 'warning']]);
   assert.equal(store.decisionCount(), 60);
   await store.close();
+});
+
+test('refuseLoss: an open that would lose events throws a StoreDataLossError naming them and changes nothing on disk', async (t) => {
+  const dir = await tempDir(t, 'integrity');
+  await twoSnapshots(dir);
+  for (const name of [snapshotFileName, previousSnapshotFileName]) await writeFile(join(dir, name), 'x'.repeat(300));
+  const before = await Promise.all((await readdir(dir)).sort().map(async (name) => [name, await readFile(join(dir, name))] as const));
+  await assert.rejects(openStore(dir, { wasmDir, refuseLoss: true }), (error: unknown) => {
+    assert.ok(error instanceof StoreDataLossError);
+    assert.match(error.message, /would lose stored events, so it was not opened and nothing in it was changed:\nEvents 1–60 \(60\) are lost/);
+    assert.deepEqual(error.notices.filter((n) => n.level === 'error').map((n) => n.lost), [{ from: 1, to: 60 }]);
+    return true;
+  });
+  const after = await Promise.all((await readdir(dir)).sort().map(async (name) => [name, await readFile(join(dir, name))] as const));
+  assert.deepEqual(after, before);
+  // Nothing lost: refuseLoss opens as usual.
+  const sound = join(dir, 'sound');
+  await twoSnapshots(sound);
+  const store = await openStore(sound, { wasmDir, refuseLoss: true });
+  assert.equal(store.decisionCount(), 60);
+  await store.close();
+});
+
+test('reading a folder that holds no store is a StoreNotFoundError saying why; a writable open creates the store', async (t) => {
+  const dir = await tempDir(t, 'integrity');
+  await assert.rejects(openStore(join(dir, 'typo'), { wasmDir, readOnly: true }), /typo holds no Paramloop store \(no such folder\)/);
+  await writeFile(join(dir, 'file'), 'x');
+  await assert.rejects(openStore(join(dir, 'file'), { wasmDir, readOnly: true }), /file holds no Paramloop store \(not a folder\)/);
+  await assert.rejects(openStore(dir, { wasmDir, readOnly: true }), (error: unknown) => error instanceof StoreNotFoundError && /no snapshot and no journal in it/.test(error.message));
+  await writeFile(join(dir, `${snapshotFileName}.corrupt-20261125T043000Z`), 'x');
+  await assert.rejects(openStore(dir, { wasmDir, readOnly: true }), /no snapshot and no journal; files set aside as damaged: snapshot\.db\.corrupt-20261125T043000Z/);
+  const created = await openStore(join(dir, 'new'), { wasmDir });
+  assert.deepEqual(created.notices, []);
+  await created.close();
 });

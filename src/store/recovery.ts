@@ -1,8 +1,8 @@
 // Opening a store's folder: reading what is on disk, checking versions before anything is changed,
 // setting an unreadable snapshot aside, migrating, and rebuilding the live database from the
 // snapshot plus the journal tail. What was found and repaired is reported as notices.
-import { existsSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { listSegments, readSegment, readSegmentSchema, segmentsAfter, syncDirectory } from './journal';
@@ -14,6 +14,7 @@ import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './
 import { decodeEntry, headerUserVersion, openSnapshot, previousSnapshotFileName, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
 import { sealedAndDamaged, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
 import { checkContinuity, continuityNotices } from './continuity';
+import { openingLostData } from './notices';
 import type { RecoveryNotice } from './notices';
 
 export type { RecoveryNotice };
@@ -43,6 +44,38 @@ export interface RecoveryOptions {
    * undefined; rejects when it could not check (the check then runs here).
    */
   checkSnapshot?: (path: string) => Promise<string | undefined>;
+  /** Throw a StoreDataLossError, with nothing on disk changed, when opening would lose anything. */
+  refuseLoss?: boolean;
+}
+
+/** A read-only open of a folder that holds no store (a mistyped path must not read as an empty log). */
+export class StoreNotFoundError extends Error {
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
+    super(`${dir} holds no Paramloop store (${reason})`);
+    this.name = 'StoreNotFoundError';
+  }
+}
+
+/** An open refused (`refuseLoss`) because it would lose stored events; the notices name them. */
+export class StoreDataLossError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly notices: readonly RecoveryNotice[],
+  ) {
+    const lost = notices.filter((n) => n.level === 'error').map((n) => n.message);
+    super(`opening the store in ${dir} would lose stored events, so it was not opened and nothing in it was changed:\n${lost.join('\n')}`);
+    this.name = 'StoreDataLossError';
+  }
+}
+
+/** Why a folder with no snapshot and no journal is not a store, naming what it does hold. */
+async function whatIsThere(dir: string): Promise<string> {
+  const names = await readdir(dir);
+  const setAside = names.filter((name) => name.includes('.corrupt-')).sort();
+  return setAside.length > 0 ? `no snapshot and no journal; files set aside as damaged: ${setAside.join(', ')}` : 'no snapshot and no journal in it';
 }
 
 /**
@@ -50,9 +83,12 @@ export interface RecoveryOptions {
  * changed, when the snapshot or the journal was written by a newer schema. Read-only: an unreadable
  * snapshot is left in place (otherwise it is renamed aside with a timestamp, never deleted).
  */
-export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now, checkSnapshot }: RecoveryOptions): Promise<RecoveredDatabase> {
+export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now, checkSnapshot, refuseLoss = false }: RecoveryOptions): Promise<RecoveredDatabase> {
   const notices: RecoveryNotice[] = [];
   const folderExists = existsSync(dir);
+  // Reading a folder that is not a store is an error (a writable open creates one).
+  if (readOnly && !folderExists) throw new StoreNotFoundError(dir, 'no such folder');
+  if (readOnly && !statSync(dir).isDirectory()) throw new StoreNotFoundError(dir, 'not a folder');
 
   // 1. Read everything and check versions before changing anything.
   const currentPath = join(dir, snapshotFileName);
@@ -72,6 +108,7 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     }
   }
   const listed = folderExists ? await listSegments(dir) : [];
+  if (readOnly && currentBytes === undefined && previousHead === undefined && listed.length === 0) throw new StoreNotFoundError(dir, await whatIsThere(dir));
   for (const segment of listed) {
     const schema = await readSegmentSchema(dir, segment.file);
     if (schema !== undefined && schema > schemaVersion) throw new StoreVersionError(schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
@@ -100,27 +137,20 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
   }
   const dirty = damaged.length > 0 || base === 'the previous snapshot';
   const rebuiltFrom = base === 'the previous snapshot' ? `the previous snapshot ${previousPath} and the journal` : 'the journal alone';
+  // Files are moved only once the whole folder has been read and replayed (step 5): an open refused
+  // for a loss leaves everything in place.
+  const moves: { from: string; to: string; notice?: RecoveryNotice }[] = [];
   for (const { path, reason } of damaged) {
-    const notice: RecoveryNotice = { level: 'warning', code: 'snapshot-unreadable', file: path, message: `The snapshot ${path} is unreadable (${reason}).` };
-    if (!readOnly) {
-      const movedTo = `${path}.corrupt-${stamp(now())}`;
-      await rename(path, movedTo);
-      notice.movedTo = movedTo;
-      notice.message += ` It was moved to ${movedTo} (kept, never deleted).`;
-    } else {
-      notice.message += ' Opened read-only: it was left in place.';
-    }
-    notice.message += ` The store was rebuilt from ${rebuiltFrom}.`;
+    const notice: RecoveryNotice = { level: 'warning', code: 'snapshot-unreadable', file: path, message: `The snapshot ${path} is unreadable (${reason}). The store was rebuilt from ${rebuiltFrom}.` };
+    if (readOnly) notice.message += ' Opened read-only: it was left in place.';
+    else moves.push({ from: path, to: `${path}.corrupt-${stamp(now())}`, notice });
     notices.push(notice);
   }
   if (currentBytes === undefined && base === 'the previous snapshot') {
     notices.push({ level: 'warning', code: 'snapshot-fallback', file: currentPath, message: `The snapshot ${currentPath} is missing. The store was rebuilt from ${rebuiltFrom}.` });
   }
-  if (!readOnly && base === 'the previous snapshot') {
-    // The previous snapshot becomes the current one: the next snapshot builds on it.
-    await rename(previousPath, currentPath);
-  }
-  if (!readOnly && dirty) await syncDirectory(dir);
+  // The previous snapshot becomes the current one: the next snapshot builds on it.
+  if (!readOnly && base === 'the previous snapshot') moves.push({ from: previousPath, to: currentPath });
   image ??= new SQL.Database();
   // Closed on failure: the file image until its pages are copied, then the live database.
   let held = image;
@@ -193,6 +223,17 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
       setLastSeq.free();
     }
     notices.push(...invalidEventNotices(invalid));
+
+    // 5. Refused for a loss: nothing was changed. Otherwise damaged files go aside (never deleted).
+    if (refuseLoss && openingLostData(notices)) throw new StoreDataLossError(dir, notices);
+    for (const move of moves) {
+      await rename(move.from, move.to);
+      if (move.notice !== undefined) {
+        move.notice.movedTo = move.to;
+        move.notice.message += ` It was moved to ${move.to} (kept, never deleted).`;
+      }
+    }
+    if (moves.length > 0) await syncDirectory(dir);
 
     return { db, writer, maxSeq, replayed, dirty: dirtied, segmentStarts: listed.map((s) => s.startSeq), notices, snapshotFolded: folded };
   } catch (error) {

@@ -33,7 +33,7 @@ test('an unreadable snapshot whose events the journal still holds is a warning n
 
   const session = await openStoreSession(dir, keepAll, { wasmDir });
   assert.deepEqual(session.messages.map((m) => m.level), ['warning']);
-  assert.match(session.messages[0]?.text ?? '', /^Decision log: The snapshot .*snapshot\.db is unreadable \(snapshot does not start with a SQLite header\)\. It was moved to .*snapshot\.db\.corrupt-\d{8}T\d{6}Z/);
+  assert.match(session.messages[0]?.text ?? '', /^Decision log: The snapshot .*snapshot\.db is unreadable \(snapshot does not start with a SQLite header\)\. The store was rebuilt from the journal alone\. It was moved to .*snapshot\.db\.corrupt-\d{8}T\d{6}Z/);
   assert.ok(session.store !== undefined);
   assert.equal(session.store.decisionCount(), 1);
   assert.ok((await readdir(dir)).some((name) => name.startsWith(`${snapshotFileName}.corrupt-`)));

@@ -141,7 +141,7 @@ for (const { damage, checkedBy } of damages) {
     if (damage !== 'page-corrupted' && damage.startsWith('page-corrupted')) {
       assert.match(reopened.notices[0]?.message ?? '', /unreadable \((integrity check failed|database disk image is malformed)/);
     }
-    assert.match(reopened.notices[0]?.message ?? '', /The store was rebuilt from the journal alone\.$/);
+    assert.match(reopened.notices[0]?.message ?? '', /The store was rebuilt from the journal alone\. It was moved to .*\.corrupt-20261125T043000Z \(kept, never deleted\)\.$/);
     const movedTo = reopened.notices[0]?.movedTo;
     assert.equal(movedTo, `${snapshotPath}.corrupt-20261125T043000Z`);
     assert.deepEqual(await readFile(movedTo), damagedBytes, 'the damaged snapshot is kept byte for byte');

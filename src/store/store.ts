@@ -62,6 +62,7 @@ import type { CompactionWorkerSpec } from './compactor';
 
 export { snapshotFileName, DuplicateRequestError };
 export { openingLostData } from './notices';
+export { StoreDataLossError, StoreNotFoundError } from './recovery';
 export type { RecoveryNotice };
 
 export interface StoreOptions {
@@ -69,8 +70,16 @@ export interface StoreOptions {
   wasmDir: string;
   /** Keep prompt text in the journal, database and exports (the user opted in). Default false. */
   storePromptText?: boolean;
-  /** Open without writing anything: no journal segment, no snapshot, no file moved. */
+  /**
+   * Open without writing anything: no journal segment, no snapshot, no file moved. A folder that
+   * holds no store is then a StoreNotFoundError.
+   */
   readOnly?: boolean;
+  /**
+   * Refuse to open (a StoreDataLossError naming the losses, nothing on disk changed) when opening
+   * would lose stored events. Default false: open, and report each loss as an error notice.
+   */
+  refuseLoss?: boolean;
   /** How long an append may wait for companions before its batch is written. Default 2 ms. */
   batchDelayMs?: number;
   /** A batch is written at once when this many events are queued. Default 2000. */
@@ -249,6 +258,7 @@ export class Store implements DecisionSink {
     try {
       recovered = await recoverDatabase(SQL, dir, {
         readOnly,
+        refuseLoss: options.refuseLoss ?? false,
         now: options.now ?? Date.now,
         ...(compactor === undefined ? {} : { checkSnapshot: (path: string) => compactor.checkSnapshot(path) }),
       });

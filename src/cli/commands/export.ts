@@ -1,6 +1,8 @@
-// `paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text]`
+// `paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text] [--accept-loss]`
 // Reads the store read-only (the snapshot and the journal tail; nothing in DIR is written) and
-// writes the export to FILE (through a temporary file renamed into place) or to stdout.
+// writes the export to FILE (through a temporary file renamed into place) or to stdout. A folder
+// that holds no store, and a store that lost events, are errors (exit 1) and nothing is written:
+// a script must not replace a good export with an empty or partial one.
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -14,16 +16,19 @@ import { parseCommandArgs } from '../args';
 import { CliError } from '../io';
 import { checkOutputFile, fileErrorReason } from '../paths';
 import type { CliCommand } from '../io';
+import { acceptLossHelp, openForCommand } from '../storeAccess';
 
 const formats = ['jsonl', 'csv', 'dsjson'] as const;
 type ExportFormat = (typeof formats)[number];
 
-const help = `usage: paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text] [--json]
+const help = `usage: paramloop export --db DIR --format jsonl|csv|dsjson [--out FILE] [--include-prompt-text] [--accept-loss] [--json]
 
   jsonl   our versioned format: a header line, then one line per decision with its outcome
   csv     flat columns (RFC 4180), one row per decision
   dsjson  Vowpal Wabbit DSJSON, one line per decision with an outcome; _label_cost = -reward
-Without --out the export goes to stdout. With --json a summary object is printed on stdout.`;
+  ${acceptLossHelp}
+Without --out the export goes to stdout. With --json a summary object is printed on stdout.
+A DIR that holds no store, or whose store lost events, exits 1 and writes nothing.`;
 
 export const exportCommand: CliCommand = {
   summary: 'export the decision log as JSONL, CSV or Vowpal Wabbit DSJSON',
@@ -33,6 +38,7 @@ export const exportCommand: CliCommand = {
       format: { type: 'string' },
       out: { type: 'string' },
       'include-prompt-text': { type: 'boolean', default: false },
+      'accept-loss': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     });
@@ -46,9 +52,9 @@ export const exportCommand: CliCommand = {
     if (values.json && values.out === undefined) throw new CliError('--json needs --out (stdout carries the summary)');
     if (values.out !== undefined) await checkOutputFile(values.out, '--out');
 
-    const store = await openStore(values.db, { wasmDir: defaultWasmDir(__dirname), readOnly: true });
+    const db = values.db;
+    const store = await openForCommand('export', io, () => openStore(db, { wasmDir: defaultWasmDir(__dirname), readOnly: true, refuseLoss: !values['accept-loss'] }));
     try {
-      for (const notice of store.notices) io.stderr(`paramloop export: ${notice.level}: ${notice.message}\n`);
       const options = { includePromptText: values['include-prompt-text'] };
       const skipped = { unlabelled: 0 };
       const records = store.iterateLogged();

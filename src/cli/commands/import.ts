@@ -4,17 +4,18 @@
 // the store are problems too. The decisions are durable when the command succeeds.
 import { readFile } from 'node:fs/promises';
 import { ImportError } from '../../store/formats/jsonl';
-import { StoreLockedError } from '../../store/lock';
 import { defaultWasmDir } from '../../store/sqlite';
 import { openStore } from '../../store/store';
 import { parseCommandArgs } from '../args';
 import { CliError } from '../io';
 import { checkInputFile, fileErrorReason } from '../paths';
 import type { CliCommand } from '../io';
+import { acceptLossHelp, openForCommand } from '../storeAccess';
 
-const help = `usage: paramloop import --db DIR FILE [--json]
+const help = `usage: paramloop import --db DIR FILE [--accept-loss] [--json]
 
   FILE    a JSONL export of Paramloop ('paramloop export --format jsonl'), or - for stdin
+  ${acceptLossHelp}
 All or nothing: one bad line (named with its line number and field) and nothing is imported.
 With --json a summary object is printed on stdout.`;
 
@@ -33,6 +34,7 @@ export const importCommand: CliCommand = {
       args,
       {
         db: { type: 'string' },
+        'accept-loss': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -53,15 +55,9 @@ export const importCommand: CliCommand = {
       throw new CliError(`cannot read ${file}: ${fileErrorReason(error)}`, 1);
     }
 
-    let store;
+    const db = values.db;
+    const store = await openForCommand('import', io, () => openStore(db, { wasmDir: defaultWasmDir(__dirname), refuseLoss: !values['accept-loss'] }));
     try {
-      store = await openStore(values.db, { wasmDir: defaultWasmDir(__dirname) });
-    } catch (error) {
-      if (error instanceof StoreLockedError) throw new CliError(error.message, 1);
-      throw error;
-    }
-    try {
-      for (const notice of store.notices) io.stderr(`paramloop import: ${notice.level}: ${notice.message}\n`);
       const before = store.decisionCount();
       let imported: number;
       try {

@@ -15,6 +15,7 @@ import { parseCommandArgs, parseNumberOption } from '../args';
 import { CliError, type CliCommand } from '../io';
 import { readJsonFile } from '../jsonFile';
 import { checkInputFile } from '../paths';
+import { acceptLossHelp, openForCommand } from '../storeAccess';
 
 const environments = ['llm-planning', 'llm-planning-flat'] as const;
 
@@ -41,6 +42,7 @@ Plays a policy through simulated requests and measures its regret against the be
   --db DIR             persist every decision and outcome (--env only) in the store in DIR, printing
                        'committed N' on stderr each time the journal has durably synced (N decisions);
                        request ids start with a fresh 8-hex-digit nonce per run
+  ${acceptLossHelp}
   --rollout            (--env only) run the safety machinery from shadow on: budget, trust region, sticky
                        split by session (a new key after 1 h idle or 2 h of work), SLO monitor with
                        rollback, OPE promotion gate; adds {"rollout": {"finalPhase","status","events":
@@ -74,6 +76,7 @@ export const simulateCommand: CliCommand = {
       rollout: { type: 'boolean', default: false },
       'candidate-shift': { type: 'string' },
       'auto-resume': { type: 'boolean', default: false },
+      'accept-loss': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     });
@@ -83,6 +86,7 @@ export const simulateCommand: CliCommand = {
     }
     if ((values['rounds-file'] === undefined) === (values.env === undefined)) throw new CliError('give exactly one of --rounds-file FILE or --env NAME');
     if (values.db !== undefined && values.env === undefined) throw new CliError('--db needs --env (a rounds file has no decision records to store)');
+    if (values['accept-loss'] && values.db === undefined) throw new CliError('--accept-loss needs --db');
     if (values.rollout && values.env === undefined) throw new CliError('--rollout needs --env');
     if (values['candidate-shift'] !== undefined && !values.rollout) throw new CliError('--candidate-shift needs --rollout');
     if (values['auto-resume'] && !values.rollout) throw new CliError('--auto-resume needs --rollout');
@@ -123,11 +127,13 @@ export const simulateCommand: CliCommand = {
         throw new CliError(error instanceof Error ? error.message : String(error));
       }
       const requestsPerDay = positiveInteger(values['requests-per-day'], 'requests-per-day');
+      const db = values.db;
       const sink =
-        values.db === undefined
+        db === undefined
           ? undefined
-          : await openSimulationSink(values.db, { wasmDir: defaultWasmDir(__dirname), onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) });
-      for (const notice of sink?.notices ?? []) io.stderr(`paramloop simulate: ${notice.level}: ${notice.message}\n`);
+          : await openForCommand('simulate', io, () =>
+              openSimulationSink(db, { wasmDir: defaultWasmDir(__dirname), refuseLoss: !values['accept-loss'], onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) }),
+            );
       const common = {
         environment: createLlmPlanningEnvironment(space, { flat: values.env === 'llm-planning-flat' }),
         policy,

@@ -1,0 +1,30 @@
+// Opening a store for a CLI command: the store's own refusals become errors the user can act on
+// (exit 1, the store's message on stderr), and what opening found is printed on stderr.
+import { StoreLockedError } from '../store/lock';
+import { StoreVersionError } from '../store/schema';
+import { StoreDataLossError, StoreNotFoundError } from '../store/store';
+import type { RecoveryNotice } from '../store/store';
+import { CliError } from './io';
+import type { CliIo } from './io';
+
+/** The option every command that opens a store takes, and what it does. */
+export const acceptLossHelp = `--accept-loss        open a store even when opening it loses stored events (each is named on stderr;
+                       damaged files are moved aside, never deleted). Without it such a store is refused
+                       with exit 1 and left as it is`;
+
+/**
+ * Runs `open`; a store that is locked, newer, missing, or would lose events when opened becomes a
+ * CliError with exit code 1. Prints the notices of the opened store as `paramloop <command>: …`.
+ */
+export async function openForCommand<T extends { notices: readonly RecoveryNotice[] }>(command: string, io: CliIo, open: () => Promise<T>): Promise<T> {
+  let opened: T;
+  try {
+    opened = await open();
+  } catch (error) {
+    if (error instanceof StoreDataLossError) throw new CliError(`${error.message}\nWith --accept-loss it is opened anyway.`, 1);
+    if (error instanceof StoreLockedError || error instanceof StoreVersionError || error instanceof StoreNotFoundError) throw new CliError(error.message, 1);
+    throw error;
+  }
+  for (const notice of opened.notices) io.stderr(`paramloop ${command}: ${notice.level}: ${notice.message}\n`);
+  return opened;
+}
