@@ -61,6 +61,25 @@ export interface RetentionRecord {
   keepDecisions?: number;
 }
 
+/**
+ * The start of a unit: events that are durable, and replayed, all together or not at all (an
+ * import). The unit's events follow it directly in the journal, each line marked with the unit (the
+ * begin event's sequence number), and a `unitCommit` ends it. A unit without its commit (a crash
+ * cut it short) is dropped on replay, whole.
+ */
+export interface UnitBeginRecord {
+  timestamp: number;
+  /** What the unit is, e.g. "import". */
+  kind: string;
+  /** How many events the unit holds between its begin and its commit. */
+  events: number;
+}
+
+/** The end of a unit: from here on, its events count. */
+export interface UnitCommitRecord {
+  timestamp: number;
+}
+
 /** An outcome with the reward the reward model gave it (absent when not yet scored). */
 export interface OutcomeRecord {
   outcome: Outcome;
@@ -76,7 +95,9 @@ export type StoreEvent =
   | { type: 'budgetEvent'; record: BudgetEventRecord }
   | { type: 'waiver'; record: WaiverRecord }
   | { type: 'sloIncident'; record: SloIncidentRecord }
-  | { type: 'retention'; record: RetentionRecord };
+  | { type: 'retention'; record: RetentionRecord }
+  | { type: 'unitBegin'; record: UnitBeginRecord }
+  | { type: 'unitCommit'; record: UnitCommitRecord };
 
 export type StoreEventType = StoreEvent['type'];
 
@@ -89,6 +110,8 @@ export const storeEventTypes: readonly StoreEventType[] = [
   'waiver',
   'sloIncident',
   'retention',
+  'unitBegin',
+  'unitCommit',
 ];
 
 /** A decision with its outcome and reward when they are known: the unit of OPE and of exports. */

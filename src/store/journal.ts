@@ -2,7 +2,8 @@
 //
 // Layout: segment files `journal-<first seq, 12 digits>.log` in the store folder. Each line is
 // `<crc32 of the JSON, 8 hex digits> <JSON>\n`; the first line of a segment is a header
-// `{"h":{"format":1,"schema":N,"start":S}}`, every other line an event `{"s":seq,"t":type,"e":record}`.
+// `{"h":{"format":1,"schema":N,"start":S}}`, every other line an event `{"s":seq,"t":type,"e":record}`
+// (with `"u":B` when it belongs to the unit begun at event B: see UnitBeginRecord).
 // The CRC makes each line self-checking: a line cut short by a crash (the last line of a segment)
 // fails it and is dropped; a failing line followed by good ones is corruption and is reported.
 // A new segment is started at open, at each snapshot and when a segment grows past a size limit, so
@@ -29,9 +30,12 @@ export function encodeLine(json: string): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
 
-/** Encodes an event line. `recordJson` is the record already serialised. */
-export function encodeEventLine(seq: number, type: StoreEventType, recordJson: string): string {
-  return encodeLine(`{"s":${seq},"t":"${type}","e":${recordJson}}`);
+/**
+ * Encodes an event line. `recordJson` is the record already serialised; `unit` marks an event (or
+ * the commit) of the unit begun at that sequence number.
+ */
+export function encodeEventLine(seq: number, type: StoreEventType, recordJson: string, unit?: number): string {
+  return encodeLine(unit === undefined ? `{"s":${seq},"t":"${type}","e":${recordJson}}` : `{"s":${seq},"t":"${type}","u":${unit},"e":${recordJson}}`);
 }
 
 /** One event read back from the journal. */
@@ -41,6 +45,8 @@ export interface JournalEntry {
   record: unknown;
   /** 1-based line number in its segment (the header is line 1). */
   line: number;
+  /** The unit (its begin event's sequence number) this event belongs to, if any. */
+  unit?: number;
 }
 
 /** A segment as read back: its header, its good events, and what was wrong with it. */
@@ -100,7 +106,9 @@ export async function readSegment(dir: string, file: string, startSeq: number): 
       return;
     }
     if (isObject(value) && typeof value.s === 'number' && typeof value.t === 'string' && (storeEventTypes as readonly string[]).includes(value.t)) {
-      result.entries.push({ seq: value.s, type: value.t as StoreEventType, record: value.e, line: lineNumber });
+      const entry: JournalEntry = { seq: value.s, type: value.t as StoreEventType, record: value.e, line: lineNumber };
+      if (typeof value.u === 'number') entry.unit = value.u;
+      result.entries.push(entry);
       return;
     }
     damaged.push({ line: lineNumber, reason: 'not a journal event' });

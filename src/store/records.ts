@@ -214,6 +214,10 @@ export class EventWriter {
         this.lastRetention = applyRetention(this.db, settings, timestamp, false);
         return;
       }
+      case 'unitBegin':
+      case 'unitCommit':
+        // Markers of the journal (which events replay together); nothing to store.
+        return;
     }
   }
 

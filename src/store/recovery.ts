@@ -14,6 +14,7 @@ import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './
 import { decodeEntry, headerUserVersion, openSnapshot, previousSnapshotFileName, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
 import { sealedAndDamaged, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
 import { checkContinuity, continuityNotices } from './continuity';
+import { droppedUnitNotices, JournalReplayer } from './replay';
 import { openingLostData } from './notices';
 import type { RecoveryNotice } from './notices';
 
@@ -190,6 +191,7 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     const setLastSeq = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)");
     let replayed = 0;
     const invalid: { file: string; seq: number; type: string; reason: string }[] = [];
+    const replayer = new JournalReplayer();
     // In transactions of a few milliseconds each, yielding between them: a crash can leave 100k
     // events to replay, and the editor must not freeze meanwhile.
     const slicer = new TimeSlicer();
@@ -197,20 +199,23 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     db.exec('BEGIN');
     try {
       for (const segment of segments) {
-        for (const entry of segment.entries) {
-          maxSeq = Math.max(maxSeq, entry.seq);
-          if (entry.seq <= folded) continue;
-          try {
-            writer.apply(entry.seq, decodeEntry(entry));
-            replayed++;
-          } catch (error) {
-            invalid.push({ file: join(dir, segment.file), seq: entry.seq, type: entry.type, reason: error instanceof Error ? error.message : String(error) });
-          }
-          if ((++steps & 63) === 0 && slicer.due()) {
-            setLastSeq.run([String(maxSeq)]);
-            db.exec('COMMIT');
-            await slicer.pause();
-            db.exec('BEGIN');
+        for (const fed of segment.entries) {
+          maxSeq = Math.max(maxSeq, fed.seq);
+          if (fed.seq <= folded) continue;
+          // Usually the entry itself; nothing while a unit is open; the whole unit at its commit.
+          for (const entry of replayer.feed(fed, segment.file)) {
+            try {
+              writer.apply(entry.seq, decodeEntry(entry));
+              replayed++;
+            } catch (error) {
+              invalid.push({ file: join(dir, segment.file), seq: entry.seq, type: entry.type, reason: error instanceof Error ? error.message : String(error) });
+            }
+            if ((++steps & 63) === 0 && slicer.due()) {
+              setLastSeq.run([String(maxSeq)]);
+              db.exec('COMMIT');
+              await slicer.pause();
+              db.exec('BEGIN');
+            }
           }
         }
       }
@@ -223,6 +228,7 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
       setLastSeq.free();
     }
     notices.push(...invalidEventNotices(invalid));
+    notices.push(...droppedUnitNotices(replayer.finish(), dir, readOnly));
 
     // 5. Refused for a loss: nothing was changed. Otherwise damaged files go aside (never deleted).
     if (refuseLoss && openingLostData(notices)) throw new StoreDataLossError(dir, notices);

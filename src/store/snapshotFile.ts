@@ -18,6 +18,7 @@ import type { JournalEntry } from './journal';
 import { checkDecision, checkOutcome, EventWriter } from './records';
 import { migrate, readSchemaVersion } from './schema';
 import { sha256, snapshotTrailer, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
+import { JournalReplayer } from './replay';
 
 export const snapshotFileName = 'snapshot.db';
 export const snapshotTempName = 'snapshot.db.tmp';
@@ -183,21 +184,26 @@ export async function compactSnapshot(SQL: SqlJsStatic, dir: string, beforeSeq: 
     let lastSeq = folded;
     let replayedEvents = 0;
     const writer = new EventWriter(db);
+    // Units never committed (cut short by a crash) are dropped, as opening the store drops them; the
+    // store never switches segment inside a unit, so every unit below beforeSeq is whole here.
+    const replayer = new JournalReplayer();
     try {
       db.exec('BEGIN');
       // Segments kept only for the previous snapshot hold nothing newer than the base: not read.
       for (const segment of segmentsAfter(await listSegments(dir), folded)) {
         if (segment.startSeq >= beforeSeq) continue;
         const read = await readSegment(dir, segment.file, segment.startSeq);
-        for (const entry of read.entries) {
-          if (entry.seq <= folded || entry.seq >= beforeSeq) continue;
-          try {
-            writer.apply(entry.seq, decodeEntry(entry));
-            replayedEvents++;
-          } catch {
-            // Reported when the store opened; skipped here exactly as there.
+        for (const fed of read.entries) {
+          if (fed.seq <= folded || fed.seq >= beforeSeq) continue;
+          lastSeq = Math.max(lastSeq, fed.seq);
+          for (const entry of replayer.feed(fed, segment.file)) {
+            try {
+              writer.apply(entry.seq, decodeEntry(entry));
+              replayedEvents++;
+            } catch {
+              // Reported when the store opened; skipped here exactly as there.
+            }
           }
-          lastSeq = Math.max(lastSeq, entry.seq);
         }
       }
       db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?)", [String(lastSeq)]);

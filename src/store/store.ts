@@ -29,6 +29,7 @@ import type { Database, SqlJsStatic, Statement } from 'sql.js';
 import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
 import type { ArmCatalog } from './formats/dsjson';
 import { parseJsonl } from './formats/jsonl';
+import { planImport } from './importPlan';
 import type {
   BudgetEventRecord,
   CommitProgress,
@@ -116,6 +117,16 @@ export interface StoreOptions {
   onError?: (error: Error) => void;
 }
 
+/** What `importJsonl` did. */
+export interface ImportReport {
+  /** Decisions added (with their outcomes). */
+  imported: number;
+  /** Decisions the store already held exactly as the file has them (an import run again). */
+  alreadyStored: number;
+  /** Outcomes added to decisions already stored without one. */
+  outcomesAdded: number;
+}
+
 /** Figures about the store's upkeep, for logs and benchmarks. */
 export interface StoreStats {
   lastSeq: number;
@@ -151,7 +162,12 @@ export class Store implements DecisionSink {
    */
   private readonly unappliedDecisions = new Map<string, number>();
   private readonly unappliedOutcomes = new Map<string, number>();
-  private unwritten: { line: string; type: StoreEvent['type'] }[] = [];
+  /** Encoded journal lines not yet written; `unit`: an event or the commit of a unit (not its begin). */
+  private unwritten: { line: string; type: StoreEvent['type']; unit: boolean }[] = [];
+  /** Decisions and outcomes of a unit whose commit is not yet written: counted once it is. */
+  private unitDecisions = 0;
+  private unitOutcomes = 0;
+  private findLogged: Statement | undefined;
   private unwrittenFirstSeq = 0;
   private chain: Promise<void> = Promise.resolve();
   private writeQueued = false;
@@ -308,6 +324,40 @@ export class Store implements DecisionSink {
    * replaced.
    */
   append(event: StoreEvent): number {
+    if (event.type === 'unitBegin' || event.type === 'unitCommit') throw new Error('units are appended with appendUnit');
+    return this.appendEvent(event, undefined);
+  }
+
+  /**
+   * Appends `events` as one unit: after a crash, replay keeps all of them or none (the journal
+   * holds them between a begin and a commit event; a unit without its commit is dropped). Every
+   * event is checked first: one refused (malformed, or a request id the store or the unit already
+   * has) refuses the whole unit, with nothing journaled. Durable once `flush()` resolves.
+   */
+  appendUnit(kind: string, events: readonly StoreEvent[]): void {
+    const decisions = new Set<string>();
+    const outcomes = new Set<string>();
+    for (const event of events) {
+      if (event.type === 'decision') {
+        checkDecision(event.record);
+        this.refuseDuplicate('decision', event.record.requestId);
+        if (decisions.has(event.record.requestId)) throw new DuplicateRequestError(event.record.requestId, 'decision', this.lastSeq + 1);
+        decisions.add(event.record.requestId);
+      } else if (event.type === 'outcome') {
+        checkOutcome(event.record.outcome);
+        this.refuseDuplicate('outcome', event.record.outcome.requestId);
+        if (outcomes.has(event.record.outcome.requestId)) throw new DuplicateRequestError(event.record.outcome.requestId, 'outcome', this.lastSeq + 1);
+        outcomes.add(event.record.outcome.requestId);
+      } else if (event.type === 'unitBegin' || event.type === 'unitCommit') {
+        throw new Error('units do not nest');
+      }
+    }
+    const begin = this.appendEvent({ type: 'unitBegin', record: { timestamp: this.now(), kind, events: events.length } }, undefined);
+    for (const event of events) this.appendEvent(event, begin);
+    this.appendEvent({ type: 'unitCommit', record: { timestamp: this.now() } }, begin);
+  }
+
+  private appendEvent(event: StoreEvent, unit: number | undefined): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('the store is closed');
     if (this.journal === undefined) throw new Error('the store was opened read-only');
@@ -327,7 +377,7 @@ export class Store implements DecisionSink {
     if (stored.type === 'decision') this.unappliedDecisions.set(stored.record.requestId, seq);
     else if (stored.type === 'outcome') this.unappliedOutcomes.set(stored.record.outcome.requestId, seq);
     if (this.unwritten.length === 0) this.unwrittenFirstSeq = seq;
-    this.unwritten.push({ line: encodeEventLine(seq, stored.type, JSON.stringify(stored.record)), type: stored.type });
+    this.unwritten.push({ line: encodeEventLine(seq, stored.type, JSON.stringify(stored.record), unit), type: stored.type, unit: unit !== undefined });
     this.unapplied.push({ seq, event: stored });
     this.lastAppendAt = performance.now();
     this.scheduleWrite();
@@ -528,10 +578,21 @@ export class Store implements DecisionSink {
     let text = '';
     let decisions = 0;
     let outcomes = 0;
-    for (const { line, type } of taken) {
+    for (const { line, type, unit } of taken) {
       text += line;
-      if (type === 'decision') decisions++;
-      else if (type === 'outcome') outcomes++;
+      // A unit's decisions and outcomes are reported as committed once its commit is on disk.
+      if (type === 'decision') {
+        if (unit) this.unitDecisions++;
+        else decisions++;
+      } else if (type === 'outcome') {
+        if (unit) this.unitOutcomes++;
+        else outcomes++;
+      } else if (type === 'unitCommit') {
+        decisions += this.unitDecisions;
+        outcomes += this.unitOutcomes;
+        this.unitDecisions = 0;
+        this.unitOutcomes = 0;
+      }
     }
     const batch = { text, firstSeq: this.unwrittenFirstSeq, count: taken.length, decisions, outcomes };
     this.unwrittenFirstSeq += taken.length;
@@ -591,6 +652,9 @@ export class Store implements DecisionSink {
     // in the older segments (for the worker) and applied to the database (for a main-thread export).
     const step = this.chain.then(async () => {
       await this.writeBatch();
+      // Never switch segment inside a unit: a snapshot of the segments before the switch would
+      // hold part of it, and replay would drop that part for want of its commit.
+      while (this.failure === undefined && this.unwritten[0]?.unit === true) await this.writeBatch();
       eventsFolded = this.eventsSinceSnapshot;
       newSegmentStart = this.unwritten.length > 0 ? this.unwrittenFirstSeq : this.lastSeq + 1;
       if (compactor === undefined) {
@@ -672,6 +736,7 @@ export class Store implements DecisionSink {
       await this.lock?.release();
       this.setLastSeq.free();
       this.findDecision?.free();
+      this.findLogged?.free();
       this.writer.free();
       this.db.close();
     }
@@ -728,18 +793,31 @@ export class Store implements DecisionSink {
 
   /**
    * Imports a JSONL export: validates every line first (throwing an ImportError naming each bad
-   * line and field, with nothing imported), then appends all records and waits until they are
-   * durable. Request ids already in the store are errors. Returns the number of decisions imported.
+   * line and field, with nothing imported), then appends what the store lacks as one unit
+   * (`appendUnit`: after a crash, all of it or none) and waits until it is durable. Records the
+   * store already holds identically are skipped, so that running an import again finishes it; a
+   * request id stored with different content is an ImportError.
    */
-  async importJsonl(text: string): Promise<number> {
+  async importJsonl(text: string): Promise<ImportReport> {
     this.applyPending();
-    const records = parseJsonl(text, (requestId) => this.hasDecision(requestId), { arms: this.armCatalog() });
-    for (const { decision, outcome, reward } of records) {
-      this.appendDecision(decision);
-      if (outcome !== undefined) this.appendOutcome(outcome, reward);
-    }
+    // Request ids already stored are not problems here: planImport compares their records.
+    const records = parseJsonl(text, () => false, { arms: this.armCatalog() });
+    const plan = planImport(records, (requestId) => this.loggedByRequestId(requestId), this.options.storePromptText === true);
+    if (plan.events.length > 0) this.appendUnit('import', plan.events);
     await this.flush();
-    return records.length;
+    return { imported: plan.imported, alreadyStored: plan.alreadyStored, outcomesAdded: plan.outcomesAdded };
+  }
+
+  /** The stored decision with this request id, with its outcome and reward when known. */
+  loggedByRequestId(requestId: string): LoggedDecision | undefined {
+    this.applyPending();
+    this.findLogged ??= this.db.prepare(`${loggedSelect} WHERE d.request_id = ?`);
+    try {
+      this.findLogged.bind([requestId]);
+      return this.findLogged.step() ? rowToLogged(this.findLogged.get()).logged : undefined;
+    } finally {
+      this.findLogged.reset();
+    }
   }
 
   /** True when a decision with this request id is stored. */

@@ -55,7 +55,7 @@ test('JSONL export → import → export is byte-identical and every record come
   assert.equal(exported.split('\n').length, 1 + 30 + 1);
 
   const target = await openStore(join(dir, 'b'), { wasmDir });
-  assert.equal(await target.importJsonl(exported), 30);
+  assert.deepEqual(await target.importJsonl(exported), { imported: 30, alreadyStored: 0, outcomesAdded: 0 });
   assert.deepEqual([...target.iterateLogged({}, 7)], original);
   assert.equal(`${[...jsonlLines(target.iterateLogged())].join('\n')}\n`, exported);
   await target.close();
