@@ -3,7 +3,7 @@
 // process alive otherwise.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { CompactionResult } from './snapshotFile';
 
 /** Where the compaction worker's script is. A `.ts` script is loaded through tsx (development). */
@@ -31,10 +31,20 @@ export function detectCompactionWorker(): CompactionWorkerSpec | undefined {
 
 type Reply = { id: number; result: unknown } | { id: number; error: string };
 
+/** A request to the worker whose end can be seen without yielding to the event loop. */
+export interface DetachedRequest<T> {
+  /** The result or error once the worker has replied, else undefined. Never blocks. */
+  poll(): { result: T } | { error: Error } | undefined;
+  /** Settles when the worker replies (or fails), once the event loop runs. */
+  done: Promise<T>;
+}
+
 export class Compactor {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
+  /** Detached requests not yet settled: failed along with the others when the worker dies. */
+  private readonly detached = new Set<(reply: Reply | Error) => void>();
 
   constructor(
     private readonly spec: CompactionWorkerSpec,
@@ -60,6 +70,7 @@ export class Compactor {
       this.worker = undefined;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
+      for (const settle of [...this.detached]) settle(error);
     };
     worker.on('error', (error) => {
       if (this.worker === worker) failAll(error);
@@ -76,6 +87,50 @@ export class Compactor {
    */
   compact(dir: string, beforeSeq: number, baseSeq: number): Promise<CompactionResult> {
     return this.request({ kind: 'compact', dir, beforeSeq, baseSeq }) as Promise<CompactionResult>;
+  }
+
+  /**
+   * `compact` for a producer that runs in one synchronous loop (the simulator): the worker builds
+   * the snapshot meanwhile, on its own thread, and replies on a port of its own, which `poll()`
+   * reads without yielding (receiveMessageOnPort).
+   */
+  compactDetached(dir: string, beforeSeq: number, baseSeq: number): DetachedRequest<CompactionResult> {
+    this.worker ??= this.start();
+    const worker = this.worker;
+    const id = this.nextId++;
+    const { port1, port2 } = new MessageChannel();
+    let outcome: { result: CompactionResult } | { error: Error } | undefined;
+    let resolveDone!: (result: CompactionResult) => void;
+    let rejectDone!: (error: Error) => void;
+    const done = new Promise<CompactionResult>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    const settle = (reply: Reply | Error): void => {
+      if (outcome !== undefined) return;
+      this.detached.delete(settle);
+      port1.close();
+      if (reply instanceof Error) outcome = { error: reply };
+      else if ('error' in reply) outcome = { error: new Error(`the store's worker failed: ${reply.error}`) };
+      else outcome = { result: reply.result as CompactionResult };
+      if ('error' in outcome) rejectDone(outcome.error);
+      else resolveDone(outcome.result);
+      if (this.waiting.size === 0 && this.detached.size === 0) void this.terminate();
+    };
+    this.detached.add(settle);
+    port1.on('message', settle);
+    worker.ref();
+    worker.postMessage({ kind: 'compact', dir, beforeSeq, baseSeq, id, wasmDir: this.wasmDir, replyPort: port2 }, [port2]);
+    return {
+      done,
+      poll: () => {
+        if (outcome === undefined) {
+          const received = receiveMessageOnPort(port1);
+          if (received !== undefined) settle(received.message as Reply);
+        }
+        return outcome;
+      },
+    };
   }
 
   /**
@@ -101,7 +156,7 @@ export class Compactor {
       // A wasm heap never shrinks: ending the worker after each request returns its copy of the
       // database to the system (a new worker costs a module load next time). A request is
       // reported done once the worker has ended, its memory returned.
-      if (this.waiting.size === 0) await this.terminate();
+      if (this.waiting.size === 0 && this.detached.size === 0) await this.terminate();
     });
   }
 

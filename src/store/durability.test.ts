@@ -33,9 +33,9 @@ async function bundleWriter(outDir: string): Promise<string> {
 }
 
 /** Runs the writer until `killAfterMs` after its first durable commit, then SIGKILLs it. */
-function runAndKill(script: string, dir: string, seed: number, killAfterMs: number): Promise<ChildRun> {
+function runAndKill(script: string, dir: string, seed: number, killAfterMs: number, mode: 'async' | 'sync' = 'async'): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, dir, String(seed)], {
+    const child = spawn(process.execPath, [script, dir, String(seed), '', ...(mode === 'sync' ? ['sync'] : [])], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, PARAMLOOP_WASM_DIR: wasmDir },
     });
@@ -68,16 +68,20 @@ function runAndKill(script: string, dir: string, seed: number, killAfterMs: numb
   });
 }
 
-test('20 SIGKILLs at random moments lose no acknowledged decision and never leave an unreadable store', { timeout: 600_000 }, async () => {
+/**
+ * `rounds` writers in `mode` killed at random moments: after each kill the store opens (read-only,
+ * then writable at the end) with every acknowledged decision and no notice but a torn tail.
+ */
+async function killRounds(mode: 'async' | 'sync', rounds: number, seed: number): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'paramloop-kill-'));
   const dir = join(root, 'store');
-  const random = seededRandom(20261125);
+  const random = seededRandom(seed);
   try {
     const script = await bundleWriter(root);
     let previous = 0;
-    for (let round = 1; round <= 20; round++) {
+    for (let round = 1; round <= rounds; round++) {
       const killAfterMs = Math.floor(random() * 300);
-      const run = await runAndKill(script, dir, round, killAfterMs);
+      const run = await runAndKill(script, dir, round, killAfterMs, mode);
       assert.deepEqual(run.errors, [], `round ${round}: the writer reported errors`);
       // Opening after a kill may drop a torn (unacknowledged) tail, never anything else.
       assert.deepEqual(run.notices.filter((n) => !n.startsWith('notice journal-torn-tail')), [], `round ${round}: unexpected recovery`);
@@ -113,4 +117,12 @@ test('20 SIGKILLs at random moments lose no acknowledged decision and never leav
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+test('20 SIGKILLs at random moments lose no acknowledged decision and never leave an unreadable store', { timeout: 600_000 }, async () => {
+  await killRounds('async', 20, 20261125);
+});
+
+test('10 SIGKILLs of a producer that never yields (as simulate --db), snapshots built meanwhile, lose no acknowledged decision', { timeout: 600_000 }, async () => {
+  await killRounds('sync', 10, 20261202);
 });

@@ -8,11 +8,22 @@
 // fails it and is dropped; a failing line followed by good ones is corruption and is reported.
 // A new segment is started at open, at each snapshot and when a segment grows past a size limit, so
 // a torn tail always stays the last line of its file and folded-in segments can be deleted whole.
-import { fdatasyncSync, writeSync } from 'node:fs';
+import {
+  close as closeCallback,
+  closeSync,
+  fdatasync as fdatasyncCallback,
+  fdatasyncSync,
+  fsync as fsyncCallback,
+  fsyncSync,
+  open as openCallback,
+  openSync,
+  write as writeCallback,
+  writeSync,
+} from 'node:fs';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { TimeSlicer } from './slicer';
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoreEventType } from './events';
 import { storeEventTypes } from './events';
@@ -182,7 +193,8 @@ export async function syncDirectory(dir: string): Promise<void> {
  * serialises them (one batch in flight at a time).
  */
 export class JournalWriter {
-  private handle: FileHandle | undefined;
+  /** The open segment's file descriptor (raw, so that the synchronous twins can use it too). */
+  private fd: number | undefined;
   private bytes = 0;
   private currentStart = 0;
 
@@ -197,21 +209,44 @@ export class JournalWriter {
     return this.currentStart;
   }
 
+  private header(startSeq: number): Buffer {
+    return Buffer.from(encodeLine(JSON.stringify({ h: { format: journalFormat, schema: this.schema, start: startSeq } })), 'utf8');
+  }
+
   /**
    * Starts a new segment whose first event will be `startSeq`: creates it with its header, syncs
    * the file and the folder (so the segment itself survives a crash), then closes the previous one.
    */
   async startSegment(startSeq: number): Promise<void> {
-    const previous = this.handle;
-    const handle = await open(join(this.dir, segmentFileName(startSeq)), 'a');
-    const header = encodeLine(JSON.stringify({ h: { format: journalFormat, schema: this.schema, start: startSeq } }));
-    await handle.write(header);
-    await handle.sync();
+    const previous = this.fd;
+    const fd = await openFd(join(this.dir, segmentFileName(startSeq)), 'a');
+    const header = this.header(startSeq);
+    await writeAll(fd, header);
+    await fsyncFd(fd);
     await syncDirectory(this.dir);
-    this.handle = handle;
-    this.bytes = Buffer.byteLength(header);
+    this.fd = fd;
+    this.bytes = header.length;
     this.currentStart = startSeq;
-    if (previous !== undefined) await previous.close();
+    if (previous !== undefined) await closeFd(previous);
+  }
+
+  /** The synchronous twin of `startSegment`, for producers that run in one synchronous loop. */
+  startSegmentSync(startSeq: number): void {
+    const previous = this.fd;
+    const fd = openSync(join(this.dir, segmentFileName(startSeq)), 'a');
+    const header = this.header(startSeq);
+    writeAllSync(fd, header);
+    fsyncSync(fd);
+    const dirFd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    this.fd = fd;
+    this.bytes = header.length;
+    this.currentStart = startSeq;
+    if (previous !== undefined) closeSync(previous);
   }
 
   /**
@@ -219,38 +254,51 @@ export class JournalWriter {
    * (fdatasync). Rolls over to a new segment first when the current one is full.
    */
   async writeDurably(text: string, firstSeq: number): Promise<void> {
-    if (this.handle === undefined) throw new Error('journal is closed');
+    if (this.fd === undefined) throw new Error('journal is closed');
     if (this.bytes > this.maxSegmentBytes) await this.startSegment(firstSeq);
+    const fd = this.fd;
+    if (fd === undefined) throw new Error('journal is closed');
     const buffer = Buffer.from(text, 'utf8');
-    const handle = this.handle;
-    if (handle === undefined) throw new Error('journal is closed');
-    let offset = 0;
-    while (offset < buffer.length) {
-      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-      offset += bytesWritten;
-    }
+    await writeAll(fd, buffer);
     this.bytes += buffer.length;
-    await handle.datasync();
+    await fdatasyncFd(fd);
   }
 
   /**
    * The synchronous twin of `writeDurably`, for producers that run in one synchronous loop (the
-   * simulator): write and fdatasync block the thread. No roll-over: the next async write does it.
+   * simulator): write and fdatasync block the thread.
    */
-  writeDurablySync(text: string): void {
-    if (this.handle === undefined) throw new Error('journal is closed');
+  writeDurablySync(text: string, firstSeq: number): void {
+    if (this.fd === undefined) throw new Error('journal is closed');
+    if (this.bytes > this.maxSegmentBytes) this.startSegmentSync(firstSeq);
+    const fd = this.fd;
     const buffer = Buffer.from(text, 'utf8');
-    let offset = 0;
-    while (offset < buffer.length) offset += writeSync(this.handle.fd, buffer, offset, buffer.length - offset);
+    writeAllSync(fd, buffer);
     this.bytes += buffer.length;
-    fdatasyncSync(this.handle.fd);
+    fdatasyncSync(fd);
   }
 
   async close(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    if (handle !== undefined) await handle.close();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await closeFd(fd);
   }
+}
+
+const openFd = promisify(openCallback);
+const closeFd = promisify(closeCallback);
+const fsyncFd = promisify(fsyncCallback);
+const fdatasyncFd = promisify(fdatasyncCallback);
+const writeFd = promisify(writeCallback);
+
+async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) offset += (await writeFd(fd, buffer, offset, buffer.length - offset)).bytesWritten;
+}
+
+function writeAllSync(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
 }
 
 /**

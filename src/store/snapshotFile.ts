@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import type { Decision, Outcome } from '../core/types';
 import type { StoreEvent } from './events';
-import { listSegments, readSegment, segmentsAfter, syncDirectory } from './journal';
+import { listSegments, readSegment, removeSegmentsFoldedInto, segmentsAfter, syncDirectory } from './journal';
 import type { JournalEntry } from './journal';
 import { checkDecision, checkOutcome, EventWriter } from './records';
 import { migrate, readSchemaVersion } from './schema';
@@ -162,7 +162,8 @@ export interface CompactionResult {
 /**
  * Builds the next snapshot from the current one plus every journal event below `beforeSeq` (all of
  * them durable: the store switched segment at `beforeSeq` first) and puts it in place
- * (`writeSnapshotFile`). `baseSeq` is the last event of the snapshot the store holds on disk: a
+ * (`writeSnapshotFile`), then removes the segments folded into the snapshot before the base (the
+ * base is now the previous snapshot). `baseSeq` is the last event of the snapshot the store holds on disk: a
  * current snapshot that does not verify, or is not that one, is an error (nothing is written), so
  * that damage is never carried into a new checksum. Same replay as opening the store, so the result
  * equals the main thread's database at `beforeSeq - 1`.
@@ -215,6 +216,8 @@ export async function compactSnapshot(SQL: SqlJsStatic, dir: string, beforeSeq: 
     const image = db.export();
     const exportMs = performance.now() - started;
     await writeSnapshotFile(dir, image);
+    // The base is now the previous snapshot: the segments folded into the one before it may go.
+    await removeSegmentsFoldedInto(dir, baseSeq);
     return { lastSeq, bytes: image.byteLength, replayedEvents, exportMs };
   } finally {
     db.close();

@@ -59,7 +59,8 @@ import { acquireLock } from './lock';
 import { prepareStoreFolder } from './folder';
 import type { LockHolder, StoreLock } from './lock';
 import { Compactor, detectCompactionWorker } from './compactor';
-import type { CompactionWorkerSpec } from './compactor';
+import type { CompactionWorkerSpec, DetachedRequest } from './compactor';
+import type { CompactionResult } from './snapshotFile';
 
 export { snapshotFileName, DuplicateRequestError };
 export { openingLostData } from './notices';
@@ -176,6 +177,8 @@ export class Store implements DecisionSink {
   private flushTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private snapshotRunning: Promise<void> | undefined;
+  /** A snapshot started from a synchronous loop (flushSync), being built by the worker. */
+  private detached: { request: DetachedRequest<CompactionResult>; newSegmentStart: number; eventsFolded: number; started: number } | undefined;
   private readonly listeners = new Set<(progress: CommitProgress) => void>();
   private failure: Error | undefined;
   private closed = false;
@@ -562,14 +565,76 @@ export class Store implements DecisionSink {
   flushSync(): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.journal === undefined) throw new Error('the store was opened read-only');
-    if (this.writeInFlight || this.snapshotRunning !== undefined) throw new Error('flushSync while an asynchronous write is in flight');
+    if (this.writeInFlight || (this.snapshotRunning !== undefined && this.detached === undefined)) throw new Error('flushSync while an asynchronous write is in flight');
     this.applyPending();
     if (this.unwritten.length > 0) {
       const batch = this.takeUnwritten(Number.POSITIVE_INFINITY);
-      this.journal.writeDurablySync(batch.text);
+      this.journal.writeDurablySync(batch.text, batch.firstSeq);
       this.acknowledge(batch);
     }
+    this.snapshotFromSyncLoop();
     return this.ackedEvents;
+  }
+
+  /**
+   * Snapshots for a producer that never yields (flushSync), on the cadence of `considerSnapshot`
+   * (snapshotEveryEvents, snapshotIntervalMs; there is no idle time to wait for): the journal
+   * switches segment here, the worker builds the snapshot on its own thread meanwhile, and later
+   * calls see it finish without yielding. Without a worker there are no snapshots until the
+   * producer yields (the export would block it for as long as the database is large).
+   */
+  private snapshotFromSyncLoop(): void {
+    if (this.detached !== undefined) {
+      const running = this.detached;
+      const outcome = running.request.poll();
+      if (outcome !== undefined) this.finishDetached(running, outcome);
+      return;
+    }
+    const journal = this.journal;
+    if (this.compactor === undefined || journal === undefined || this.snapshotRunning !== undefined || this.eventsSinceSnapshot === 0) return;
+    const due =
+      this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 100_000) ||
+      this.now() - this.lastSnapshotAt >= (this.options.snapshotIntervalMs ?? 600_000);
+    if (!due) return;
+    if (this.options.retention !== undefined) this.applyRetention(this.options.retention);
+    this.applyPending();
+    const unwritten = this.unwritten.length > 0 ? this.takeUnwritten(Number.POSITIVE_INFINITY) : undefined;
+    if (unwritten !== undefined) {
+      journal.writeDurablySync(unwritten.text, unwritten.firstSeq);
+      this.acknowledge(unwritten);
+    }
+    // Everything appended is on disk: the new segment starts after it (never inside a unit).
+    const newSegmentStart = this.lastSeq + 1;
+    journal.startSegmentSync(newSegmentStart);
+    const request = this.compactor.compactDetached(this.dir, newSegmentStart, this.snapshotFolded);
+    const running = { request, newSegmentStart, eventsFolded: this.eventsSinceSnapshot, started: performance.now() };
+    this.detached = running;
+    this.snapshotRunning = request.done.then(
+      (result) => this.finishDetached(running, { result }),
+      (error: unknown) => this.finishDetached(running, { error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  }
+
+  /** Records the end of the detached snapshot `running` (once: by poll, or when the loop yields). */
+  private finishDetached(running: NonNullable<Store['detached']>, outcome: { result: CompactionResult } | { error: Error }): void {
+    // Already finished by a poll, perhaps with a newer one running by now.
+    if (this.detached !== running) return;
+    this.detached = undefined;
+    this.snapshotRunning = undefined;
+    if ('error' in outcome) {
+      // The segments stay (nothing was deleted); the next due snapshot tries again.
+      this.options.onError?.(outcome.error);
+      return;
+    }
+    this.snapshotFolded = running.newSegmentStart - 1;
+    this.eventsSinceSnapshot = Math.max(0, this.eventsSinceSnapshot - running.eventsFolded);
+    this.lastSnapshotAt = this.now();
+    this.dueSince = undefined;
+    this.stats_.snapshots++;
+    this.stats_.lastSnapshotExportMs = 0;
+    this.stats_.lastSnapshotWorkerExportMs = outcome.result.exportMs;
+    this.stats_.lastSnapshotBytes = outcome.result.bytes;
+    this.stats_.lastSnapshotTotalMs = performance.now() - running.started;
   }
 
   private takeUnwritten(max: number): { text: string; firstSeq: number; count: number; decisions: number; outcomes: number } {
@@ -682,10 +747,10 @@ export class Store implements DecisionSink {
       this.stats_.lastSnapshotBytes = bytes.byteLength;
     }
     // The new snapshot is in place and verified; the one it replaced is now the previous one, and
-    // the segments folded into the one before that may go.
+    // the segments folded into the one before that may go (the worker removed them itself).
     const previousFolded = this.snapshotFolded;
     this.snapshotFolded = newSegmentStart - 1;
-    await removeSegmentsFoldedInto(this.dir, previousFolded);
+    if (compactor === undefined) await removeSegmentsFoldedInto(this.dir, previousFolded);
     this.eventsSinceSnapshot = Math.max(0, this.eventsSinceSnapshot - eventsFolded);
     this.lastSnapshotAt = this.now();
     this.dueSince = undefined;
