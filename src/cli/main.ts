@@ -3,6 +3,8 @@
 // errors go to stderr with a non-zero exit code and nothing on stdout.
 import { StoreFolderError } from '../store/folder';
 import { StoreLockedError } from '../store/lock';
+import { StoreDataLossError, StoreNotFoundError } from '../store/recovery';
+import { StoreVersionError } from '../store/schema';
 import { commands } from './commands';
 import { CliError, type CliIo } from './io';
 import { cliVersion } from './version';
@@ -43,8 +45,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`paramloop ${name}: ${error.message}\n`);
       return 2;
     }
-    // The store's own refusals are the user's to act on: a folder in use, or one that cannot be a store.
-    if (error instanceof StoreLockedError || error instanceof StoreFolderError) {
+    // The store's own refusals are the user's to act on: a folder in use, one that cannot be or does
+    // not hold a store, a store from a newer version, or one that would lose events when opened.
+    if (
+      error instanceof StoreLockedError ||
+      error instanceof StoreFolderError ||
+      error instanceof StoreNotFoundError ||
+      error instanceof StoreDataLossError ||
+      error instanceof StoreVersionError
+    ) {
       io.stderr(`paramloop ${name}: ${error.message}\n`);
       return 1;
     }

@@ -1,8 +1,7 @@
-// Opening a store for a CLI command: the store's own refusals become errors the user can act on
-// (exit 1, the store's message on stderr), and what opening found is printed on stderr.
-import { StoreLockedError } from '../store/lock';
-import { StoreVersionError } from '../store/schema';
-import { StoreDataLossError, StoreNotFoundError } from '../store/store';
+// Opening a store for a CLI command that takes --accept-loss: a refusal for lost events says how to
+// open the store anyway (the store's other refusals are reported by main.ts), and what opening
+// found is printed on stderr.
+import { StoreDataLossError } from '../store/store';
 import type { RecoveryNotice } from '../store/store';
 import { CliError } from './io';
 import type { CliIo } from './io';
@@ -13,8 +12,8 @@ export const acceptLossHelp = `--accept-loss        open a store even when openi
                        with exit 1 and left as it is`;
 
 /**
- * Runs `open`; a store that is locked, newer, missing, or would lose events when opened becomes a
- * CliError with exit code 1. Prints the notices of the opened store as `paramloop <command>: …`.
+ * Runs `open`; a store that would lose events when opened becomes a CliError (exit code 1) that
+ * names them and the way out. Prints the notices of the opened store as `paramloop <command>: …`.
  */
 export async function openForCommand<T extends { notices: readonly RecoveryNotice[] }>(command: string, io: CliIo, open: () => Promise<T>): Promise<T> {
   let opened: T;
@@ -22,7 +21,6 @@ export async function openForCommand<T extends { notices: readonly RecoveryNotic
     opened = await open();
   } catch (error) {
     if (error instanceof StoreDataLossError) throw new CliError(`${error.message}\nWith --accept-loss it is opened anyway.`, 1);
-    if (error instanceof StoreLockedError || error instanceof StoreVersionError || error instanceof StoreNotFoundError) throw new CliError(error.message, 1);
     throw error;
   }
   for (const notice of opened.notices) io.stderr(`paramloop ${command}: ${notice.level}: ${notice.message}\n`);

@@ -76,7 +76,7 @@ test('an import naming a stored request id with different content is refused who
   const store = await openStore(dir, { wasmDir });
   const all = records(1, 5);
   await store.importJsonl(exportText(all.slice(0, 2)));
-  const changed = all.map((r, i) => (i === 1 ? { ...r, decision: { ...r.decision, propensity: r.decision.propensity / 2 } } : r));
+  const changed = all.map((r, i) => (i === 1 ? { ...r, decision: { ...r.decision, contextFingerprint: 'another context' } } : r));
   const changedOutcome = all.map((r, i) => (i === 0 && r.outcome !== undefined ? { ...r, outcome: { ...r.outcome, quality: 0.123 } } : r));
   await assert.rejects(store.importJsonl(exportText(changed)), (error: unknown) => {
     assert.ok(error instanceof ImportError);

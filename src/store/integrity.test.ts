@@ -72,7 +72,7 @@ test('whole lines cut from the end of a segment that a later segment follows: th
   const dir = await tempDir(t, 'integrity');
   const { first } = await twoCrashedSessions(dir);
   await cutLines(first, 4); // decisions 9 and 10 with their outcomes: events 17..20
-  const store = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  const store = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true, refuseLoss: false });
   assert.deepEqual(store.notices.map((n) => [n.code, n.level, n.lost]), [['journal-gap', 'error', { from: 17, to: 20 }]]);
   assert.match(store.notices[0]?.message ?? '', /^Events 17–20 \(4\) were cut from the end of .*journal-000000000001\.log, which .*journal-000000000021\.log follows: they are lost\.$/);
   assert.equal(store.decisionCount(), 13);
@@ -103,7 +103,7 @@ test('a torn last line with nothing lost after it stays an unacknowledged write 
 test('a journal that starts after the snapshot ends: events 1–10 are named as lost', async (t) => {
   const dir = await tempDir(t, 'integrity');
   await writeFile(join(dir, segmentFileName(11)), segmentText(11, [6, 7, 8]));
-  const store = await openStore(dir, { wasmDir, readOnly: true });
+  const store = await openStore(dir, { wasmDir, readOnly: true, refuseLoss: false });
   assert.deepEqual(store.notices.map((n) => [n.code, n.level, n.lost]), [['journal-gap', 'error', { from: 1, to: 10 }]]);
   assert.match(store.notices[0]?.message ?? '', /Events 1–10 \(10\) are lost: no readable snapshot holds them, and the journal starts at 11/);
   assert.equal(store.decisionCount(), 3);
@@ -116,7 +116,7 @@ test('lines missing from the middle of a segment without a trace are named by th
   const lines = segmentText(1, [1, 2, 3, 4]).split('\n');
   lines.splice(3, 2); // decision 2 and its outcome: events 3 and 4
   await writeFile(join(dir, segmentFileName(1)), lines.join('\n'));
-  const store = await openStore(dir, { wasmDir, readOnly: true });
+  const store = await openStore(dir, { wasmDir, readOnly: true, refuseLoss: false });
   assert.deepEqual(store.notices.map((n) => [n.code, n.level, n.lost]), [['journal-gap', 'error', { from: 3, to: 4 }]]);
   assert.match(store.notices[0]?.message ?? '', /Events 3–4 \(2\) are missing from .*journal-000000000001\.log, between two of its lines: lost\./);
   await store.close();
@@ -265,11 +265,11 @@ test('refuseLoss: an open that would lose events throws a StoreDataLossError nam
   await store.close();
 });
 
-test('reading a folder that holds no store is a StoreNotFoundError saying why; a writable open creates the store', async (t) => {
+test('reading a folder that holds no store is an error saying why; a writable open creates the store', async (t) => {
   const dir = await tempDir(t, 'integrity');
   await assert.rejects(openStore(join(dir, 'typo'), { wasmDir, readOnly: true }), /typo holds no Paramloop store \(no such folder\)/);
   await writeFile(join(dir, 'file'), 'x');
-  await assert.rejects(openStore(join(dir, 'file'), { wasmDir, readOnly: true }), /file holds no Paramloop store \(not a folder\)/);
+  await assert.rejects(openStore(join(dir, 'file'), { wasmDir, readOnly: true }), /file is a file, not a folder/);
   await assert.rejects(openStore(dir, { wasmDir, readOnly: true }), (error: unknown) => error instanceof StoreNotFoundError && /no snapshot and no journal in it/.test(error.message));
   await writeFile(join(dir, `${snapshotFileName}.corrupt-20261125T043000Z`), 'x');
   await assert.rejects(openStore(dir, { wasmDir, readOnly: true }), /no snapshot and no journal; files set aside as damaged: snapshot\.db\.corrupt-20261125T043000Z/);

@@ -83,7 +83,7 @@ test('a damaged line in the middle of the journal is reported by line number and
   lines[3] = (lines[3] ?? '').replace('"req-2"', '"req-X"');
   await writeFile(path, lines.join('\n'));
 
-  const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true });
+  const reopened = await openStore(join(dir, 'crashed'), { wasmDir, readOnly: true, refuseLoss: false });
   assert.deepEqual(reopened.notices.map((n) => [n.code, n.level]), [['journal-corrupt-line', 'error']]);
   assert.match(reopened.notices[0]?.message ?? '', /Line 4 of .*journal-000000000001\.log is damaged \(checksum mismatch\): event 3 is lost\./);
   assert.deepEqual(reopened.notices[0]?.lost, { from: 3, to: 3 });

@@ -79,7 +79,8 @@ export interface StoreOptions {
   readOnly?: boolean;
   /**
    * Refuse to open (a StoreDataLossError naming the losses, nothing on disk changed) when opening
-   * would lose stored events. Default false: open, and report each loss as an error notice.
+   * would lose stored events. Default: true read-only (a reader must not pass a partial log off as
+   * the whole), false writable (the extension keeps working and reports each loss as an error).
    */
   refuseLoss?: boolean;
   /** How long an append may wait for companions before its batch is written. Default 2 ms. */
@@ -277,7 +278,7 @@ export class Store implements DecisionSink {
     try {
       recovered = await recoverDatabase(SQL, dir, {
         readOnly,
-        refuseLoss: options.refuseLoss ?? false,
+        refuseLoss: options.refuseLoss ?? readOnly,
         now: options.now ?? Date.now,
         ...(compactor === undefined ? {} : { checkSnapshot: (path: string) => compactor.checkSnapshot(path) }),
       });

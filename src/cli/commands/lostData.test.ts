@@ -105,3 +105,16 @@ test('export from a store whose snapshot is damaged but whose previous snapshot 
   assert.match(exported.err, /paramloop export: warning: The snapshot .*snapshot\.db is unreadable .* The store was rebuilt from the previous snapshot/);
   assert.equal((JSON.parse(exported.out) as { decisions: number }).decisions, 100);
 });
+
+test('ope --db, a reading command too: a mistyped folder and a store that lost events are errors (exit 1) naming them', async (t) => {
+  const dir = await workDir(t);
+  const mistyped = await runCaptured(['ope', '--db', join(dir, 'dbb')]);
+  assert.equal(mistyped.code, 1);
+  assert.match(mistyped.err, /^paramloop ope: .*dbb holds no Paramloop store \(no such folder\)\n$/);
+  const db = join(dir, 'db');
+  await storeThatLostEvents(db);
+  const lost = await runCaptured(['ope', '--db', db]);
+  assert.equal(lost.code, 1);
+  assert.equal(lost.out, '');
+  assert.match(lost.err, /^paramloop ope: opening the store in .*db would lose stored events, so it was not opened and nothing in it was changed:\nEvents 1–100 \(100\) are lost/);
+});

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import type { Decision } from '../../core/types';
 import type { LoggedDecision } from '../events';
 import { openStore } from '../store';
 import { seededRandom, syntheticEvent } from '../testing/synthetic';
@@ -12,6 +13,19 @@ import { ImportError, jsonlLines, parseJsonl } from './jsonl';
 import { tempDir } from '../testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
+
+/**
+ * Makes `decision` one that a budget restricted to `arms` (and the arm it served): the other arms'
+ * probabilities are 0, the rest scaled to sum to 1, as the optimizer logs a masked draw.
+ */
+function restrict(decision: Decision, arms: readonly number[]): void {
+  const eligible = [...new Set([...arms, decision.armIndex])].sort((a, b) => a - b);
+  const kept = decision.probabilities.map((p, a) => (eligible.includes(a) ? p : 0));
+  const total = kept.reduce((sum, p) => sum + p, 0);
+  decision.probabilities = kept.map((p) => p / total);
+  decision.propensity = decision.probabilities[decision.armIndex] ?? 0;
+  decision.eligibleArms = eligible;
+}
 
 /**
  * 30 decisions: 25 with outcome and reward, 3 with an outcome but no reward, 2 still waiting.
@@ -28,11 +42,11 @@ function sampleLog(): LoggedDecision[] {
       outcome.rating = 4;
       outcome.cost = 0.0012;
       outcome.defaulted = false;
-      decision.eligibleArms = [0, 1, 2, 5];
+      restrict(decision, [0, 2, 5]);
       decision.sessionKey = 'session-1-4';
     }
     if (i === 7) {
-      decision.eligibleArms = [decision.armIndex];
+      restrict(decision, []);
       decision.sessionKey = 'session, "quoted"';
     }
     if (i === 28) decision.sessionKey = 'session-1-9';
@@ -152,7 +166,7 @@ test('CSV quotes commas, quotes, newlines and edge spaces (RFC 4180) and every r
   assert.equal(odd[header.indexOf('waivers')], 'w-1;w-2');
   assert.equal(rows[29]?.[header.indexOf('latency_ms')], '', 'no outcome: empty outcome columns');
   assert.equal(odd[header.indexOf('session_key')], 'session-1-4');
-  assert.equal(odd[header.indexOf('eligible_arms')], '0;1;2;5');
+  assert.equal(odd[header.indexOf('eligible_arms')], log[4]?.decision.eligibleArms?.join(';'));
   assert.equal(rows[8]?.[header.indexOf('session_key')], 'session, "quoted"');
   assert.equal(rows[8]?.[header.indexOf('eligible_arms')], String(log[7]?.decision.armIndex));
   assert.equal(rows[1]?.[header.indexOf('eligible_arms')], '', 'every arm eligible: empty');
@@ -202,12 +216,13 @@ test('JSONL version 2 carries eligibleArms and sessionKey; a version-1 file (wit
   const log = sampleLog();
   const lines = [...jsonlLines(log)];
   assert.equal(JSON.parse(lines[0] ?? '{}').version, 2);
-  assert.deepEqual(JSON.parse(lines[5] ?? '{}').decision.eligibleArms, [0, 1, 2, 5]);
+  assert.deepEqual(JSON.parse(lines[5] ?? '{}').decision.eligibleArms, log[4]?.decision.eligibleArms);
+  assert.ok((log[4]?.decision.eligibleArms ?? []).length >= 3);
   assert.equal(JSON.parse(lines[5] ?? '{}').decision.sessionKey, 'session-1-4');
   assert.deepEqual(parseJsonl(`${lines.join('\n')}\n`), log);
   const version1 = ['{"format":"paramloop.decisions","version":1,"schemaVersion":2}', ...[...jsonlLines(log.slice(0, 3))].slice(1)];
   assert.deepEqual(parseJsonl(`${version1.join('\n')}\n`), log.slice(0, 3));
   const descending = JSON.parse(lines[5] ?? '{}') as { decision: Record<string, unknown> };
   descending.decision.eligibleArms = [5, 2];
-  assert.throws(() => parseJsonl(`${lines[0]}\n${JSON.stringify(descending)}\n`), /line 2, decision\.eligibleArms: must be strictly ascending arm indices/);
+  assert.throws(() => parseJsonl(`${lines[0]}\n${JSON.stringify(descending)}\n`), /line 2, decision\.eligibleArms: must be ascending arm indices without repeats \(5 then 2\)/);
 });
