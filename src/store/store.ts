@@ -26,15 +26,13 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database, SqlJsStatic, Statement } from 'sql.js';
-import type { ArmParameters, Decision, Outcome, RewardReport } from '../core/types';
-import type { ArmCatalog } from './formats/dsjson';
+import type { Decision, Outcome, RewardReport } from '../core/types';
 import { parseJsonl } from './formats/jsonl';
 import { planImport } from './importPlan';
 import type {
   BudgetEventRecord,
   CommitProgress,
   DecisionSink,
-  LoggedDecision,
   PolicySnapshotRecord,
   RolloutEventRecord,
   SloIncidentRecord,
@@ -43,9 +41,8 @@ import type {
   WaiverRecord,
 } from './events';
 import { encodeEventLine, JournalWriter, removeSegmentsFoldedInto, segmentFileName } from './journal';
-import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
-import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
-import { checkDecision, checkOutcome, DuplicateRequestError, loggedSelect, rowToLogged } from './records';
+import { totalDecisionCount } from './queries';
+import { checkDecision, checkOutcome, DuplicateRequestError } from './records';
 import type { EventWriter } from './records';
 import type { RetentionReport, RetentionSettings } from './retention';
 import { schemaVersion } from './schema';
@@ -55,6 +52,7 @@ import { TimeSlicer } from './slicer';
 import { recoverDatabase } from './recovery';
 import type { RecoveryNotice } from './recovery';
 import { exportLiveDatabase } from './memoryDatabase';
+import { StoreReads } from './storeReads';
 import { acquireLock } from './lock';
 import { prepareStoreFolder } from './folder';
 import type { LockHolder, StoreLock } from './lock';
@@ -156,7 +154,7 @@ interface Pending {
  * The durable store of decisions, outcomes and the safety machinery's records. Open it with
  * `openStore`; close it (which flushes and snapshots) before the process ends.
  */
-export class Store implements DecisionSink {
+export class Store extends StoreReads implements DecisionSink {
   private unapplied: Pending[] = [];
   /**
    * Request ids of decisions and outcomes appended but not yet applied to the database, with their
@@ -169,7 +167,6 @@ export class Store implements DecisionSink {
   /** Decisions and outcomes of a unit whose commit is not yet written: counted once it is. */
   private unitDecisions = 0;
   private unitOutcomes = 0;
-  private findLogged: Statement | undefined;
   private unwrittenFirstSeq = 0;
   private chain: Promise<void> = Promise.resolve();
   private writeQueued = false;
@@ -198,7 +195,6 @@ export class Store implements DecisionSink {
   private dueSince: number | undefined;
   private lastAppendAt = 0;
   private readonly setLastSeq: Statement;
-  private findDecision: Statement | undefined;
   private readonly compactor: Compactor | undefined;
   private readonly stats_: StoreStats;
   private readonly options: StoreOptions;
@@ -208,7 +204,7 @@ export class Store implements DecisionSink {
   private constructor(
     readonly dir: string,
     private readonly SQL: SqlJsStatic,
-    private readonly db: Database,
+    db: Database,
     private readonly writer: EventWriter,
     private readonly journal: JournalWriter | undefined,
     compactor: Compactor | undefined,
@@ -221,6 +217,7 @@ export class Store implements DecisionSink {
     unsnapshotted: number,
     snapshotFolded: number,
   ) {
+    super(db);
     this.snapshotFolded = snapshotFolded;
     // A copy: updateSettings changes it, never the caller's object.
     this.options = { ...options };
@@ -784,6 +781,10 @@ export class Store implements DecisionSink {
     return this.writer.lastRetention;
   }
 
+  protected catchUp(): void {
+    this.applyPending();
+  }
+
   /** Flushes, snapshots if anything changed, and releases the database. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -801,8 +802,7 @@ export class Store implements DecisionSink {
       await this.compactor?.terminate();
       await this.lock?.release();
       this.setLastSeq.free();
-      this.findDecision?.free();
-      this.findLogged?.free();
+      this.freeReads();
       this.writer.free();
       this.db.close();
     }
@@ -812,49 +812,6 @@ export class Store implements DecisionSink {
 
   stats(): StoreStats {
     return { ...this.stats_, lastSeq: this.lastSeq, ackedEvents: this.ackedEvents, backlogEvents: this.backlog };
-  }
-
-  /** Decisions ever stored (raw rows plus those folded into summaries), including unacknowledged. */
-  decisionCount(): number {
-    this.applyPending();
-    return totalDecisionCount(this.db);
-  }
-
-  /** Decisions held as raw rows (exportable, usable for OPE). */
-  rawDecisionCount(): number {
-    this.applyPending();
-    return rawDecisionCount(this.db);
-  }
-
-  rewardByBucket(bucketMs: number, filter?: QueryFilter): RewardBucket[] {
-    this.applyPending();
-    return rewardByBucket(this.db, bucketMs, filter);
-  }
-
-  armShares(filter?: QueryFilter): ArmShare[] {
-    this.applyPending();
-    return armShares(this.db, filter);
-  }
-
-  armObjectives(filter?: QueryFilter): ArmObjectives[] {
-    this.applyPending();
-    return armObjectives(this.db, filter);
-  }
-
-  countsByPhase(filter?: QueryFilter): PhaseCount[] {
-    this.applyPending();
-    return countsByPhase(this.db, filter);
-  }
-
-  /** Each arm index seen in the log with its id and parameters (from its latest decision). */
-  armCatalog(): ArmCatalog {
-    this.applyPending();
-    const catalog = new Map<number, { armId: string; params: ArmParameters }>();
-    const result = this.db.exec('SELECT arm_index, arm_id, params, MAX(seq) FROM decisions GROUP BY arm_index');
-    for (const row of result[0]?.values ?? []) {
-      catalog.set(Number(row[0]), { armId: String(row[1]), params: JSON.parse(String(row[2])) as ArmParameters });
-    }
-    return catalog;
   }
 
   /**
@@ -872,75 +829,6 @@ export class Store implements DecisionSink {
     if (plan.events.length > 0) this.appendUnit('import', plan.events);
     await this.flush();
     return { imported: plan.imported, alreadyStored: plan.alreadyStored, outcomesAdded: plan.outcomesAdded };
-  }
-
-  /** The stored decision with this request id, with its outcome and reward when known. */
-  loggedByRequestId(requestId: string): LoggedDecision | undefined {
-    this.applyPending();
-    this.findLogged ??= this.db.prepare(`${loggedSelect} WHERE d.request_id = ?`);
-    try {
-      this.findLogged.bind([requestId]);
-      return this.findLogged.step() ? rowToLogged(this.findLogged.get()).logged : undefined;
-    } finally {
-      this.findLogged.reset();
-    }
-  }
-
-  /** True when a decision with this request id is stored. */
-  hasDecision(requestId: string): boolean {
-    this.applyPending();
-    this.findDecision ??= this.db.prepare('SELECT 1 FROM decisions WHERE request_id = ?');
-    try {
-      this.findDecision.bind([requestId]);
-      return this.findDecision.step();
-    } finally {
-      this.findDecision.reset();
-    }
-  }
-
-  /**
-   * Decisions joined with their outcomes, oldest first, read `pageSize` rows at a time (keyset
-   * pagination on the sequence number), so OPE and exports never hold the whole log in memory.
-   */
-  *iterateLogged(filter: QueryFilter = {}, pageSize = 1000): Generator<LoggedDecision> {
-    this.applyPending();
-    const clauses = ['d.seq > :after'];
-    const params: Record<string, string | number> = {};
-    if (filter.since !== undefined) {
-      clauses.push('d.ts >= :since');
-      params[':since'] = filter.since;
-    }
-    if (filter.until !== undefined) {
-      clauses.push('d.ts < :until');
-      params[':until'] = filter.until;
-    }
-    if (filter.policyId !== undefined) {
-      clauses.push('d.policy_id = :policy');
-      params[':policy'] = filter.policyId;
-    }
-    if (filter.phase !== undefined) {
-      clauses.push('d.phase = :phase');
-      params[':phase'] = filter.phase;
-    }
-    const sql = `${loggedSelect} WHERE ${clauses.join(' AND ')} ORDER BY d.seq LIMIT ${Math.max(1, Math.floor(pageSize))}`;
-    let after = -1;
-    for (;;) {
-      const statement = this.db.prepare(sql);
-      const page: LoggedDecision[] = [];
-      try {
-        statement.bind({ ...params, ':after': after });
-        while (statement.step()) {
-          const { seq, logged } = rowToLogged(statement.get());
-          after = seq;
-          page.push(logged);
-        }
-      } finally {
-        statement.free();
-      }
-      // The statement is freed before yielding, so the caller may write between pages.
-      yield* page;
-      if (page.length < pageSize) return;
-    }
   }
 }
 

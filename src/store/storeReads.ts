@@ -1,0 +1,140 @@
+// The store's queries. Each first applies what is queued to the database (read-your-writes);
+// aggregates are computed in SQL (queries.ts), and the log is read a page at a time.
+import type { Database, Statement } from 'sql.js';
+import type { ArmParameters } from '../core/types';
+import type { LoggedDecision } from './events';
+import type { ArmCatalog } from './formats/dsjson';
+import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
+import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
+import { loggedSelect, rowToLogged } from './records';
+
+/** The read side of `Store`: queries over the live database. */
+export abstract class StoreReads {
+  private findDecision: Statement | undefined;
+  private findLogged: Statement | undefined;
+
+  protected constructor(protected readonly db: Database) {}
+
+  /** Applies every queued event to the database, so that a read sees every append before it. */
+  protected abstract catchUp(): void;
+
+  /** Frees the statements the reads prepared (before the database is closed). */
+  protected freeReads(): void {
+    this.findDecision?.free();
+    this.findLogged?.free();
+    this.findDecision = undefined;
+    this.findLogged = undefined;
+  }
+
+  /** Decisions ever stored (raw rows plus those folded into summaries), including unacknowledged. */
+  decisionCount(): number {
+    this.catchUp();
+    return totalDecisionCount(this.db);
+  }
+
+  /** Decisions held as raw rows (exportable, usable for OPE). */
+  rawDecisionCount(): number {
+    this.catchUp();
+    return rawDecisionCount(this.db);
+  }
+
+  rewardByBucket(bucketMs: number, filter?: QueryFilter): RewardBucket[] {
+    this.catchUp();
+    return rewardByBucket(this.db, bucketMs, filter);
+  }
+
+  armShares(filter?: QueryFilter): ArmShare[] {
+    this.catchUp();
+    return armShares(this.db, filter);
+  }
+
+  armObjectives(filter?: QueryFilter): ArmObjectives[] {
+    this.catchUp();
+    return armObjectives(this.db, filter);
+  }
+
+  countsByPhase(filter?: QueryFilter): PhaseCount[] {
+    this.catchUp();
+    return countsByPhase(this.db, filter);
+  }
+
+  /** Each arm index seen in the log with its id and parameters (from its latest decision). */
+  armCatalog(): ArmCatalog {
+    this.catchUp();
+    const catalog = new Map<number, { armId: string; params: ArmParameters }>();
+    const result = this.db.exec('SELECT arm_index, arm_id, params, MAX(seq) FROM decisions GROUP BY arm_index');
+    for (const row of result[0]?.values ?? []) {
+      catalog.set(Number(row[0]), { armId: String(row[1]), params: JSON.parse(String(row[2])) as ArmParameters });
+    }
+    return catalog;
+  }
+
+  /** The stored decision with this request id, with its outcome and reward when known. */
+  loggedByRequestId(requestId: string): LoggedDecision | undefined {
+    this.catchUp();
+    this.findLogged ??= this.db.prepare(`${loggedSelect} WHERE d.request_id = ?`);
+    try {
+      this.findLogged.bind([requestId]);
+      return this.findLogged.step() ? rowToLogged(this.findLogged.get()).logged : undefined;
+    } finally {
+      this.findLogged.reset();
+    }
+  }
+
+  /** True when a decision with this request id is stored. */
+  hasDecision(requestId: string): boolean {
+    this.catchUp();
+    this.findDecision ??= this.db.prepare('SELECT 1 FROM decisions WHERE request_id = ?');
+    try {
+      this.findDecision.bind([requestId]);
+      return this.findDecision.step();
+    } finally {
+      this.findDecision.reset();
+    }
+  }
+
+  /**
+   * Decisions joined with their outcomes, oldest first, read `pageSize` rows at a time (keyset
+   * pagination on the sequence number), so OPE and exports never hold the whole log in memory.
+   */
+  *iterateLogged(filter: QueryFilter = {}, pageSize = 1000): Generator<LoggedDecision> {
+    this.catchUp();
+    const clauses = ['d.seq > :after'];
+    const params: Record<string, string | number> = {};
+    if (filter.since !== undefined) {
+      clauses.push('d.ts >= :since');
+      params[':since'] = filter.since;
+    }
+    if (filter.until !== undefined) {
+      clauses.push('d.ts < :until');
+      params[':until'] = filter.until;
+    }
+    if (filter.policyId !== undefined) {
+      clauses.push('d.policy_id = :policy');
+      params[':policy'] = filter.policyId;
+    }
+    if (filter.phase !== undefined) {
+      clauses.push('d.phase = :phase');
+      params[':phase'] = filter.phase;
+    }
+    const sql = `${loggedSelect} WHERE ${clauses.join(' AND ')} ORDER BY d.seq LIMIT ${Math.max(1, Math.floor(pageSize))}`;
+    let after = -1;
+    for (;;) {
+      const statement = this.db.prepare(sql);
+      const page: LoggedDecision[] = [];
+      try {
+        statement.bind({ ...params, ':after': after });
+        while (statement.step()) {
+          const { seq, logged } = rowToLogged(statement.get());
+          after = seq;
+          page.push(logged);
+        }
+      } finally {
+        statement.free();
+      }
+      // The statement is freed before yielding, so the caller may write between pages.
+      yield* page;
+      if (page.length < pageSize) return;
+    }
+  }
+}
