@@ -106,3 +106,17 @@ test('a snapshot taken while an import is being written never splits it: after a
   assert.equal(reopened.decisionCount(), 200);
   await reopened.close();
 });
+
+test('appendUnit checks every event first: one refused refuses the unit, with nothing journaled', async (t) => {
+  const dir = await tempDir(t, 'import');
+  const store = await openStore(dir, { wasmDir });
+  const [first, second] = records(1, 2) as [LoggedDecision, LoggedDecision];
+  store.appendDecision(first.decision);
+  await store.flush();
+  const unit = [{ type: 'decision', record: second.decision }, { type: 'decision', record: first.decision }] as const;
+  assert.throws(() => store.appendUnit('import', unit), /request id 'req-1' already has a decision in the store \(event 1\)/);
+  assert.throws(() => store.appendUnit('import', [unit[0], unit[0]]), /the unit holds two decisions for request id 'req-2'/);
+  assert.equal(store.stats().lastSeq, 1, 'no begin, no event of either unit was journaled');
+  assert.equal(store.hasDecision('req-2'), false);
+  await store.close();
+});

@@ -342,12 +342,12 @@ export class Store extends StoreReads implements DecisionSink {
       if (event.type === 'decision') {
         checkDecision(event.record);
         this.refuseDuplicate('decision', event.record.requestId);
-        if (decisions.has(event.record.requestId)) throw new DuplicateRequestError(event.record.requestId, 'decision', this.lastSeq + 1);
+        if (decisions.has(event.record.requestId)) throw new Error(`the unit holds two decisions for request id '${event.record.requestId}'`);
         decisions.add(event.record.requestId);
       } else if (event.type === 'outcome') {
         checkOutcome(event.record.outcome);
         this.refuseDuplicate('outcome', event.record.outcome.requestId);
-        if (outcomes.has(event.record.outcome.requestId)) throw new DuplicateRequestError(event.record.outcome.requestId, 'outcome', this.lastSeq + 1);
+        if (outcomes.has(event.record.outcome.requestId)) throw new Error(`the unit holds two outcomes for request id '${event.record.outcome.requestId}'`);
         outcomes.add(event.record.outcome.requestId);
       } else if (event.type === 'unitBegin' || event.type === 'unitCommit') {
         throw new Error('units do not nest');
