@@ -3,31 +3,18 @@
 // naming the option and the path the user gave.
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { errorCode, fileSystemReason } from '../store/fileErrors';
 import { CliError } from './io';
-
-function codeOf(error: unknown): string | undefined {
-  const code: unknown = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /** A short reason for a file-system error, without the syscall and path Node puts in its message. */
 export function fileErrorReason(error: unknown): string {
-  switch (codeOf(error)) {
+  switch (errorCode(error)) {
     case 'ENOENT':
       return 'no such file';
     case 'EISDIR':
       return 'it is a folder, not a file';
-    case 'ENOTDIR':
-      return 'a part of the path is a file, not a folder';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'the disk is full';
     default:
-      return error instanceof Error ? error.message : String(error);
+      return fileSystemReason(error);
   }
 }
 
@@ -52,14 +39,14 @@ export async function checkOutputFile(path: string, what: string): Promise<void>
     return;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    if (codeOf(error) !== 'ENOENT') throw new CliError(`cannot write ${path} (${what}): ${fileErrorReason(error)}`, 1);
+    if (errorCode(error) !== 'ENOENT') throw new CliError(`cannot write ${path} (${what}): ${fileErrorReason(error)}`, 1);
   }
   const folder = dirname(path);
   try {
     if (!(await stat(folder)).isDirectory()) throw new CliError(`cannot write ${path} (${what}): ${folder} is a file, not a folder`, 1);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const reason = codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR' ? `the folder ${folder} does not exist` : fileErrorReason(error);
+    const reason = errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR' ? `the folder ${folder} does not exist` : fileErrorReason(error);
     throw new CliError(`cannot write ${path} (${what}): ${reason}`, 1);
   }
 }

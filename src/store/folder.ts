@@ -6,6 +6,7 @@
 // entry, such as /proc, where a single-level mkdir fails at once.
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { errorCode, fileSystemReason } from './fileErrors';
 
 /** The store's folder cannot be used: the message says why, naming the path as given. */
 export class StoreFolderError extends Error {
@@ -18,35 +19,13 @@ export class StoreFolderError extends Error {
   }
 }
 
-function codeOf(error: unknown): string | undefined {
-  const code: unknown = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function reasonOf(error: unknown): string {
-  switch (codeOf(error)) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'ENAMETOOLONG':
-      return 'the path is too long';
-    case 'ELOOP':
-      return 'the path has a loop of symbolic links';
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
-}
 
 /** What is at `path`: a folder, something else, nothing, or an error reaching it. */
 async function probe(path: string): Promise<'folder' | 'other' | 'missing' | { error: unknown }> {
   try {
     return (await stat(path)).isDirectory() ? 'folder' : 'other';
   } catch (error) {
-    const code = codeOf(error);
+    const code = errorCode(error);
     // ENOTDIR: a component of the path is a file; reported by the caller with that component.
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : { error };
   }
@@ -61,7 +40,7 @@ export async function prepareStoreFolder(dir: string, readOnly: boolean): Promis
   const found = await probe(dir);
   if (found === 'folder') return;
   if (found === 'other') throw new StoreFolderError(dir, `${dir} is a file, not a folder: a store is a folder (give a folder path)`);
-  if (found !== 'missing') throw new StoreFolderError(dir, `cannot use ${dir} as the store's folder: ${reasonOf(found.error)}`);
+  if (found !== 'missing') throw new StoreFolderError(dir, `cannot use ${dir} as the store's folder: ${fileSystemReason(found.error)}`);
   // Walk up to the nearest ancestor that exists; it must be a folder.
   const missing: string[] = [];
   let path = resolve(dir);
@@ -69,7 +48,7 @@ export async function prepareStoreFolder(dir: string, readOnly: boolean): Promis
     const state = await probe(path);
     if (state === 'folder') break;
     if (state === 'other') throw new StoreFolderError(dir, `cannot use ${dir} as the store's folder: ${path} is a file, not a folder`);
-    if (state !== 'missing') throw new StoreFolderError(dir, `cannot use ${dir} as the store's folder: ${path}: ${reasonOf(state.error)}`);
+    if (state !== 'missing') throw new StoreFolderError(dir, `cannot use ${dir} as the store's folder: ${path}: ${fileSystemReason(state.error)}`);
     missing.push(path);
     const parent = dirname(path);
     if (parent === path) break;
@@ -81,8 +60,8 @@ export async function prepareStoreFolder(dir: string, readOnly: boolean): Promis
       await mkdir(folder);
     } catch (error) {
       // Another process may have made it meanwhile.
-      if (codeOf(error) === 'EEXIST' && (await probe(folder)) === 'folder') continue;
-      const reason = codeOf(error) === 'ENOENT' ? `${dirname(folder)} does not accept new folders` : reasonOf(error);
+      if (errorCode(error) === 'EEXIST' && (await probe(folder)) === 'folder') continue;
+      const reason = errorCode(error) === 'ENOENT' ? `${dirname(folder)} does not accept new folders` : fileSystemReason(error);
       throw new StoreFolderError(dir, `cannot create the store's folder ${dir}: ${reason}`);
     }
   }

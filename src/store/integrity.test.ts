@@ -10,21 +10,12 @@ import { openingLostData, openStore, snapshotFileName, StoreDataLossError, Store
 import { previousSnapshotFileName } from './snapshotFile';
 import { sha256, snapshotTrailer, trailerBytes, unsealSnapshot } from './snapshotSeal';
 import type { Store } from './store';
-import { seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
+import { logSynthetic, seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 
-/** Appends synthetic decisions first..last, each with its outcome (2 events each), durably. */
-async function log(store: Store, first: number, last: number): Promise<void> {
-  const random = seededRandom(first);
-  for (let n = first; n <= last; n++) {
-    const { decision, outcome, reward } = syntheticEvent(n, random);
-    store.appendDecision(decision);
-    store.appendOutcome(outcome, reward);
-  }
-  await store.flush();
-}
+const log = logSynthetic;
 
 /** A segment file as the store writes it: a header, then decisions n (event 2n − 1) with outcomes (event 2n). */
 function segmentText(start: number, decisions: readonly number[]): string {

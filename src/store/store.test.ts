@@ -12,21 +12,12 @@ import { loadSqlJs } from './sqlite';
 import { DuplicateRequestError, openStore, snapshotFileName } from './store';
 import type { Store } from './store';
 import { trailerBytes } from './snapshotSeal';
-import { seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
+import { logSynthetic, seededRandom, syntheticEvent, syntheticRequestId } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 
-/** Appends synthetic decisions first..last (with outcomes) and waits until they are durable. */
-async function log(store: Store, first: number, last: number): Promise<void> {
-  const random = seededRandom(first);
-  for (let n = first; n <= last; n++) {
-    const { decision, outcome, reward } = syntheticEvent(n, random);
-    store.appendDecision(decision);
-    store.appendOutcome(outcome, reward);
-  }
-  await store.flush();
-}
+const log = logSynthetic;
 
 /**
  * What a kill -9 leaves behind: a copy of the folder taken while the store is still open (its

@@ -90,3 +90,21 @@ export function syntheticEvent(n: number, random: () => number, startMs = synthe
   };
   return { decision, outcome, reward: { reward: quality - outcome.latencyMs / 10_000, violations: [] } };
 }
+
+/** The part of a store that `logSynthetic` writes through. */
+interface SyntheticSink {
+  appendDecision(decision: Decision): unknown;
+  appendOutcome(outcome: Outcome, reward: RewardReport): unknown;
+  flush(): Promise<unknown>;
+}
+
+/** Appends synthetic decisions first..last, each with its outcome (2 events each), and waits until they are durable. */
+export async function logSynthetic(store: SyntheticSink, first: number, last: number): Promise<void> {
+  const random = seededRandom(first);
+  for (let n = first; n <= last; n++) {
+    const { decision, outcome, reward } = syntheticEvent(n, random);
+    store.appendDecision(decision);
+    store.appendOutcome(outcome, reward);
+  }
+  await store.flush();
+}
