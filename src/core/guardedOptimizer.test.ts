@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditLog } from './audit';
 import type { BudgetConfigInput } from './budget';
-import { GuardedOptimizer } from './guardedOptimizer';
+import { GuardedOptimizer, type GuardedOptions } from './guardedOptimizer';
 import { MemoryDecisionStore, type DecisionStore } from './optimizer';
 import { parsePolicySettings } from './policies';
 import { createRng } from './random';
@@ -28,17 +28,26 @@ function jsonStore(): DecisionStore & { decisions: Decision[] } {
   return { decisions, saveDecision: (d) => void decisions.push(JSON.parse(JSON.stringify(d)) as Decision), saveOutcome: () => undefined };
 }
 
-function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedOptimizer; store: ReturnType<typeof jsonStore> } {
-  const store = jsonStore();
-  const g = new GuardedOptimizer({
+/** A guarded optimizer on the default space with the given seed, its clock read from `clock.t`. */
+function makeGuarded(clock: { t: number }, seed: number, options: Partial<GuardedOptions> = {}): GuardedOptimizer {
+  return new GuardedOptimizer({
     space,
-    policyKind: 'baseline',
+    policyKind: 'thompson',
     policySettings: parsePolicySettings({}),
     rewardSettings: parseRewardSettings({}),
-    store,
+    store: new MemoryDecisionStore(),
     clock: { now: () => clock.t },
-    rng: createRng(7),
+    rng: createRng(seed),
     audit: new AuditLog(),
+    ...options,
+  });
+}
+
+function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedOptimizer; store: ReturnType<typeof jsonStore> } {
+  const store = jsonStore();
+  const g = makeGuarded(clock, 7, {
+    policyKind: 'baseline',
+    store,
     budget,
   });
   return { g, store };
@@ -115,15 +124,8 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
 test('the learned share of each phase comes from the rollout config: a 50% canary serves about half of 400 session keys', () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const store = new MemoryDecisionStore();
-  const g = new GuardedOptimizer({
-    space,
-    policyKind: 'thompson',
-    policySettings: parsePolicySettings({}),
-    rewardSettings: parseRewardSettings({}),
+  const g = makeGuarded(clock, 3, {
     store,
-    clock: { now: () => clock.t },
-    rng: createRng(3),
-    audit: new AuditLog(),
     rollout: { phases: { canary: { trafficShare: 0.5, minSamples: 10, minDurationDays: 3, deadlineDays: 28 } } },
   });
   g.promote('tester', 'start in canary');
@@ -145,15 +147,7 @@ test('the learned share of each phase comes from the rollout config: a 50% canar
 /** A guarded Thompson optimizer that pauses promotion on drift, and a request every 20 minutes. */
 function driftScenario(): { g: GuardedOptimizer; serve(count: number, promptTokens: number): void } {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const g = new GuardedOptimizer({
-    space,
-    policyKind: 'thompson',
-    policySettings: parsePolicySettings({}),
-    rewardSettings: parseRewardSettings({}),
-    store: new MemoryDecisionStore(),
-    clock: { now: () => clock.t },
-    rng: createRng(11),
-    audit: new AuditLog(),
+  const g = makeGuarded(clock, 11, {
     drift: { referenceSize: 100, recentSize: 100, minRecent: 30, pausePromotion: true },
   });
   const u = createRng(12);
@@ -207,15 +201,8 @@ test('a drift pause ends by itself once the population is back, or when a person
 
 test('in shadow only requests with an outcome count as samples: 240 decisions of which 60 got their outcome give 60 samples, and the gate scores exactly those 60 rows', () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const g = new GuardedOptimizer({
-    space,
+  const g = makeGuarded(clock, 21, {
     policyKind: 'baseline',
-    policySettings: parsePolicySettings({}),
-    rewardSettings: parseRewardSettings({}),
-    store: new MemoryDecisionStore(),
-    clock: { now: () => clock.t },
-    rng: createRng(21),
-    audit: new AuditLog(),
     // Keep the phase from ending while the counts are checked.
     rollout: { phases: { shadow: { trafficShare: 0, minSamples: 1000, minDurationDays: 2, deadlineDays: 14 } } },
   });
@@ -236,15 +223,8 @@ test('in shadow only requests with an outcome count as samples: 240 decisions of
 test('every decision carries its session key and, under a daily token budget of 40,000, the eligibility mask it was drawn under; the gate then finds no candidate mass off the log\'s support', () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const store = jsonStore();
-  const g = new GuardedOptimizer({
-    space,
-    policyKind: 'thompson',
-    policySettings: parsePolicySettings({}),
-    rewardSettings: parseRewardSettings({}),
+  const g = makeGuarded(clock, 5, {
     store,
-    clock: { now: () => clock.t },
-    rng: createRng(5),
-    audit: new AuditLog(),
     budget: { defaultLimits: { daily: 40_000, weekly: null } },
   });
   for (let i = 0; i < 300; i++) {
