@@ -244,3 +244,22 @@ test('every decision carries its session key and, under a daily token budget of 
   const evidence = g.gateEvidence(clock.t);
   assert.equal(evidence.candidateMassOffSupport, 0);
 });
+
+test('a phase is declared inconclusive at its deadline (14 days in shadow) even while the next gate look waits for more evidence', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const start = clock.t;
+  const g = makeGuarded(clock, 31, { policyKind: 'baseline' });
+  const events: Array<{ kind: string; day: number }> = [];
+  for (let i = 0; i < 30 * 16; i++) {
+    const rec = g.recommend(context, `key-${Math.floor(i / 3)}`);
+    if (rec.kind !== 'decision') throw new Error('refused');
+    clock.t += 48 * 60_000;
+    const r = g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 800));
+    for (const e of r.events) events.push({ kind: e.kind, day: (e.timestamp - start) / 86_400_000 });
+  }
+  const inconclusive = events.find((e) => e.kind === 'inconclusive');
+  assert.ok(inconclusive, JSON.stringify(events));
+  // The first request after day 14 (one every 48 minutes) declares it.
+  assert.ok(inconclusive.day >= 14 && inconclusive.day < 14 + 1 / 24, `declared on day ${inconclusive.day}`);
+  assert.equal(g.phase, 'shadow');
+});

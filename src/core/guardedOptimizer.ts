@@ -293,10 +293,13 @@ export class GuardedOptimizer {
       const event = this.rollout.evaluate(now, undefined);
       return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event } : undefined;
     }
-    if (now - this.lastGateAt < interval) return undefined;
     // Each look spends part of the false-promotion rate, so looks are spaced by evidence, not by
-    // days: the next one waits until the scored rows have grown by the growth factor.
-    if (this.rows.length < this.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) return undefined;
+    // days: the next one waits until the scored rows have grown by the growth factor. Meanwhile the
+    // phase can still be declared inconclusive at its deadline.
+    if (now - this.lastGateAt < interval || this.rows.length < this.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) {
+      const event = this.rollout.status === 'running' ? this.rollout.evaluate(now, undefined) : undefined;
+      return event ? { event } : undefined;
+    }
     this.lastGateAt = now;
     const drift = this.drift.report();
     if (drift.pausePromotion) {
