@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPolicy, disjointFeatureMap, parsePolicySettings, type PolicyKind } from '../src/core/policies';
-import { createRng } from '../src/core/random';
+import { createRng } from '../src/core/math/random';
 import { makeRounds } from '../src/sim/makeRounds';
 import { runRounds } from '../src/sim/runRounds';
 import type { BenchSection } from './sections';

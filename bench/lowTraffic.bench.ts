@@ -5,13 +5,13 @@
 // the figures are counts and days, identical on every machine for the same seeds. The one timing,
 // `perDecisionMicros`, is the cost of the safety calls per request (noisy on a shared 2-core machine).
 import type { BenchSection } from './sections';
-import { evaluateGate } from '../src/core/gates';
-import type { GateVerdict } from '../src/core/gates';
-import { AuditLog } from '../src/core/audit';
-import { BudgetTracker } from '../src/core/budget';
-import { RolloutManager } from '../src/core/rollout';
-import { BoundedMeanSequence, SloMonitor } from '../src/core/slo';
-import type { SloObservation } from '../src/core/slo';
+import { evaluateGate } from '../src/core/safety/gates';
+import type { GateVerdict } from '../src/core/safety/gates';
+import { AuditLog } from '../src/core/safety/audit';
+import { BudgetTracker } from '../src/core/safety/budget';
+import { RolloutManager } from '../src/core/safety/rollout';
+import { BoundedMeanSequence, SloMonitor } from '../src/core/safety/slo';
+import type { SloObservation } from '../src/core/safety/slo';
 import type { RolloutPhase, ServedBy } from '../src/core/types';
 
 const dayMs = 86_400_000;

@@ -12,7 +12,7 @@ import { buildEstimatorTerms, estimatorDefinitions, estimatorNames } from '../sr
 import { evaluateCandidate } from '../src/core/ope/evaluate';
 import type { LoggedRounds } from '../src/core/ope/loggedRounds';
 import { makeSyntheticBandit, sampleSyntheticLog } from '../src/core/ope/synthetic';
-import { createRng } from '../src/core/random';
+import { createRng } from '../src/core/math/random';
 import type { BenchSection } from './sections';
 
 const k = 10;

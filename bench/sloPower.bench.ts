@@ -5,8 +5,8 @@
 // runs rolled back within 40 and within 90 days, and on which metric; the equal candidate's row is the
 // false-alarm rate. Counts only, identical on every machine.
 import type { BenchSection } from './sections';
-import { createRng } from '../src/core/random';
-import { SloMonitor, type SloObservation } from '../src/core/slo';
+import { createRng } from '../src/core/math/random';
+import { SloMonitor, type SloObservation } from '../src/core/safety/slo';
 
 interface Regression {
   qualityShift: number;

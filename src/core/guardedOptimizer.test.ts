@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditLog } from './audit';
-import type { BudgetConfigInput } from './budget';
+import { AuditLog } from './safety/audit';
+import type { BudgetConfigInput } from './safety/budget';
 import { GuardedOptimizer, type GuardedOptions } from './guardedOptimizer';
 import { MemoryDecisionStore, type DecisionStore } from './optimizer';
 import { parsePolicySettings } from './policies';
-import { createRng } from './random';
+import { createRng } from './math/random';
 import { parseRewardSettings } from './reward';
 import { buildSpace } from './space';
 import type { Decision, Outcome, RequestContext } from './types';

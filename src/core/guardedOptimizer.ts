@@ -23,18 +23,18 @@
  *   monitor rolled such a candidate back in 1 of 3 simulated runs. A tail that grows by more than 10
  *   points is still a breach, and a quality drop is caught by the quality test (tolerance 0.02).
  */
-import type { AuditLog } from './audit';
-import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility } from './budget';
-import { DriftDetector, type DriftConfigInput, type DriftReport } from './drift';
+import type { AuditLog } from './safety/audit';
+import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility } from './safety/budget';
+import { DriftDetector, type DriftConfigInput, type DriftReport } from './safety/drift';
 import { contextFeatureNames } from './features';
-import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './gates';
+import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './safety/gates';
 import { LLMParameterOptimizer, type Clock, type DecisionStore, type RecordedOutcome } from './optimizer';
 import type { PolicyKind, PolicySettings, PolicySnapshot } from './policies';
-import { armsOfMask, frozenCandidateEvidence, maskOfArms, type PhaseRow } from './promotionEvidence';
-import type { Rng } from './random';
+import { armsOfMask, frozenCandidateEvidence, maskOfArms, type PhaseRow } from './safety/promotionEvidence';
+import type { Rng } from './math/random';
 import type { RewardSettings } from './reward';
-import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './rollout';
-import { BoundedMeanSequence, SloMonitor, sloObservationOf, type Incident, type SloBreach, type SloConfigInput } from './slo';
+import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './safety/rollout';
+import { BoundedMeanSequence, SloMonitor, sloObservationOf, type Incident, type SloBreach, type SloConfigInput } from './safety/slo';
 import type { ParameterSpace } from './space';
 import type { Decision, Outcome, RequestContext, RolloutPhase, ServedBy, TaskType } from './types';
 

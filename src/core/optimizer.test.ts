@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LLMParameterOptimizer, MemoryDecisionStore, knowledgePrior } from './optimizer';
 import { parsePolicySettings } from './policies';
-import { createRng } from './random';
+import { createRng } from './math/random';
 import { parseRewardSettings } from './reward';
 import { buildSpace } from './space';
 import type { Outcome, RequestContext, RolloutPhase } from './types';

@@ -6,7 +6,7 @@
  */
 import { actionFeatures, contextFeatureNames, contextFeatures, contextFingerprint } from './features';
 import { createPolicy, disjointFeatureMap, sharedFeatureMap, type FeatureMapKind, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings, type PolicySnapshot } from './policies';
-import { sampleIndex, type Rng } from './random';
+import { sampleIndex, type Rng } from './math/random';
 import { computeReward, type RewardSettings } from './reward';
 import type { ParameterSpace } from './space';
 import { rolloutPhases, type Decision, type Outcome, type RequestContext, type RewardReport, type RolloutPhase } from './types';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng } from '../core/random';
+import { createRng } from '../core/math/random';
 import { parsePolicySettings } from '../core/policies';
 import { parseRewardSettings } from '../core/reward';
 import { contextFeatures } from '../core/features';

@@ -21,8 +21,8 @@
  * promotion gate lets one through is its false promotion rate.
  */
 import { contextFeatures, contextFeatureNames } from '../core/features';
-import { normalCdf, normalPdf } from '../core/normal';
-import type { Rng } from '../core/random';
+import { normalCdf, normalPdf } from '../core/math/normal';
+import type { Rng } from '../core/math/random';
 import type { RewardSettings } from '../core/reward';
 import { buildSpace, type ParameterSpace } from '../core/space';
 import type { Arm, Outcome, RequestContext, TaskType } from '../core/types';

@@ -3,7 +3,7 @@
  * ../shared/bench/make_rounds.mjs (same generator and draw order):
  * x ~ N(0, I_d); mu(x, a) = x·θ_a + b_a; r = mu + N(0, noise²); θ_a ~ N(0, I/d), b_a ~ N(0, 0.25).
  */
-import { createRng } from '../core/random';
+import { createRng } from '../core/math/random';
 import type { Rounds } from './roundsFile';
 
 export function makeRounds(options: { armCount: number; contextDim: number; rounds: number; seed: number; noise?: number }): Rounds {

@@ -1,6 +1,6 @@
 import { LLMParameterOptimizer, MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
-import { createRng } from '../core/random';
+import { createRng } from '../core/math/random';
 import type { RewardSettings } from '../core/reward';
 import type { RolloutPhase } from '../core/types';
 import type { LlmPlanningEnvironment } from './llmPlanning';

@@ -9,13 +9,13 @@
  * time, so at 30 requests a day there are ~10–12 keys a day with 2–3 requests each, and a 5% canary
  * serves about one key in twenty: one or two learned requests a day.
  */
-import { AuditLog } from '../core/audit';
+import { AuditLog } from '../core/safety/audit';
 import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
 import { MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
-import { createRng } from '../core/random';
+import { createRng } from '../core/math/random';
 import type { RewardSettings } from '../core/reward';
-import type { Incident } from '../core/slo';
+import type { Incident } from '../core/safety/slo';
 import type { RolloutPhase } from '../core/types';
 import type { LlmPlanningEnvironment } from './llmPlanning';
 

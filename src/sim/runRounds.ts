@@ -1,5 +1,5 @@
 import { createPolicy, disjointFeatureMap, type PolicyKind, type PolicySettings } from '../core/policies';
-import { createRng } from '../core/random';
+import { createRng } from '../core/math/random';
 import type { Rounds } from './roundsFile';
 
 /** What a simulation on a rounds file measured. */

@@ -4,11 +4,11 @@
 // GuardedOptimizer, in the LLM-planning environment, 30 requests a day.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditLog, verifyAuditChain, type AuditEntry } from '../../src/core/audit';
+import { AuditLog, verifyAuditChain, type AuditEntry } from '../../src/core/safety/audit';
 import { GuardedOptimizer } from '../../src/core/guardedOptimizer';
 import { MemoryDecisionStore } from '../../src/core/optimizer';
 import { parsePolicySettings } from '../../src/core/policies';
-import { createRng } from '../../src/core/random';
+import { createRng } from '../../src/core/math/random';
 import { parseRewardSettings } from '../../src/core/reward';
 import type { Decision, Outcome, RequestContext } from '../../src/core/types';
 import { createLlmPlanningEnvironment } from '../../src/sim/llmPlanning';

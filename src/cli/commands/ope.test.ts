@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Decision, Outcome } from '../../core/types';
 import { jsonlHeader, jsonlLine } from '../../store/formats/jsonl';
 import { createPolicy, disjointFeatureMap, parsePolicySettings } from '../../core/policies';
-import { createRng } from '../../core/random';
+import { createRng } from '../../core/math/random';
 import { runCaptured } from '../testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'paramloop-ope-'));

@@ -11,7 +11,7 @@ import { LLMParameterOptimizer, MemoryDecisionStore } from '../../core/optimizer
 import { createPolicy, parsePolicySettings, type PolicyKind } from '../../core/policies';
 import { actionFeatures } from '../../core/features';
 import { sharedFeatureMap } from '../../core/policies';
-import { createRng } from '../../core/random';
+import { createRng } from '../../core/math/random';
 import { parseRewardSettings } from '../../core/reward';
 import type { RequestContext, RolloutPhase } from '../../core/types';
 import { createLlmPlanningEnvironment } from '../../sim/llmPlanning';

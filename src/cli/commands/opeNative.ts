@@ -8,7 +8,7 @@ import { clusterIndices } from '../../core/ope/bootstrap';
 import { learnedCandidate, splitRows, TrainingRowError, type TimeSplit } from '../../core/ope/learnedCandidate';
 import { nativeLoggedRounds, NativeRoundError, type NativeRounds } from '../../core/ope/native';
 import { parsePolicySettings, policyKinds, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings } from '../../core/policies';
-import { createRng } from '../../core/random';
+import { createRng } from '../../core/math/random';
 import { buildSpace, type ParameterSpace } from '../../core/space';
 import { eligibilityMask } from '../../core/decisionChecks';
 import { CliError } from '../io';

@@ -6,7 +6,7 @@ import { evaluateCandidate, type Evaluation } from '../../core/ope/evaluate';
 import type { LoggedRounds } from '../../core/ope/loggedRounds';
 import { buildReplayTerms, deterministicCandidateActions, replayEstimators, replayEvaluation, type ReplayResult } from '../../core/ope/replay';
 import { centredTerms } from '../../core/ope/termTable';
-import { createRng } from '../../core/random';
+import { createRng } from '../../core/math/random';
 import { CliError } from '../io';
 import type { NativeInput } from './opeNative';
 import type { OpeOptions } from './opeOptions';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng, sampleIndex } from '../random';
+import { createRng, sampleIndex } from '../math/random';
 import { armComparisonTerms, compareWithArm } from './armComparison';
 import type { LoggedRounds } from './loggedRounds';
 

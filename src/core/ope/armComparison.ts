@@ -15,7 +15,7 @@
  * V(π) − V(b); its average is the estimate, with a one-sided normal bound whose standard error
  * allows for sessions and does not trust a small sample's own spread (see `compareWithArm`).
  */
-import { normalQuantile } from '../normal';
+import { normalQuantile } from '../math/normal';
 import type { LoggedRounds } from './loggedRounds';
 import type { TermTable } from './termTable';
 

@@ -14,7 +14,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 import { evaluateCandidate } from './evaluate';
 import type { EstimatorName } from './estimators';
 import { rewardModelPredictions, type FeatureMap } from './rewardModel';

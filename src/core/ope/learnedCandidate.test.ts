@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPolicy, disjointFeatureMap, parsePolicySettings } from '../policies';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 import { buildSpace } from '../space';
 import { learnedCandidate, splitRows, TrainingRowError } from './learnedCandidate';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BaselinePolicy } from '../policies/baseline';
 import { disjointFeatureMap } from '../policies';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 import { evaluateCandidate } from './evaluate';
 import { jointRewardFeatures, nativeLoggedRounds, NativeRoundError, type NativeRound } from './native';
 

@@ -10,7 +10,7 @@
  * probability 0 — mass that IPS cannot see and DM/DR can only extrapolate (DESIGN §3, Support).
  */
 import type { JointFeatureMap, Policy } from '../policies';
-import type { Rng } from '../random';
+import type { Rng } from '../math/random';
 import type { LoggedRounds } from './loggedRounds';
 import { rewardModelPredictions, type FeatureMap, type RewardSamples } from './rewardModel';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 import { fitRidge, predictRidge, rewardModelPredictions, type FeatureMap, type RewardSamples } from './rewardModel';
 
 /** Disjoint linear model per action: φ(x, a) = e_a ⊗ [1, x] (K·(d+1) features). */

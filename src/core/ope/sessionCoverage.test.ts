@@ -8,7 +8,7 @@
 // Σ π_l(a) μ(a) = 0.61. Resampling requests undercovers; resampling whole sessions covers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng, sampleIndex, type Rng } from '../random';
+import { createRng, sampleIndex, type Rng } from '../math/random';
 import { bootstrapIntervals, clusterIndices } from './bootstrap';
 import { buildEstimatorTerms, estimatorDefinitions } from './estimators';
 import type { LoggedRounds } from './loggedRounds';

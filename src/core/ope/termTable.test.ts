@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 import { countWeightedColumnSums } from './bootstrap';
 import { buildEstimatorTerms, estimatorDefinitions, estimatorNames } from './estimators';
 import { evaluateCandidate } from './evaluate';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ArgmaxProbability } from './argmaxProbability';
-import { createRng } from '../random';
+import { createRng } from '../math/random';
 
 /** Brute force: the share of draws in which each arm's sampled score is the largest. */
 function bruteForce(means: number[], sds: number[], draws: number, seed: number): number[] {

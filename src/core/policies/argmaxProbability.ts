@@ -1,4 +1,4 @@
-import { fastNormalCdf, fastNormalPdf } from '../normal';
+import { fastNormalCdf, fastNormalPdf } from '../math/normal';
 
 /** Arms more than this many standard deviations below a rival are ignored: P(argmax) < 1e-9 for them. */
 const TAIL = 6;

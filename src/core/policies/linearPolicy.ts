@@ -1,4 +1,4 @@
-import { sampleIndex, type Rng } from '../random';
+import { sampleIndex, type Rng } from '../math/random';
 import type { JointFeatureMap } from './featureMap';
 import { LinearScorer } from './linearScorer';
 import { validateContext, validateUpdate, type Policy, type PolicyChoice, type PolicyKind, type PolicySnapshot } from './policy';

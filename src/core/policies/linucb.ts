@@ -1,4 +1,4 @@
-import type { Rng } from '../random';
+import type { Rng } from '../math/random';
 import type { JointFeatureMap } from './featureMap';
 import { LinearPolicy } from './linearPolicy';
 import { argmaxEligible, mixUniform, type PolicyKind } from './policy';

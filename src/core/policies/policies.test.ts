@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng, type Rng } from '../random';
-import { choleskyInPlace } from '../linalg';
+import { createRng, type Rng } from '../math/random';
+import { choleskyInPlace } from '../math/linalg';
 import { createPolicy, disjointFeatureMap, parsePolicySettings, sharedFeatureMap, type Policy, type PolicyKind } from './index';
 import { ThompsonPolicy } from './thompson';
 import { LinUcbPolicy } from './linucb';

@@ -1,4 +1,4 @@
-import type { Rng } from '../random';
+import type { Rng } from '../math/random';
 import type { LinearScorerSnapshot } from './linearScorer';
 
 export const policyKinds = ['thompson', 'linucb', 'epsilon', 'baseline'] as const;

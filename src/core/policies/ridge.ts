@@ -1,4 +1,4 @@
-import { choleskyInPlace, choleskyRankOneUpdate, invertSpd } from '../linalg';
+import { choleskyInPlace, choleskyRankOneUpdate, invertSpd } from '../math/linalg';
 
 /** Hyper-parameters of one Bayesian ridge regression. */
 export interface RidgeOptions {

@@ -1,5 +1,5 @@
-import { backSubstituteTransposed, choleskyInPlace, forwardSubstitute } from '../linalg';
-import type { Rng } from '../random';
+import { backSubstituteTransposed, choleskyInPlace, forwardSubstitute } from '../math/linalg';
+import type { Rng } from '../math/random';
 import { ArgmaxProbability } from './argmaxProbability';
 import type { JointFeatureMap } from './featureMap';
 import { LinearPolicy } from './linearPolicy';

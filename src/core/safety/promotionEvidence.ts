@@ -17,15 +17,15 @@
  * look's candidate has learned from more rows and is scored on more.
  */
 import type { LowerBound, ValueEvidence } from './gates';
-import { compareWithArm } from './ope/armComparison';
-import { clusterIndices } from './ope/bootstrap';
-import { weightDiagnostics } from './ope/estimators';
-import type { LoggedRounds } from './ope/loggedRounds';
-import { jointRewardFeatures, nativeLoggedRounds, rewardSamples, type NativeRound } from './ope/native';
-import { rewardModelPredictions } from './ope/rewardModel';
-import type { JointFeatureMap, Policy, PolicySnapshot } from './policies';
-import type { Rng } from './random';
-import type { ServedBy, TaskType } from './types';
+import { compareWithArm } from '../ope/armComparison';
+import { clusterIndices } from '../ope/bootstrap';
+import { weightDiagnostics } from '../ope/estimators';
+import type { LoggedRounds } from '../ope/loggedRounds';
+import { jointRewardFeatures, nativeLoggedRounds, rewardSamples, type NativeRound } from '../ope/native';
+import { rewardModelPredictions } from '../ope/rewardModel';
+import type { JointFeatureMap, Policy, PolicySnapshot } from '../policies';
+import type { Rng } from '../math/random';
+import type { ServedBy, TaskType } from '../types';
 
 /** A logged row of the current phase with its outcome: what the gate scores. */
 export interface PhaseRow extends NativeRound {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BernoulliMixtureSequence, BoundedMeanSequence, SloMonitor, TwoSampleSequentialTest, quantile, sloObservationOf } from './slo';
 import type { SloObservation } from './slo';
-import { createRng } from './random';
+import { createRng } from '../math/random';
 
 /** A seeded uniform stream from the project's generator, so every run below is reproducible. */
 function seeded(seed: number): () => number {

@@ -47,7 +47,7 @@
 import { z } from 'zod';
 import { TwoSampleSequentialTest, type MeanBounds, type MeanSequenceState, type StreamKind } from './confidenceSequence';
 import { DisplayWindows, type SloWindows } from './sloWindows';
-import type { RolloutPhase, ServedBy } from './types';
+import type { RolloutPhase, ServedBy } from '../types';
 
 export type { SloWindows } from './sloWindows';
 export { BernoulliMixtureSequence, BoundedMeanSequence, TwoSampleSequentialTest, type BoundedMeanSequenceState, type MeanBounds, type MeanSequenceState } from './confidenceSequence';

@@ -3,8 +3,8 @@
  * an expiry and a status (DESIGN §3, "Budgets"). The tracker that applies them is budget.ts.
  */
 import { z } from 'zod';
-import { taskTypes } from './types';
-import type { TaskType } from './types';
+import { taskTypes } from '../types';
+import type { TaskType } from '../types';
 
 /** Why a waiver was granted; a fixed list so reports can group them. */
 export const waiverReasons = [

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DriftDetector, PageHinkley, binProportions, featurePsi, populationStabilityIndex, psiCutPoints } from './drift';
-import { createRng } from './random';
+import { createRng } from '../math/random';
 
 /** A seeded uniform stream from the project's generator, so every run below is reproducible. */
 function seeded(seed: number): () => number {

@@ -3,7 +3,7 @@
  * latency, tokens, failures), for recent means and percentiles on the dashboard. They take no part
  * in the tests (dropping old observations would break the martingale argument that makes them valid).
  */
-import type { ServedBy } from './types';
+import type { ServedBy } from '../types';
 
 /** Recent raw values of each policy (oldest first), for the dashboard. */
 export interface SloWindows {

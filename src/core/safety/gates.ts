@@ -24,7 +24,7 @@
  * developer's traffic; the other half keeps later looks possible.
  */
 import { z } from 'zod';
-import type { RolloutPhase } from './types';
+import type { RolloutPhase } from '../types';
 
 /**
  * Which arms lie inside the trust region around the baseline. `spaceTrustRegion` adapts the

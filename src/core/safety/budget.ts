@@ -14,8 +14,8 @@
  */
 import { z } from 'zod';
 import type { AuditLog, AuditValue } from './audit';
-import { taskTypes } from './types';
-import type { TaskType } from './types';
+import { taskTypes } from '../types';
+import type { TaskType } from '../types';
 import { waiverProposalSchema, type BudgetPeriod, type Waiver, type WaiverProposal } from './waivers';
 
 export { budgetPeriods, waiverProposalSchema, waiverReasons, waiverStatuses } from './waivers';

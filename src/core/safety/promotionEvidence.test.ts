@@ -3,10 +3,10 @@
 // each row's eligibility mask. Worlds small enough that every value is known.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { disjointFeatureMap } from './policies';
-import { BaselinePolicy } from './policies/baseline';
-import type { Policy, PolicySnapshot } from './policies';
-import { createRng, sampleIndex } from './random';
+import { disjointFeatureMap } from '../policies';
+import { BaselinePolicy } from '../policies/baseline';
+import type { Policy, PolicySnapshot } from '../policies';
+import { createRng, sampleIndex } from '../math/random';
 import { evaluationStart, frozenCandidateEvidence, type PhaseRow } from './promotionEvidence';
 
 // Three arms; the baseline arm is 0. The logger is the baseline with 30% exploration over arms 1 and 2:

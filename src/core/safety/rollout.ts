@@ -31,8 +31,8 @@ import { z } from 'zod';
 import { sha256Hex } from './audit';
 import type { GateVerdict } from './gates';
 import type { Incident, SloBreach } from './slo';
-import { rolloutPhases } from './types';
-import type { Decision, RolloutPhase, ServedBy } from './types';
+import { rolloutPhases } from '../types';
+import type { Decision, RolloutPhase, ServedBy } from '../types';
 
 const phaseSettingsSchema = z.object({
   /** Share of keys served by the learned policy, in [0, 1]. */
