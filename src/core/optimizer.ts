@@ -8,6 +8,7 @@ import { actionFeatures, contextFeatureNames, contextFeatures, contextFingerprin
 import { createPolicy, disjointFeatureMap, sharedFeatureMap, type FeatureMapKind, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings, type PolicySnapshot } from './policies';
 import { sampleIndex, type Rng } from './math/random';
 import { computeReward, type RewardSettings } from './reward';
+import { mixtureProbabilities, shadowRecord } from './safety/rollout';
 import type { ParameterSpace } from './space';
 import { rolloutPhases, type Decision, type Outcome, type RequestContext, type RewardReport, type RolloutPhase } from './types';
 
@@ -98,6 +99,7 @@ export class LLMParameterOptimizer {
   private readonly baselineProbabilities: Float64Array;
   private readonly features: Float64Array;
   private readonly learnedMask: Uint8Array;
+  private readonly mixture: Float64Array;
   private readonly options: OptimizerOptions;
 
   constructor(options: OptimizerOptions) {
@@ -118,6 +120,7 @@ export class LLMParameterOptimizer {
     this.baselineProbabilities = new Float64Array(k);
     this.features = new Float64Array(contextFeatureNames.length);
     this.learnedMask = new Uint8Array(k);
+    this.mixture = new Float64Array(k);
   }
 
   get phase(): RolloutPhase {
@@ -158,8 +161,7 @@ export class LLMParameterOptimizer {
     if (servedBy === 'learned' && p === 0) throw new Error(`the learned policy cannot serve in phase ${this.phaseValue}, whose learned share is 0`);
     const served = servedBy === 'learned' ? this.learnedProbabilities : this.baselineProbabilities;
     const armIndex = sampleIndex(served, armDraw);
-    const probabilities = new Array<number>(k);
-    for (let a = 0; a < k; a++) probabilities[a] = (1 - p) * this.baselineProbabilities[a]! + p * this.learnedProbabilities[a]!;
+    const probabilities = Array.from(mixtureProbabilities(this.baselineProbabilities, this.learnedProbabilities, p, this.mixture));
     const arm = this.space.arms[armIndex]!;
     const decision: Decision = {
       requestId,
@@ -179,8 +181,7 @@ export class LLMParameterOptimizer {
       baselineArmIndex: this.space.baselineArm,
     };
     if (p === 0) {
-      const shadowArm = sampleIndex(this.learnedProbabilities, rng.next());
-      decision.shadow = { armIndex: shadowArm, propensity: this.learnedProbabilities[shadowArm]!, probabilities: Array.from(this.learnedProbabilities) };
+      decision.shadow = shadowRecord(sampleIndex(this.learnedProbabilities, rng.next()), this.learnedProbabilities);
     }
     if (options.promptText !== undefined) decision.promptText = options.promptText;
     this.pending.set(requestId, { decision, features: Float64Array.from(x) });

@@ -4,8 +4,8 @@
  * from one developer, and a `candidateShift` added to the true mean quality of every request the
  * learned policy serves (negative: an injected regression).
  *
- * Session keys: one developer's working sessions. A new key starts after a gap of more than
- * `sessionGapHours` (default 1) without requests or after `sessionHours` (default 2) of simulated
+ * Session keys: one developer's working sessions (core/sessions.ts). A new key starts after a gap of
+ * more than `sessionGapHours` (default 1) without requests or after `sessionHours` (default 2) of simulated
  * time, so at 30 requests a day there are ~10–12 keys a day with 2–3 requests each, and a 5% canary
  * serves about one key in twenty: one or two learned requests a day.
  */
@@ -14,6 +14,7 @@ import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer'
 import { MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import { createRng } from '../core/math/random';
+import { SessionTracker } from '../core/sessions';
 import type { RewardSettings } from '../core/reward';
 import type { Incident } from '../core/safety/slo';
 import type { RolloutPhase } from '../core/types';
@@ -114,11 +115,7 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
   };
   promoteWhenDue(0);
 
-  const sessionMs = (options.sessionHours ?? 2) * 3_600_000;
-  const gapMs = (options.sessionGapHours ?? 1) * 3_600_000;
-  let session = 0;
-  let sessionStart = now;
-  let last = now;
+  const sessions = new SessionTracker(now, { gapMs: (options.sessionGapHours ?? 1) * 3_600_000, maxMs: (options.sessionHours ?? 2) * 3_600_000 });
   let refused = 0;
   let fallbacks = 0;
   let learnedServed = 0;
@@ -128,11 +125,7 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
   let round = 0;
   for (; round < options.rounds; round++) {
     now += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
-    if (now - last > gapMs || now - sessionStart > sessionMs) {
-      session++;
-      sessionStart = now;
-    }
-    last = now;
+    const session = sessions.at(now);
     promoteWhenDue(round);
     const context = env.sampleContext(worldRng);
     const rec = guarded.recommend(context, `session-${options.seed}-${session}`);

@@ -28,3 +28,21 @@ test('src/extension may import vscode', async () => {
   const errors = await vscodeImportErrors('src/extension/fine.ts', "import * as vscode from 'vscode';\nexport const x = vscode;\n");
   assert.deepEqual(errors, []);
 });
+
+for (const [filePath, code] of [
+  ['src/shared/offender.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n"],
+  ['webview/offender.ts', "import { join } from 'path';\nexport const j = join;\n"],
+  ['webview/offender.ts', "import { trafficBucket } from '../src/core/safety/rollout';\nexport const t = trafficBucket;\n"],
+  ['src/shared/offender.ts', "import type { Store } from '../store/store';\nexport type S = Store;\n"],
+] as const) {
+  test(`the browser bundle may not reach Node: the lint fails for ${filePath}: ${code.split('\n')[0]}`, async () => {
+    const errors = await vscodeImportErrors(filePath, code);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0] ?? '', /run in the browser/);
+  });
+}
+
+test('src/shared may import the core records, which use nothing of Node', async () => {
+  const errors = await vscodeImportErrors('src/shared/fine.ts', "import { rolloutPhases } from '../core/types';\nexport const p = rolloutPhases;\n");
+  assert.deepEqual(errors, []);
+});
