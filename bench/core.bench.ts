@@ -1,7 +1,7 @@
 // Section `core`: the optimizer's speed and the quality of its learning against Vowpal Wabbit on the
 // same rounds files (../shared/bench/vw-reference.json, when that folder is beside the project).
 //
-// Targets (DESIGN, issue "optimizer core"): recommend p99 < 100 µs at K=64, d=16; ≥ 100k
+// Targets: recommend p99 < 100 µs at K=64, d=16; ≥ 100k
 // recommend+update per second at K=12, d=8; on the rounds files the better policy's regret ≤ 1/4 of
 // VW's best explorer and its throughput ≥ 5× VW's.
 import { existsSync, readFileSync } from 'node:fs';

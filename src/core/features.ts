@@ -1,5 +1,5 @@
 /**
- * Context features, action features and the context fingerprint (DESIGN §2–3). Features are named
+ * Context features, action features and the context fingerprint (ARCHITECTURE.md §"How a request flows"). Features are named
  * numbers scaled to about [0, 1]; the policies add the intercept and the context × action
  * interactions (policies/featureMap.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * GuardedOptimizer (DESIGN §3): the optimizer with its safety machinery around it. Per request the
+ * GuardedOptimizer (ARCHITECTURE.md §"Statistics"): the optimizer with its safety machinery around it. Per request the
  * token budget decides which arms may be used, the trust region confines the learned policy, and the
  * rollout's sticky split says who serves; per outcome the SLO monitor may roll back at once; now and
  * then (not every request: OPE is costly) the promotion gate looks at off-policy evidence from the

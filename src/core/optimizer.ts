@@ -1,5 +1,5 @@
 /**
- * LLMParameterOptimizer (DESIGN §2): `recommend(context)` answers a Decision with the exact
+ * LLMParameterOptimizer (ARCHITECTURE.md §"How a request flows"): `recommend(context)` answers a Decision with the exact
  * propensity of the served arm; `recordOutcome(requestId, outcome)` joins the outcome to its
  * decision, turns it into a reward and updates the learned policy. Pure: clock, RNG and store are
  * handed in; the same seed and inputs give the same decisions.
@@ -35,7 +35,7 @@ export class MemoryDecisionStore implements DecisionStore {
   }
 }
 
-/** Share of requests the learned policy serves in each phase (DESIGN §3 defaults). */
+/** Share of requests the learned policy serves in each phase (ARCHITECTURE.md §"Statistics" defaults). */
 export const defaultLearnedShare: Record<RolloutPhase, number> = { shadow: 0, canary: 0.05, guarded: 0.25, general: 1 };
 
 export interface OptimizerOptions {
@@ -142,7 +142,7 @@ export class LLMParameterOptimizer {
    * those a budget allows. In shadow the baseline serves and the learned policy's would-be choice is
    * logged beside it; in the other phases the learned policy serves a share p of the requests and
    * the logged vector is the mixture (1 − p)·π_baseline + p·π_learned, the probability with which
-   * each arm was actually drawn (DESIGN §3, Mixtures).
+   * each arm was actually drawn (ARCHITECTURE.md §"Statistics", Mixtures).
    */
   recommend(context: RequestContext, options: RecommendOptions = {}): Decision {
     const k = this.space.arms.length;
@@ -253,7 +253,7 @@ function buildFeatureMap(kind: FeatureMapKind, space: ParameterSpace): JointFeat
 }
 
 /**
- * A prior mean for the shared model that encodes what is known about planning (DESIGN §3, Low
+ * A prior mean for the shared model that encodes what is known about planning (ARCHITECTURE.md §"Statistics", Low
  * traffic): plans want low temperature (a negative weight on temperature and its square) and
  * longer prompts want more tokens (a positive weight on promptSize × maxTokens). Zero elsewhere and
  * for the disjoint model.

@@ -1,5 +1,5 @@
 /**
- * Outcome → scalar reward (DESIGN §2, item 5): a weighted sum of quality, latency, tokens and cost,
+ * Outcome → scalar reward (ARCHITECTURE.md §"How a request flows", item 5): a weighted sum of quality, latency, tokens and cost,
  * plus a report of the hard constraints the outcome broke. The reward is linear in the outcome so
  * the mean reward of an arm is the reward of its mean outcome, which keeps simulated optima and
  * regret exact; constraint violations are reported, and cost a configurable penalty.

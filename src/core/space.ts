@@ -1,5 +1,5 @@
 /**
- * The parameter space (DESIGN §1, space.ts): the arms the optimizer chooses among, the baseline arm,
+ * The parameter space (ARCHITECTURE.md §"Where each part lives", space.ts): the arms the optimizer chooses among, the baseline arm,
  * the trust region around it, and what each provider honours. Defined by settings, validated by zod;
  * every error names the setting at fault.
  */

@@ -1,5 +1,5 @@
 /**
- * The records that flow through Paramloop (DESIGN §2): what a planning request looks like to the
+ * The records that flow through Paramloop (ARCHITECTURE.md §"How a request flows"): what a planning request looks like to the
  * optimizer, what the optimizer decides, and what comes back. The store persists exactly these; the
  * OPE estimators and the safety machinery read them. Pure data: JSON-serialisable, no classes.
  */
@@ -8,7 +8,7 @@
 export const taskTypes = ['planTask', 'planSelection', 'breakDownTodo', 'planTests'] as const;
 export type TaskType = (typeof taskTypes)[number];
 
-/** Rollout phases in promotion order (DESIGN §3). */
+/** Rollout phases in promotion order (ARCHITECTURE.md §"Statistics"). */
 export const rolloutPhases = ['shadow', 'canary', 'guarded', 'general'] as const;
 export type RolloutPhase = (typeof rolloutPhases)[number];
 
@@ -55,7 +55,7 @@ export interface RequestContext {
 /** Who served a request: the learned policy or the baseline. */
 export type ServedBy = 'learned' | 'baseline';
 
-/** What the optimizer answers for one request (DESIGN §2, item 2). */
+/** What the optimizer answers for one request (ARCHITECTURE.md §"How a request flows", item 2). */
 export interface Decision {
   requestId: string;
   /** Milliseconds since the epoch, from the injected clock. */
@@ -103,7 +103,7 @@ export interface Decision {
 export type FinishReason = 'stop' | 'length' | 'error' | 'cancelled' | 'unknown';
 export type Verdict = 'accept' | 'reject' | 'none';
 
-/** What came back for a request (DESIGN §2, item 4). */
+/** What came back for a request (ARCHITECTURE.md §"How a request flows", item 4). */
 export interface Outcome {
   requestId: string;
   timestamp: number;

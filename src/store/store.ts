@@ -1,5 +1,5 @@
 // The store: an in-memory sql.js database made durable by an append-only journal and periodic
-// snapshots (DESIGN §4).
+// snapshots (ARCHITECTURE.md §"Store").
 //
 // Write path: `append*` assigns the event a sequence number, encodes its journal line and queues it;
 // a batch (what is queued after a few milliseconds, at most `maxJournalBatchEvents`) is written to

@@ -2,7 +2,7 @@
  * A candidate policy rebuilt from a decision log: a policy of a given kind and settings over the
  * log's parameter space, updated with logged outcomes in the order they were logged — what the
  * optimizer itself does with each outcome (optimizer.ts, recordOutcome). Since the optimizer's
- * state is a function of its log (DESIGN §6), the learned policy of a log is this policy trained on
+ * state is a function of its log (ARCHITECTURE.md §"Determinism"), the learned policy of a log is this policy trained on
  * every outcome of the log.
  *
  * Scoring a policy on the very rows it learned from flatters it (it has fitted their noise), so

@@ -7,7 +7,7 @@
  *
  * Support: importance weights only see arms the logging policy could serve. The logs carry π_b over
  * every arm, so we also report how much of the candidate's probability falls on arms the logger gave
- * probability 0 — mass that IPS cannot see and DM/DR can only extrapolate (DESIGN §3, Support).
+ * probability 0 — mass that IPS cannot see and DM/DR can only extrapolate (ARCHITECTURE.md §"Statistics", Support).
  */
 import type { JointFeatureMap, Policy } from '../policies';
 import type { Rng } from '../math/random';

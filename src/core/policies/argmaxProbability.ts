@@ -7,7 +7,7 @@ const STEP = 0.75;
 
 /**
  * P(a = argmax_b S_b) for independent Gaussian scores S_b ~ N(m_b, s_b²), the exact Thompson
- * sampling propensity for disjoint per-arm models (DESIGN §3):
+ * sampling propensity for disjoint per-arm models (ARCHITECTURE.md §"Statistics"):
  *
  *   P(a) = ∫ φ_a(s) Π_{b≠a} Φ_b(s) ds,  φ_a, Φ_a the density and cdf of S_a.
  *

@@ -8,7 +8,7 @@ export interface BaselinePolicyOptions {
   /**
    * Share of requests spread uniformly over `explorationArms` (the arms inside the trust region).
    * 0 makes the baseline deterministic, which gives off-policy evaluation no support off the
-   * baseline arm (DESIGN §3, Support).
+   * baseline arm (ARCHITECTURE.md §"Statistics", Support).
    */
   exploration: number;
   explorationArms: readonly number[];

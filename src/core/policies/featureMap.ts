@@ -1,5 +1,5 @@
 /**
- * The joint feature map φ(x, a) that linear policies learn on (DESIGN §3).
+ * The joint feature map φ(x, a) that linear policies learn on (ARCHITECTURE.md §"Statistics").
  *
  * - `disjoint`: one model per arm over [1, x]. φ(x, a) = e_a ⊗ [1, x], the special case of one-hot
  *   action features; what is learned about an arm says nothing about its neighbours.

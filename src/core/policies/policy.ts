@@ -27,7 +27,7 @@ export interface PolicySnapshot {
 }
 
 /**
- * One interface for every policy (DESIGN §1, policies/). A policy maps a context to a probability
+ * One interface for every policy (ARCHITECTURE.md §"Where each part lives", policies/). A policy maps a context to a probability
  * distribution over the eligible arms and draws from it; the logged propensity is the probability of
  * the drawn arm under exactly that distribution.
  */

@@ -22,7 +22,7 @@ export interface RidgeSnapshot {
 }
 
 /**
- * Ridge regression / Bayesian linear regression with a Gaussian prior (DESIGN §3):
+ * Ridge regression / Bayesian linear regression with a Gaussian prior (ARCHITECTURE.md §"Statistics"):
  * A = λI + Σ xxᵀ, b = λμ₀ + Σ r x, θ̂ = A⁻¹ b, posterior covariance σ² A⁻¹.
  *
  * Without forgetting, A⁻¹ is kept by Sherman–Morrison rank-one updates and θ̂ by the equivalent

@@ -27,7 +27,7 @@ export interface ThompsonOptions {
 }
 
 /**
- * Gaussian Thompson sampling on Bayesian linear regression (DESIGN §3), with propensities that are
+ * Gaussian Thompson sampling on Bayesian linear regression (ARCHITECTURE.md §"Statistics"), with propensities that are
  * exact by construction:
  *
  * - disjoint per-arm models: the arms' sampled scores are independent Gaussians given x, so

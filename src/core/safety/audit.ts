@@ -1,5 +1,5 @@
 /**
- * Hash-chained audit log (DESIGN §3, "Budgets"): every budget event and waiver change is appended as
+ * Hash-chained audit log (ARCHITECTURE.md §"Statistics", "Budgets"): every budget event and waiver change is appended as
  * an entry that holds the hash of the previous entry, so editing, removing or reordering any entry
  * breaks the chain at that point and the verifier names the first bad index. Removing entries from
  * the end leaves a valid shorter chain; to catch that, keep the head (length and last hash)

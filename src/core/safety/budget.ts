@@ -1,5 +1,5 @@
 /**
- * Token budgets per task type per day and per week, with waivers (DESIGN §3, "Budgets").
+ * Token budgets per task type per day and per week, with waivers (ARCHITECTURE.md §"Statistics", "Budgets").
  *
  * The effective limit of a period is the base limit plus the deltas of the waivers that are active
  * and unexpired at the decision's timestamp; a waiver past its expiry stops counting at once, even

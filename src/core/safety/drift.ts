@@ -1,5 +1,5 @@
 /**
- * Drift detector (DESIGN §3, "Non-stationarity"): the population stability index of each context
+ * Drift detector (ARCHITECTURE.md §"Statistics", "Non-stationarity"): the population stability index of each context
  * feature between a reference window and the recent window, and a Page-Hinkley test on the reward
  * stream. Warnings name the features; a setting lets drift pause promotion, because a gate verdict
  * computed on one population says little about another.

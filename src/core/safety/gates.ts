@@ -1,5 +1,5 @@
 /**
- * Quality gate validator (DESIGN §3, "Promotion gate"): a candidate moves to the next rollout phase
+ * Quality gate validator (ARCHITECTURE.md §"Statistics", "Promotion gate"): a candidate moves to the next rollout phase
  * only when every check passes, and the verdict lists each check with the numbers it compared, so a
  * user can see why a candidate is or is not promoted.
  *

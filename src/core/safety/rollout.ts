@@ -1,5 +1,5 @@
 /**
- * Rollout manager (DESIGN §3, "Mixtures", "Promotion gate", "Rollback"): the phases shadow (0% of
+ * Rollout manager (ARCHITECTURE.md §"Statistics", "Mixtures", "Promotion gate", "Rollback"): the phases shadow (0% of
  * requests served by the learned policy), canary (5%), guarded (25%) and general (100%), a sticky
  * traffic split, and the state machine that promotes a candidate when the evidence suffices, says so
  * when it does not by the phase's deadline, and rolls back at once on an SLO breach.
@@ -23,7 +23,7 @@
  * The per-key probability (π of the policy that actually served) would also be valid, conditioning
  * on the bucket; the mixture is preferred because its weights are bounded by 1/((1 − p)π_b(a|x))
  * where π_b explores, never by 1/(p·π_l) alone (the "balance heuristic" of multiple importance
- * sampling, Veach & Guibas 1995), and because DESIGN §3 fixes it as the contract. `servedBy` is
+ * sampling, Veach & Guibas 1995), and because ARCHITECTURE.md §"Statistics" fixes it as the contract. `servedBy` is
  * logged too, so either can be recomputed. In shadow p = 0: the mixture is the baseline, and the
  * learned policy's would-be choice goes in `Decision.shadow`.
  */

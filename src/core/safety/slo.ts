@@ -1,5 +1,5 @@
 /**
- * SLO monitor (DESIGN §3, "Rollback"): compares the learned policy's traffic with the baseline's on
+ * SLO monitor (ARCHITECTURE.md §"Statistics", "Rollback"): compares the learned policy's traffic with the baseline's on
  * quality, error rate, latency p95/p99 and token use, with a sequential test that stays valid however
  * often it is checked, and signals a rollback the moment one metric is worse beyond its tolerance.
  *

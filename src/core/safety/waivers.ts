@@ -1,6 +1,6 @@
 /**
  * Budget waivers: a temporary raise of a token budget, with a reason from a fixed list, an approver,
- * an expiry and a status (DESIGN §3, "Budgets"). The tracker that applies them is budget.ts.
+ * an expiry and a status (ARCHITECTURE.md §"Statistics", "Budgets"). The tracker that applies them is budget.ts.
  */
 import { z } from 'zod';
 import { taskTypes } from '../types';
