@@ -64,7 +64,7 @@ export function evaluateRounds(rounds: LoggedRounds, options: OpeOptions, format
   const result = replayEvaluation(rounds, candidate);
   if (options.resamples === 0) return { ...report, replay: { result } };
   // The same seed draws the same resamples as the other estimators (same rounds, same clusters).
-  const centred = centredTerms(buildReplayTerms(rounds, candidate), replayEstimators);
+  const centred = centredTerms(buildReplayTerms(rounds, candidate), replayEstimators, { inPlace: true });
   const [interval, weightedInterval] = bootstrapIntervals(centred.table, centred.estimators, { resamples: options.resamples, alpha: options.alpha, rng: createRng(options.seed), ...(clusters ? { clusters } : {}) });
   return { ...report, replay: { result, ...(interval ? { interval } : {}), ...(weightedInterval ? { weightedInterval } : {}) } };
 }

@@ -38,6 +38,7 @@ export function evaluateCandidate(rounds: LoggedRounds, options: EvaluationOptio
   const { table, estimators: definitions } = centredTerms(
     buildEstimatorTerms(rounds, options.params ?? defaultEstimatorParams),
     options.estimators.map((name) => estimatorDefinitions[name]),
+    { inPlace: true },
   );
   const estimates = pointEstimates(table, definitions);
   const bootstrap = options.bootstrap;

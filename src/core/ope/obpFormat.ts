@@ -7,7 +7,7 @@
  * fed lines by the caller (the CLI streams the file) and stores them straight into growing typed
  * arrays; every violation is an {@link ObpFormatError} naming the line and the field.
  */
-import { checkDistribution, checkReward } from '../decisionChecks';
+import { checkDistribution, checkReward, maxAbsReward } from '../decisionChecks';
 import { describeJsonValue, notFiniteNumber, parseJsonLine } from '../jsonLine';
 import type { LoggedRounds } from './loggedRounds';
 
@@ -76,9 +76,9 @@ export class ObpRoundsReader {
     const distIssue = checkDistribution(distArray);
     if (distIssue !== undefined) throw new ObpFormatError(lineNumber, 'action_dist', distIssue);
     for (let j = 0; j < k; j++) {
-      // The reward model predicts rewards: the same bound applies.
-      const issue = checkReward(estimatedArray[j] ?? Number.NaN);
-      if (issue !== undefined) throw new ObpFormatError(lineNumber, 'estimated_rewards', `entry ${j} ${issue}`);
+      // The reward model predicts rewards: the same bound applies (checked inline, this runs per entry).
+      const value = estimatedArray[j]!;
+      if (!(value <= maxAbsReward && value >= -maxAbsReward)) throw new ObpFormatError(lineNumber, 'estimated_rewards', `entry ${j} ${checkReward(value) ?? 'is out of range'}`);
     }
     if (this.n === this.capacity) this.grow();
     const i = this.n;
@@ -153,8 +153,10 @@ function requireNumberArray(value: unknown, field: string, lineNumber: number): 
   if (value === undefined) throw new ObpFormatError(lineNumber, field, 'missing');
   if (!Array.isArray(value)) throw new ObpFormatError(lineNumber, field, `must be an array of numbers, got ${describeJsonValue(value)}`);
   for (let j = 0; j < value.length; j++) {
-    const issue = notFiniteNumber(value[j]);
-    if (issue !== undefined) throw new ObpFormatError(lineNumber, field, `entry ${j} ${issue}`);
+    const entry: unknown = value[j];
+    // The plain test first: this runs for every number of every line.
+    if (typeof entry === 'number' && Number.isFinite(entry)) continue;
+    throw new ObpFormatError(lineNumber, field, `entry ${j} ${notFiniteNumber(entry) ?? 'must be a finite number'}`);
   }
   return value as number[];
 }

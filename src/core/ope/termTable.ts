@@ -57,9 +57,14 @@ export function evaluateRatioEstimator(estimator: RatioEstimator, sums: Float64A
  * the replicates, summed in different orders over different counts, disagree in the last digits
  * and the interval could miss its own estimate (by 1e-14 at 3,000 rounds). Centred terms are as
  * small as the spread, and so is their rounding error. Columns used as a denominator, or over two
- * different denominators, are left as they are.
+ * different denominators, are left as they are. With `inPlace` the table's own values are rewritten
+ * (denominator columns, which are read while rewriting, are never among them).
  */
-export function centredTerms<Name extends string>(table: TermTable, estimators: readonly RatioEstimator<Name>[]): { table: TermTable; estimators: RatioEstimator<Name>[] } {
+export function centredTerms<Name extends string>(
+  table: TermTable,
+  estimators: readonly RatioEstimator<Name>[],
+  options: { readonly inPlace?: boolean } = {},
+): { table: TermTable; estimators: RatioEstimator<Name>[] } {
   const { n, width, values } = table;
   const denominatorOf = new Map<number, number | 'count' | 'mixed'>();
   const usedAsDenominator = new Set<number>();
@@ -81,7 +86,8 @@ export function centredTerms<Name extends string>(table: TermTable, estimators: 
     if (Number.isFinite(centre)) centres.set(column, centre);
   }
   if (centres.size === 0) return { table, estimators: [...estimators] };
-  const centred = Float64Array.from(values);
+  // In place when the caller owns the table (a 1M-round table is 64 MB: a copy costs time and heap).
+  const centred = options.inPlace === true ? values : Float64Array.from(values);
   for (const [column, centre] of centres) {
     const denominator = denominatorOf.get(column);
     for (let i = 0; i < n; i++) {
