@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditLog } from './safety/audit';
 import type { BudgetConfigInput } from './safety/budget';
-import { GuardedOptimizer, type GuardedOptions } from './guardedOptimizer';
-import { MemoryDecisionStore, type DecisionStore } from './optimizer';
+import { MemoryEventLog } from './events';
+import { GuardedOptimizer, type GuardedOptions, type GuardedRecommendation } from './guardedOptimizer';
 import { parsePolicySettings } from './policies';
 import { createRng } from './math/random';
 import { parseRewardSettings } from './reward';
 import { buildSpace } from './space';
-import type { Decision, Outcome, RequestContext } from './types';
+import type { Outcome, RequestContext } from './types';
 
 const space = buildSpace({});
 const context: RequestContext = {
@@ -22,10 +21,14 @@ const context: RequestContext = {
   hour: 10,
 };
 
-/** A store that keeps a JSON copy of each decision at the moment it is saved, as a database would. */
-function jsonStore(): DecisionStore & { decisions: Decision[] } {
-  const decisions: Decision[] = [];
-  return { decisions, saveDecision: (d) => void decisions.push(JSON.parse(JSON.stringify(d)) as Decision), saveOutcome: () => undefined };
+/** An event log that keeps a copy of each event at the moment it is emitted, as a database would. */
+const jsonStore = (): MemoryEventLog => new MemoryEventLog();
+
+/** Decides a request and logs the decision (its request sent), as a planning command does. */
+function serve(g: GuardedOptimizer, request: RequestContext, sessionKey: string): GuardedRecommendation {
+  const rec = g.recommend(request, sessionKey);
+  if (rec.kind === 'decision') g.logDecision(rec.decision.requestId);
+  return rec;
 }
 
 /** A guarded optimizer on the default space with the given seed, its clock read from `clock.t`. */
@@ -35,10 +38,8 @@ function makeGuarded(clock: { t: number }, seed: number, options: Partial<Guarde
     policyKind: 'thompson',
     policySettings: parsePolicySettings({}),
     rewardSettings: parseRewardSettings({}),
-    store: new MemoryDecisionStore(),
     clock: { now: () => clock.t },
-    rng: createRng(seed),
-    audit: new AuditLog(),
+    seed,
     ...options,
   });
 }
@@ -47,7 +48,7 @@ function guarded(budget: BudgetConfigInput, clock: { t: number }): { g: GuardedO
   const store = jsonStore();
   const g = makeGuarded(clock, 7, {
     policyKind: 'baseline',
-    store,
+    events: store,
     budget,
   });
   return { g, store };
@@ -64,14 +65,14 @@ test('with 20,000 tokens a day and 1,000-token prompts, 4,000-token requests exh
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const { g } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
   for (let i = 0; i < 5; i++) {
-    const rec = g.recommend(context, 's1');
+    const rec = serve(g, context, 's1');
     assert.equal(rec.kind, 'decision');
     if (rec.kind !== 'decision') return;
     assert.equal(rec.budget.action, 'serve', `request ${i + 1}`);
     clock.t += 60_000;
     g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 3000));
   }
-  const rec = g.recommend(context, 's1');
+  const rec = serve(g, context, 's1');
   assert.equal(rec.kind, 'decision');
   if (rec.kind !== 'decision') return;
   assert.equal(rec.budget.action, 'fallback');
@@ -83,11 +84,11 @@ test('with 20,000 tokens a day and 1,000-token prompts, 4,000-token requests exh
 test("with onExhausted 'refuse', the request after the budget is spent gets no decision and a message naming the task type", () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const { g, store } = guarded({ defaultLimits: { daily: 4_000, weekly: null }, onExhausted: 'refuse' }, clock);
-  const first = g.recommend(context, 's1');
+  const first = serve(g, context, 's1');
   assert.equal(first.kind, 'decision');
   if (first.kind !== 'decision') return;
   g.recordOutcome(first.decision.requestId, outcome(first.decision.requestId, clock.t, 3000));
-  const second = g.recommend(context, 's1');
+  const second = serve(g, context, 's1');
   assert.equal(second.kind, 'refused');
   if (second.kind !== 'refused') return;
   assert.match(second.message, /planTask exhausted/);
@@ -98,13 +99,13 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const { g, store } = guarded({ defaultLimits: { daily: 20_000, weekly: null } }, clock);
   for (let i = 0; i < 5; i++) {
-    const rec = g.recommend(context, 's1');
+    const rec = serve(g, context, 's1');
     if (rec.kind !== 'decision') throw new Error('refused');
     g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 3000));
   }
   g.budget.proposeWaiver({ id: 'w1', taskType: 'planTask', period: 'day', delta: 50_000, reason: 'emergency_hotfix', expiresAt: clock.t + 3_600_000 }, 'dev', clock.t);
   g.budget.activateWaiver('w1', 'lead', clock.t);
-  const during = g.recommend(context, 's1');
+  const during = serve(g, context, 's1');
   if (during.kind !== 'decision') throw new Error('refused');
   assert.equal(during.budget.action, 'serve');
   assert.deepEqual(during.decision.waivers, ['w1']);
@@ -112,7 +113,7 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
   assert.equal(during.budget.status.day.effective, 70_000);
   g.recordOutcome(during.decision.requestId, outcome(during.decision.requestId, clock.t, 0));
   clock.t += 2 * 3_600_000;
-  const after = g.recommend(context, 's1');
+  const after = serve(g, context, 's1');
   if (after.kind !== 'decision') throw new Error('refused');
   assert.equal(after.budget.action, 'fallback');
   assert.deepEqual(after.decision.waivers, []);
@@ -123,15 +124,15 @@ test('an active waiver of +50,000 tokens lifts the fallback and is named on the 
 
 test('the learned share of each phase comes from the rollout config: a 50% canary serves about half of 400 session keys', () => {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const store = new MemoryDecisionStore();
+  const store = new MemoryEventLog();
   const g = makeGuarded(clock, 3, {
-    store,
+    events: store,
     rollout: { phases: { canary: { trafficShare: 0.5, minSamples: 10, minDurationDays: 3, deadlineDays: 28 } } },
   });
   g.promote('tester', 'start in canary');
   let learned = 0;
   for (let i = 0; i < 400; i++) {
-    const rec = g.recommend(context, `key-${i}`);
+    const rec = serve(g, context, `key-${i}`);
     if (rec.kind !== 'decision') throw new Error('refused');
     if (rec.decision.servedBy === 'learned') {
       learned++;
@@ -156,7 +157,7 @@ function driftScenario(): { g: GuardedOptimizer; serve(count: number, promptToke
     g,
     serve(count, promptTokens) {
       for (let i = 0; i < count; i++, n++) {
-        const rec = g.recommend({ ...context, promptTokens: Math.round(promptTokens * (0.8 + 0.4 * u.next())) }, `key-${n}`);
+        const rec = serve(g, { ...context, promptTokens: Math.round(promptTokens * (0.8 + 0.4 * u.next())) }, `key-${n}`);
         if (rec.kind !== 'decision') throw new Error('refused');
         g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 400));
         clock.t += 20 * 60_000;
@@ -207,7 +208,7 @@ test('in shadow only requests with an outcome count as samples: 240 decisions of
     rollout: { phases: { shadow: { trafficShare: 0, minSamples: 1000, minDurationDays: 2, deadlineDays: 14 } } },
   });
   for (let i = 0; i < 240; i++) {
-    const rec = g.recommend(context, `key-${Math.floor(i / 3)}`);
+    const rec = serve(g, context, `key-${Math.floor(i / 3)}`);
     if (rec.kind !== 'decision') throw new Error('refused');
     clock.t += 40 * 60_000;
     // A quarter of the outcomes arrive; the rest are still pending.
@@ -224,11 +225,11 @@ test('every decision carries its session key and, under a daily token budget of 
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
   const store = jsonStore();
   const g = makeGuarded(clock, 5, {
-    store,
+    events: store,
     budget: { defaultLimits: { daily: 40_000, weekly: null } },
   });
   for (let i = 0; i < 300; i++) {
-    const rec = g.recommend(context, `session-${Math.floor(i / 3)}`);
+    const rec = serve(g, context, `session-${Math.floor(i / 3)}`);
     if (rec.kind !== 'decision') continue;
     clock.t += 48 * 60_000;
     g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 900));
@@ -251,7 +252,7 @@ test('a phase is declared inconclusive at its deadline (14 days in shadow) even 
   const g = makeGuarded(clock, 31, { policyKind: 'baseline' });
   const events: Array<{ kind: string; day: number }> = [];
   for (let i = 0; i < 30 * 16; i++) {
-    const rec = g.recommend(context, `key-${Math.floor(i / 3)}`);
+    const rec = serve(g, context, `key-${Math.floor(i / 3)}`);
     if (rec.kind !== 'decision') throw new Error('refused');
     clock.t += 48 * 60_000;
     const r = g.recordOutcome(rec.decision.requestId, outcome(rec.decision.requestId, clock.t, 800));

@@ -3,7 +3,13 @@
  * token budget decides which arms may be used, the trust region confines the learned policy, and the
  * rollout's sticky split says who serves; per outcome the SLO monitor may roll back at once; now and
  * then (not every request: OPE is costly) the promotion gate looks at off-policy evidence from the
- * current phase's logged rows. Pure: clock and RNG are injected; the same seed gives the same run.
+ * current phase's logged rows. Pure: the clock and the seed are injected; the same seed gives the same run.
+ *
+ * Every change of state goes out as an event (events.ts) and `apply(event)` makes the same change
+ * from a logged one, so the state is a function of the log: `toJSON()` is a checkpoint, and a new
+ * optimizer given a checkpoint plus the events logged after it, or all the events from the start,
+ * equals the one that wrote them. The live operations compute what happens (a rollback, a gate
+ * verdict), emit it, and change state through the same code `apply` uses.
  *
  * Defaults for one developer (~30 requests a day), and why:
  * - the baseline explores 30% of its requests over the trust-region arms (`baselineExploration`,
@@ -23,20 +29,22 @@
  *   monitor rolled such a candidate back in 1 of 3 simulated runs. A tail that grows by more than 10
  *   points is still a breach, and a quality drop is caught by the quality test (tolerance 0.02).
  */
-import type { AuditLog } from './safety/audit';
-import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility } from './safety/budget';
+import { AuditLog, type AuditEntry } from './safety/audit';
+import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility, type Waiver, type WaiverProposal } from './safety/budget';
 import { DriftDetector, type DriftConfigInput, type DriftReport } from './safety/drift';
+import type { OptimizerEvent, OptimizerEvents } from './events';
 import { contextFeatureNames } from './features';
 import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './safety/gates';
-import { LLMParameterOptimizer, type Clock, type DecisionStore, type RecordedOutcome } from './optimizer';
-import type { PolicyKind, PolicySettings, PolicySnapshot } from './policies';
-import { armsOfMask, frozenCandidateEvidence, maskOfArms, type PhaseRow } from './safety/promotionEvidence';
-import type { Rng } from './math/random';
-import type { RewardSettings } from './reward';
+import { GateBook, type GateLook, type GuardedState } from './guardedState';
+import { streamRng } from './math/random';
+import { LLMParameterOptimizer, type Clock, type ProviderMapping, type RecordedOutcome } from './optimizer';
+import type { PolicyKind, PolicySettings } from './policies';
+import { armsOfMask, frozenCandidateEvidence, maskOfArms } from './safety/promotionEvidence';
+import { computeReward, type RewardSettings } from './reward';
 import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './safety/rollout';
-import { BoundedMeanSequence, SloMonitor, sloObservationOf, type Incident, type SloBreach, type SloConfigInput } from './safety/slo';
+import { SloMonitor, sloObservationOf, type Incident, type SloBreach, type SloConfigInput } from './safety/slo';
 import type { ParameterSpace } from './space';
-import type { Decision, Outcome, RequestContext, RolloutPhase, ServedBy, TaskType } from './types';
+import type { Decision, Outcome, RequestContext, RewardReport, RolloutPhase, ServedBy } from './types';
 
 /** Settings of the guarded optimizer beyond those of its parts. */
 export interface GuardedOptions {
@@ -44,10 +52,15 @@ export interface GuardedOptions {
   policyKind: PolicyKind;
   policySettings: PolicySettings;
   rewardSettings: RewardSettings;
-  store: DecisionStore;
+  /** Where every event goes (none: nothing is recorded). */
+  events?: OptimizerEvents;
   clock: Clock;
-  rng: Rng;
-  audit: AuditLog;
+  /** Seed of every random stream (decisions, gate looks). */
+  seed: number;
+  /** The audit log's head to continue (a restored log's); default a new chain. */
+  auditHead?: { length: number; hash: string };
+  /** Keep the audit entries in memory too (default true; a store keeps them instead). */
+  keepAuditEntries?: boolean;
   rollout?: RolloutConfigInput;
   slo?: SloConfigInput;
   gate?: GateConfigInput;
@@ -60,8 +73,8 @@ export interface GuardedOptions {
   /** Least time between gate evaluations once a phase's minimums are met (default one day). */
   gateIntervalMs?: number;
   /**
-   * A gate look waits until the phase's scored rows are this many times those of the previous look
-   * (default 1.5): looks grow geometrically with the evidence, so the false-promotion rate spent
+   * A gate look waits until the phase has gathered this many times the rows it had at the previous
+   * look (default 1.5): looks grow geometrically with the evidence, so the false-promotion rate spent
    * over them (gates.ts) is not used up on days that add little.
    */
   gateLookGrowth?: number;
@@ -80,6 +93,8 @@ export interface GuardedOptions {
    * day): the cost of a gate evaluation stays bounded when a phase runs long.
    */
   maxOpeRows?: number;
+  /** After this long without an outcome a logged decision gets the default reward (default 30 min). */
+  rewardWaitMs?: number;
   /** Prefix of every generated request id, e.g. a per-run nonce (see OptimizerOptions.requestIdNonce). */
   requestIdNonce?: string;
 }
@@ -94,6 +109,12 @@ export const defaultCandidateTrainFraction: Record<RolloutPhase, number> = { sha
 export const guardedSloDefaults: SloConfigInput = {
   metrics: { latencyP95: { alpha: 0.01, tolerance: 0.1 }, latencyP99: { alpha: 0.005, tolerance: 0.1 } },
 };
+
+/** Rows the gate keeps per phase: the 600 it scores and as many to train on; older ones are folded in. */
+const maxGateRows = 1200;
+
+/** Salt of the gate's random streams, apart from the decisions'. */
+const gateStreamSalt = 0x6a7e5eed;
 
 /** What `recommend` answers: a decision, or a refusal with the message for the user. */
 export type GuardedRecommendation =
@@ -117,32 +138,18 @@ export class GuardedOptimizer {
   readonly monitor: SloMonitor;
   readonly budget: BudgetTracker;
   readonly drift: DriftDetector;
-  readonly incidents: Incident[] = [];
-  readonly verdicts: GateVerdict[] = [];
+  readonly audit: AuditLog;
   private readonly options: GuardedOptions;
   private readonly trustMask: Uint8Array;
   private readonly armCosts: Float64Array;
   private readonly mask: Uint8Array;
   private readonly minEss: Record<RolloutPhase, number>;
-  private readonly servedByRequest = new Map<string, { servedBy: ServedBy; taskType: TaskType; context: RequestContext; sessionKey: string }>();
-  private rows: PhaseRow[] = [];
-  /** The learned policy when the phase began: the gate's candidates start from it. */
-  private phaseStart: PolicySnapshot;
-  /** Gate looks in the current phase (each spends part of the false-promotion rate). */
-  private looks = 0;
-  private rowsAtLastLook = 0;
-  private onlineQuality: BoundedMeanSequence;
-  private lastGateAt = Number.NEGATIVE_INFINITY;
-  /** The rollout is paused because drift stood when the gate was due (drift `pausePromotion`). */
-  private pausedByDrift = false;
-  private lastTaskType: TaskType = 'planTask';
-  private nextWaivers: readonly string[] = [];
-  private nextSessionKey = '';
+  private readonly book: GateBook;
 
-  constructor(options: GuardedOptions) {
+  constructor(options: GuardedOptions, state?: GuardedState) {
     this.options = options;
     const now = options.clock.now();
-    this.rollout = new RolloutManager(options.rollout ?? {}, now);
+    this.rollout = new RolloutManager(options.rollout ?? {}, now, state?.rollout);
     const phases = this.rollout.config.phases;
     const k = options.space.arms.length;
     const policySettings: PolicySettings = { ...options.policySettings, baseline: { exploration: options.baselineExploration ?? 0.3 } };
@@ -151,34 +158,35 @@ export class GuardedOptimizer {
       policyKind: options.policyKind,
       policySettings,
       rewardSettings: options.rewardSettings,
-      // The waivers go on the decision before the store sees it (a store may serialise at once).
-      store: {
-        saveDecision: (decision) => {
-          decision.waivers = [...this.nextWaivers];
-          decision.sessionKey = this.nextSessionKey;
-          const eligibleArms = armsOfMask(this.mask);
-          if (eligibleArms) decision.eligibleArms = eligibleArms;
-          options.store.saveDecision(decision);
-        },
-        saveOutcome: (outcome, report) => options.store.saveOutcome(outcome, report),
-      },
+      ...(options.events ? { events: options.events } : {}),
       clock: options.clock,
-      rng: options.rng,
-      requestIdNonce: options.requestIdNonce,
+      seed: options.seed,
       phase: this.rollout.phase,
       // The rollout config is the single source of the phase shares.
       learnedShare: { shadow: phases.shadow.trafficShare, canary: phases.canary.trafficShare, guarded: phases.guarded.trafficShare, general: phases.general.trafficShare },
+      ...(options.rewardWaitMs !== undefined ? { rewardWaitMs: options.rewardWaitMs } : {}),
+      ...(options.requestIdNonce !== undefined ? { requestIdNonce: options.requestIdNonce } : {}),
     });
     this.monitor = new SloMonitor(options.slo ?? guardedSloDefaults);
-    this.budget = new BudgetTracker(options.budget ?? {}, options.audit);
+    const auditHead = state?.audit ?? options.auditHead;
+    const keep = options.keepAuditEntries ?? true;
+    this.audit = auditHead ? AuditLog.fromHead(auditHead) : new AuditLog([], { keepEntries: keep });
+    this.audit.onAppend = (entry) => this.emit({ type: 'audit', entry });
+    this.budget = new BudgetTracker(options.budget ?? {}, this.audit, state?.budget);
     this.drift = new DriftDetector(contextFeatureNames, options.drift ?? {});
     this.trustMask = new Uint8Array(k);
     for (const a of options.space.trustRegionArms) this.trustMask[a] = 1;
     this.armCosts = new Float64Array(k);
     this.mask = new Uint8Array(k);
     this.minEss = { ...defaultMinEffectiveSampleSize, ...options.minEffectiveSampleSize };
-    this.phaseStart = this.optimizer.snapshot();
-    this.onlineQuality = new BoundedMeanSequence((options.qualityAlpha ?? 0.1) / 2);
+    this.book = new GateBook(this.optimizer.learnedCopy(this.optimizer.snapshot()), (options.qualityAlpha ?? 0.1) / 2, maxGateRows);
+    if (state) {
+      if (state.seed !== options.seed) throw new Error(`the checkpoint was written with seed ${state.seed}, not ${options.seed}`);
+      this.optimizer.restoreState(state.optimizer);
+      this.monitor.restore(state.monitor);
+      this.drift.restore(state.drift);
+      this.book.restore(state.gate);
+    }
   }
 
   get phase(): RolloutPhase {
@@ -187,83 +195,227 @@ export class GuardedOptimizer {
 
   /** Logged rows of the current phase (OPE input). */
   get phaseRowCount(): number {
-    return this.rows.length;
+    return this.book.rows.length;
+  }
+
+  /** The gate's last verdict (earlier ones are in the log). */
+  get lastVerdict(): GateVerdict | undefined {
+    return this.book.lastVerdict;
+  }
+
+  /** The whole state as plain data: a checkpoint (restore with `new GuardedOptimizer(options, state)`). */
+  toJSON(): GuardedState {
+    return {
+      version: 1,
+      seed: this.options.seed,
+      armIds: this.options.space.arms.map((a) => a.id),
+      optimizer: this.optimizer.toJSON(),
+      rollout: this.rollout.toJSON(),
+      monitor: this.monitor.toJSON(),
+      budget: this.budget.toJSON(),
+      audit: this.audit.head(),
+      drift: this.drift.toJSON(),
+      gate: this.book.toJSON(),
+    };
+  }
+
+  /** Emits a checkpoint of the current state. */
+  checkpoint(): GuardedState {
+    const state = this.toJSON();
+    this.emit({ type: 'checkpoint', timestamp: this.options.clock.now(), state });
+    return state;
+  }
+
+  /** Sends every event from now on to `events` (e.g. a store, once restoring from it is done). */
+  attachEvents(events: OptimizerEvents): void {
+    this.options.events = events;
+    this.optimizer.attachEvents(events);
+  }
+
+  private emit(event: OptimizerEvent): void {
+    this.options.events?.emit(event);
   }
 
   /**
    * Decides a request: budget mask over the trust-region arms (arm cost = prompt tokens + the arm's
    * max_tokens), then the optimizer with the learned policy confined to the trust region and the
-   * server picked by the sticky split of `sessionKey`. A refused request gets no decision.
+   * server picked by the sticky split of `sessionKey`. A refused request gets no decision. The
+   * decision is not logged until `logDecision` (its request sent).
    */
   recommend(context: RequestContext, sessionKey: string): GuardedRecommendation {
     const now = this.options.clock.now();
     const arms = this.options.space.arms;
     for (let a = 0; a < arms.length; a++) this.armCosts[a] = context.promptTokens + (arms[a]!.params.maxTokens ?? 4096);
-    this.budget.expireWaivers(now);
+    for (const waiver of this.budget.expireWaivers(now)) this.emit({ type: 'waiver', timestamp: now, waiver: structuredClone(waiver) });
     // Only trust-region arms are allowed, so a budget fallback (the cheapest allowed arm) stays in it too.
     const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask, this.options.space.trustRegionArms);
     if (budget.action === 'refuse') return { kind: 'refused', message: budget.message ?? `token budget for ${context.taskType} exhausted`, budget };
     const servedBy = this.rollout.servedBy(sessionKey);
-    this.nextWaivers = budget.waivers;
-    this.nextSessionKey = sessionKey;
     const decision = this.optimizer.recommend(context, { eligible: this.mask, learnedEligible: this.trustMask, servedBy });
-    this.rollout.recordDecision();
-    this.servedByRequest.set(decision.requestId, { servedBy, taskType: context.taskType, context, sessionKey });
-    this.lastTaskType = context.taskType;
+    decision.waivers = [...budget.waivers];
+    decision.sessionKey = sessionKey;
+    const eligibleArms = armsOfMask(this.mask);
+    if (eligibleArms) decision.eligibleArms = eligibleArms;
     return { kind: 'decision', decision, budget };
   }
 
-  /** Records an outcome: learning, budget, drift, the SLO monitor (rollback on a breach) and, when due, the gate. */
+  /** Logs a decision once its request was sent, with what the provider did with its parameters. */
+  logDecision(requestId: string, mapping: ProviderMapping = {}): Decision {
+    const decision = this.optimizer.logDecision(requestId, mapping);
+    this.afterDecision(decision);
+    return decision;
+  }
+
+  /** What logging a decision changes besides the optimizer: the phase's decision count. */
+  private afterDecision(decision: Decision): void {
+    if (decision.phase === this.rollout.phase) this.rollout.recordDecision();
+    if (decision.taskType) this.book.lastTaskType = decision.taskType;
+  }
+
+  /**
+   * Records an outcome (its `timestamp` is when it came back: the time of its effects): learning,
+   * budget, drift, the SLO monitor (rollback on a breach) and, when due, the gate.
+   */
   recordOutcome(requestId: string, outcome: Outcome): GuardedOutcome {
-    const meta = this.servedByRequest.get(requestId);
-    if (!meta) throw new Error(`no pending guarded decision with request id ${requestId}`);
-    const recorded = this.optimizer.recordOutcome(requestId, outcome);
-    this.servedByRequest.delete(requestId);
-    const now = this.options.clock.now();
-    const { decision, report } = recorded;
-    const result: GuardedOutcome = { ...recorded, servedBy: meta.servedBy, events: [] };
+    const decision = this.optimizer.pendingDecision(requestId);
+    if (!decision) throw new Error(`no logged decision waiting for an outcome with request id ${requestId}`);
+    if (outcome.requestId !== requestId) throw new Error(`outcome carries request id ${outcome.requestId}, expected ${requestId}`);
+    const report = computeReward(outcome, this.options.rewardSettings);
+    this.emit({ type: 'outcome', outcome, report });
+    const { breach, drift } = this.applyOutcome(outcome, report, true);
+    const now = outcome.timestamp;
+    const result: GuardedOutcome = { decision, report, servedBy: decision.servedBy, events: [] };
+    if (drift) result.drift = drift;
+    if (breach && this.rollout.phase !== 'shadow') {
+      const { event, incident } = this.rollout.rollbackOnBreach(breach, now);
+      this.emit({ type: 'rollout', event });
+      this.emit({ type: 'incident', incident });
+      this.afterRolloutEvent(event);
+      result.breach = breach;
+      result.incident = incident;
+      result.events.push(event);
+      // Resume collecting evidence in the lower phase at once: the hold after a rollback is for a
+      // person to look at the incident, which the caller may model by not resuming.
+      return result;
+    }
+    const gate = this.maybeEvaluate(now);
+    if (gate?.verdict) result.verdict = gate.verdict;
+    if (gate?.event) result.events.push(gate.event);
+    return result;
+  }
+
+  /**
+   * An outcome's effects, shared by the live path and a replay: the optimizer learns, and for a real
+   * (not defaulted) outcome the budget, the drift detector, the phase's evidence and the SLO monitor
+   * see it. A breach in shadow (late outcomes of an earlier phase) only starts a new test epoch; a
+   * breach elsewhere is returned (live: the rollback follows; replay: the logged rollback follows).
+   */
+  private applyOutcome(outcome: Outcome, report: RewardReport, live: boolean): { breach?: SloBreach; drift?: DriftReport['rewardAlarm'] } {
+    const decision = this.optimizer.applyOutcome(outcome, report);
+    if (outcome.defaulted === true) return {};
+    const now = outcome.timestamp;
+    const servedBy = decision.servedBy;
     // A decision made in an earlier phase is not evidence about this one.
     const samePhase = decision.phase === this.rollout.phase;
-    if (samePhase) this.rollout.recordOutcome(meta.servedBy);
-    this.budget.recordUsage(meta.taskType, outcome.tokensIn + outcome.tokensOut, now, requestId);
+    if (samePhase) this.rollout.recordOutcome(servedBy);
+    const taskType = decision.taskType ?? 'planTask';
+    const tokens = outcome.tokensIn + outcome.tokensOut;
+    if (live) this.budget.recordUsage(taskType, tokens, now, outcome.requestId);
+    else this.budget.applyUsage(taskType, tokens, now);
     this.drift.observeContext(decision.contextFeatures);
-    const alarm = this.drift.observeReward(report.reward, now);
-    if (alarm) result.drift = alarm;
-    if (samePhase) {
-      this.rows.push({
+    const drift = this.drift.observeReward(report.reward, now);
+    if (samePhase && this.rollout.phase !== 'general') {
+      this.book.addRow({
         context: decision.contextFeatures,
         armIndex: decision.armIndex,
         propensity: decision.propensity,
         loggingProbabilities: decision.probabilities,
         reward: report.reward,
         quality: outcome.quality,
-        servedBy: meta.servedBy,
-        taskType: meta.taskType,
-        sessionKey: meta.sessionKey,
+        servedBy,
+        taskType,
+        ...(decision.sessionKey !== undefined ? { sessionKey: decision.sessionKey } : {}),
         ...(decision.eligibleArms ? { eligible: maskOfArms(decision.eligibleArms, this.trustMask.length) } : {}),
       });
-      if (meta.servedBy === 'learned') this.onlineQuality.push(Math.min(1, Math.max(0, outcome.quality)));
+      if (servedBy === 'learned') this.book.onlineQuality.push(Math.min(1, Math.max(0, outcome.quality)));
     }
-    const breach = this.monitor.observe(meta.servedBy, sloObservationOf(outcome), now);
-    if (breach && this.rollout.phase !== 'shadow') {
-      const { event, incident } = this.rollout.rollbackOnBreach(breach, now);
-      this.incidents.push(incident);
-      result.breach = breach;
-      result.incident = incident;
-      result.events.push(event);
-      this.enterPhase();
-      // Resume collecting evidence in the lower phase at once: the hold after a rollback is for a
-      // person to look at the incident, which the caller may model by not resuming.
-      return result;
+    const breach = this.monitor.observe(servedBy, sloObservationOf(outcome), now);
+    if (breach && this.rollout.phase === 'shadow') {
+      this.monitor.restartEpoch();
+      return drift ? { drift } : {};
     }
-    // A breach without a learned share to roll back (shadow: late outcomes of an earlier phase): a new epoch.
-    if (breach) this.monitor.restartEpoch();
-    const verdictEvent = this.maybeEvaluate(now);
-    if (verdictEvent) {
-      if (verdictEvent.verdict) result.verdict = verdictEvent.verdict;
-      if (verdictEvent.event) result.events.push(verdictEvent.event);
+    return { ...(breach ? { breach } : {}), ...(drift ? { drift } : {}) };
+  }
+
+  /**
+   * Applies a logged event: the state becomes what it was right after the event was emitted. Events
+   * must come in the order they were logged; a checkpoint replaces the whole state.
+   */
+  apply(event: OptimizerEvent): void {
+    switch (event.type) {
+      case 'decision':
+        this.optimizer.applyDecision(structuredClone(event.decision));
+        this.afterDecision(event.decision);
+        return;
+      case 'outcome':
+        this.applyOutcome(event.outcome, event.report, false);
+        return;
+      case 'rollout':
+        this.rollout.applyEvent(event.event);
+        this.afterRolloutEvent(event.event);
+        return;
+      case 'incident':
+        this.rollout.countIncident();
+        return;
+      case 'gateLook':
+        this.book.recordLook(event.look);
+        return;
+      case 'waiver':
+        this.budget.applyWaiver(event.waiver);
+        return;
+      case 'audit':
+        this.audit.applyEntry(event.entry);
+        return;
+      case 'checkpoint':
+        throw new Error('a checkpoint is restored by constructing an optimizer from it, not applied');
     }
-    return result;
+  }
+
+  /**
+   * What a rollout event changes besides the rollout manager: a phase change serves with the new
+   * share, starts the phase's evidence afresh and a new SLO test epoch (both streams over the same
+   * window; the baseline's carried over into a phase where it serves nothing); a drift pause and its
+   * end; a person resuming a drift pause accepts the population as it now is.
+   */
+  private afterRolloutEvent(event: RolloutEvent): void {
+    if (event.kind === 'promote' || event.kind === 'rollback') {
+      this.optimizer.setPhase(this.rollout.phase);
+      this.monitor.restartEpoch(this.rollout.share >= 1);
+      this.book.restart(this.optimizer.learnedCopy(this.optimizer.snapshot()));
+      this.book.pausedByDrift = false;
+      return;
+    }
+    if (event.kind === 'pause' && event.actor === 'drift') this.book.pausedByDrift = true;
+    if (event.kind === 'resume' && this.book.pausedByDrift) {
+      this.book.pausedByDrift = false;
+      if (event.actor !== 'drift') {
+        this.drift.acknowledgeRewardAlarm();
+        this.drift.resetReference();
+      }
+    }
+  }
+
+  /** Emits and applies a gate look. */
+  private look(look: GateLook): void {
+    this.emit({ type: 'gateLook', look });
+    this.book.recordLook(look);
+  }
+
+  /** Emits a rollout event the manager just made, and applies its other effects. */
+  private rolloutEvent(event: RolloutEvent): RolloutEvent {
+    this.emit({ type: 'rollout', event });
+    this.afterRolloutEvent(event);
+    return event;
   }
 
   /**
@@ -276,12 +428,12 @@ export class GuardedOptimizer {
   private maybeEvaluate(now: number): { verdict?: GateVerdict; event?: RolloutEvent } | undefined {
     const phase = this.rollout.phase;
     const interval = this.options.gateIntervalMs ?? 86_400_000;
-    if (this.pausedByDrift && this.rollout.status === 'paused') {
-      if (now - this.lastGateAt < interval) return undefined;
-      this.lastGateAt = now;
+    const book = this.book;
+    if (book.pausedByDrift && this.rollout.status === 'paused') {
+      if (now - book.lastGateAt < interval) return undefined;
+      this.look({ timestamp: now, phase, kind: 'driftCheck', rows: book.rowsSeen });
       if (this.drift.report().pausePromotion) return undefined;
-      this.pausedByDrift = false;
-      return { event: this.rollout.resume('drift', 'the drift that paused promotion has cleared', now) };
+      return { event: this.rolloutEvent(this.rollout.resume('drift', 'the drift that paused promotion has cleared', now)) };
     }
     if (phase === 'general' || this.rollout.status === 'paused' || this.rollout.status === 'rolledBack') return undefined;
     const settings = this.rollout.config.phases[phase];
@@ -291,47 +443,45 @@ export class GuardedOptimizer {
     if (!timeMet || !samplesMet) {
       // Without the gate the manager can still declare the phase inconclusive at its deadline.
       const event = this.rollout.evaluate(now, undefined);
-      return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event } : undefined;
+      return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event: this.rolloutEvent(event) } : undefined;
     }
     // Each look spends part of the false-promotion rate, so looks are spaced by evidence, not by
-    // days: the next one waits until the scored rows have grown by the growth factor. Meanwhile the
+    // days: the next one waits until the phase's rows have grown by the growth factor. Meanwhile the
     // phase can still be declared inconclusive at its deadline.
-    if (now - this.lastGateAt < interval || this.rows.length < this.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) {
+    if (now - book.lastGateAt < interval || book.rowsSeen < book.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) {
       const event = this.rollout.status === 'running' ? this.rollout.evaluate(now, undefined) : undefined;
-      return event ? { event } : undefined;
+      return event ? { event: this.rolloutEvent(event) } : undefined;
     }
-    this.lastGateAt = now;
     const drift = this.drift.report();
     if (drift.pausePromotion) {
-      this.pausedByDrift = true;
-      return { event: this.rollout.pause('drift', `promotion paused: ${drift.warnings.join(' ')}`, now) };
+      this.look({ timestamp: now, phase, kind: 'driftCheck', rows: book.rowsSeen });
+      return { event: this.rolloutEvent(this.rollout.pause('drift', `promotion paused: ${drift.warnings.join(' ')}`, now)) };
     }
-    this.looks++;
-    this.rowsAtLastLook = this.rows.length;
-    const verdict = evaluateGate(this.gateEvidence(now), { ...this.options.gate, minEffectiveSampleSize: this.minEss[phase] });
-    this.verdicts.push(verdict);
+    const evidence = this.gateEvidence(now, book.looks + 1);
+    const verdict = evaluateGate(evidence, { ...this.options.gate, minEffectiveSampleSize: this.minEss[phase] });
+    this.look({ timestamp: now, phase, kind: 'look', rows: book.rowsSeen, verdict });
     const event = this.rollout.evaluate(now, verdict);
-    if (event?.kind === 'promote') this.enterPhase();
-    return event ? { verdict, event } : { verdict };
+    return event ? { verdict, event: this.rolloutEvent(event) } : { verdict };
   }
 
   /**
    * The gate's evidence from the current phase's rows: a candidate frozen at a time split and scored
-   * on the later rows against the baseline arm (promotionEvidence.ts), at the level this look spends;
-   * quality from a DR bound in shadow and from the learned-served outcomes' time-uniform bound after.
+   * on the later rows against the baseline arm (promotionEvidence.ts), at the level look `look`
+   * spends; quality from a DR bound in shadow and from the learned-served outcomes' time-uniform bound
+   * after. Its randomness is the look's own stream.
    */
-  gateEvidence(now: number): GateEvidence {
+  gateEvidence(now: number, look = Math.max(1, this.book.looks)): GateEvidence {
     const phase = this.rollout.phase;
     const o = this.options;
     const gate = gateConfigSchema.parse(o.gate ?? {});
-    const level = lookLevel(gate.falsePromotionRate, Math.max(1, this.looks), gate.plannedLooks);
-    const scored = frozenCandidateEvidence(this.rows, {
-      phaseStart: this.phaseStart,
+    const level = lookLevel(gate.falsePromotionRate, look, gate.plannedLooks);
+    const scored = frozenCandidateEvidence(this.book.rows, {
+      phaseStart: this.book.phaseStart.snapshot(),
       copyPolicy: (snapshot) => this.optimizer.learnedCopy(snapshot),
       featureMap: this.optimizer.map,
       trustMask: this.trustMask,
       baselineArm: o.space.baselineArm,
-      rng: o.rng,
+      rng: streamRng(o.seed ^ gateStreamSalt, this.book.totalLooks),
       level,
       qualityLevel: o.offPolicyQualityLevel ?? 0.05,
       trainFraction: { ...defaultCandidateTrainFraction, ...o.candidateTrainFraction }[phase],
@@ -342,10 +492,10 @@ export class GuardedOptimizer {
       // No learned outcome yet: the frozen candidate's off-policy quality bound.
       quality = scored.quality;
     } else {
-      const b = this.onlineQuality.bounds();
+      const b = this.book.onlineQuality.bounds();
       quality = { mean: b.mean, lower: b.n > 0 ? b.lower : Number.NEGATIVE_INFINITY, n: b.n };
     }
-    const budget = this.budget.status(this.lastTaskType, now);
+    const budget = this.budget.status(this.book.lastTaskType, now);
     return {
       phase,
       samples: this.rollout.samplesInPhase,
@@ -354,45 +504,74 @@ export class GuardedOptimizer {
       candidateArms: scored.candidateArms,
       trustRegion: spaceTrustRegion(o.space),
       quality,
-      value: { ...scored.value, look: Math.max(1, this.looks) },
+      value: { ...scored.value, look },
       candidateMassOffSupport: scored.candidateMassOffSupport,
       budget: { exhausted: budget.exhausted, remaining: budget.remaining },
     };
   }
 
-  /** Manual promotion (recorded with who and why), e.g. to start a candidate in canary. */
-  promote(actor: string, reason: string): RolloutEvent {
-    const event = this.rollout.promote(actor, reason, this.options.clock.now());
-    this.enterPhase();
-    return event;
+  /**
+   * Teaches the policies a logged outcome again without logging anything: rebuilding them when the
+   * parameter space changed under a log (the arm found by its id in the new space).
+   */
+  relearn(contextFeatures: readonly number[], armIndex: number, reward: number): void {
+    const x = Float64Array.from(contextFeatures);
+    this.optimizer.learned.update(x, armIndex, reward);
+    this.optimizer.baseline.update(x, armIndex, reward);
   }
 
-  /** Ends a hold: after a rollback (a person looked at the incident) or a drift pause (see maybeEvaluate). */
+  /** Manual promotion (recorded with who and why), e.g. to start a candidate in canary. */
+  promote(actor: string, reason: string): RolloutEvent {
+    return this.rolloutEvent(this.rollout.promote(actor, reason, this.options.clock.now()));
+  }
+
+  /** Manual rollback (to the previous phase, or to shadow), recorded with who and why. */
+  rollback(actor: string, reason: string, to?: 'previous' | 'shadow'): RolloutEvent {
+    return this.rolloutEvent(this.rollout.rollback(actor, reason, this.options.clock.now(), {}, to));
+  }
+
+  /** Stops promotion until resumed (traffic stays as it is). */
+  pause(actor: string, reason: string): RolloutEvent {
+    return this.rolloutEvent(this.rollout.pause(actor, reason, this.options.clock.now()));
+  }
+
+  /** Ends a hold: after a rollback (a person looked at the incident) or a pause (a drift pause too, see maybeEvaluate). */
   resume(actor: string, reason: string): RolloutEvent {
-    const event = this.rollout.resume(actor, reason, this.options.clock.now());
-    if (this.pausedByDrift) {
-      // A person resuming a drift pause accepts the population as it now is.
-      this.pausedByDrift = false;
-      this.drift.acknowledgeRewardAlarm();
-      this.drift.resetReference();
-    }
-    return event;
+    return this.rolloutEvent(this.rollout.resume(actor, reason, this.options.clock.now()));
+  }
+
+  /** Proposes a budget waiver (it raises nothing until activated). */
+  proposeWaiver(proposal: WaiverProposal, requestedBy: string): Waiver {
+    const now = this.options.clock.now();
+    const waiver = this.budget.proposeWaiver(proposal, requestedBy, now);
+    this.emit({ type: 'waiver', timestamp: now, waiver: structuredClone(waiver) });
+    return waiver;
+  }
+
+  /** Activates a proposed waiver; the approver is recorded. */
+  activateWaiver(id: string, approver: string): Waiver {
+    const now = this.options.clock.now();
+    const waiver = this.budget.activateWaiver(id, approver, now);
+    this.emit({ type: 'waiver', timestamp: now, waiver: structuredClone(waiver) });
+    return waiver;
+  }
+
+  /** Revokes a proposed or active waiver, with who and why. */
+  revokeWaiver(id: string, actor: string, reason: string): Waiver {
+    const now = this.options.clock.now();
+    const waiver = this.budget.revokeWaiver(id, actor, reason, now);
+    this.emit({ type: 'waiver', timestamp: now, waiver: structuredClone(waiver) });
+    return waiver;
   }
 
   /**
-   * After a phase change: the optimizer serves with the new share, the phase's evidence starts
-   * afresh, and so does the SLO test epoch (both streams over the same window; the baseline's carried
-   * over into a phase where it serves nothing).
+   * Gives the default reward (marked `defaulted`) to logged decisions whose outcome did not come
+   * within the reward wait time; each such outcome is logged like any other, so it happens once,
+   * across restarts too. Returns the decisions closed.
    */
-  private enterPhase(): void {
-    this.optimizer.setPhase(this.rollout.phase);
-    this.monitor.restartEpoch(this.rollout.share >= 1);
-    this.rows = [];
-    this.phaseStart = this.optimizer.snapshot();
-    this.looks = 0;
-    this.rowsAtLastLook = 0;
-    this.onlineQuality = new BoundedMeanSequence((this.options.qualityAlpha ?? 0.1) / 2);
-    this.lastGateAt = Number.NEGATIVE_INFINITY;
+  expirePending(): Decision[] {
+    return this.optimizer.expirePending();
   }
-
 }
+
+export type { AuditEntry };

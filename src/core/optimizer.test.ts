@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LLMParameterOptimizer, MemoryDecisionStore, knowledgePrior } from './optimizer';
+import { MemoryEventLog } from './events';
+import { LLMParameterOptimizer, knowledgePrior } from './optimizer';
 import { parsePolicySettings } from './policies';
 import { createRng } from './math/random';
 import { parseRewardSettings } from './reward';
@@ -11,15 +12,15 @@ const context: RequestContext = { taskType: 'planTask', languageId: 'typescript'
 
 function makeOptimizer(phase: RolloutPhase, seed = 1, policyKind: 'thompson' | 'linucb' = 'linucb') {
   let now = 1_000_000;
-  const store = new MemoryDecisionStore();
+  const store = new MemoryEventLog();
   const optimizer = new LLMParameterOptimizer({
     space: buildSpace({}),
     policyKind,
     policySettings: parsePolicySettings({ linucb: { alpha: 0.5, exploration: { kind: 'softmax', temperature: 0.05 } } }),
     rewardSettings: parseRewardSettings({}),
-    store,
+    events: store,
     clock: { now: () => now },
-    rng: createRng(seed),
+    seed,
     phase,
   });
   return { optimizer, store, advance: (ms: number) => (now += ms) };
@@ -41,7 +42,23 @@ test('a decision carries the arm, its exact propensity, the full probability vec
   assert.equal(d.baselineArmIndex, optimizer.space.baselineArm);
   assert.deepEqual(d.params, optimizer.space.arms[d.armIndex]!.params);
   assert.equal(d.featureNames.length, d.contextFeatures.length);
-  assert.equal(store.decisions.length, 1);
+  assert.equal(d.taskType, 'planTask');
+  assert.equal(d.randomStream, 0);
+  // Nothing is recorded until the request is sent and the decision logged, with what the provider honoured.
+  assert.equal(store.decisions.length, 0);
+  optimizer.logDecision(d.requestId, { honouredParams: ['temperature', 'maxTokens'], droppedParams: ['topP'], modelUsed: 'llama3.1:8b' });
+  assert.deepEqual(store.decisions.map((x) => [x.requestId, x.honouredParams, x.droppedParams, x.modelUsed]), [[d.requestId, ['temperature', 'maxTokens'], ['topP'], 'llama3.1:8b']]);
+  assert.throws(() => optimizer.logDecision(d.requestId), /already logged/);
+});
+
+test('an outcome needs its decision logged first; a decision never sent is dropped after the reward wait, unrecorded', () => {
+  const { optimizer, store, advance } = makeOptimizer('general');
+  const d = optimizer.recommend(context);
+  assert.throws(() => optimizer.recordOutcome(d.requestId, outcomeFor(d.requestId)), /never logged/);
+  advance(31 * 60_000);
+  assert.deepEqual(optimizer.expirePending(), []);
+  assert.equal(optimizer.pendingCount, 0);
+  assert.equal(store.events.length, 0);
 });
 
 test('in canary the logged vector is 0.95·π_baseline + 0.05·π_learned, and arms are drawn with exactly those probabilities', () => {
@@ -81,6 +98,7 @@ test('in shadow the baseline serves and the learned policy’s would-be choice i
 test('recordOutcome joins by request id and updates the learned policy; unknown ids, repeats and bad outcomes change nothing', () => {
   const { optimizer, store } = makeOptimizer('general');
   const d = optimizer.recommend(context);
+  optimizer.logDecision(d.requestId);
   assert.throws(() => optimizer.recordOutcome('nope', outcomeFor('nope')), /no pending decision with request id nope/);
   assert.throws(() => optimizer.recordOutcome(d.requestId, { ...outcomeFor(d.requestId), latencyMs: Number.POSITIVE_INFINITY }), /latencyMs is Infinity/);
   assert.equal(optimizer.learned.version, 0);
@@ -93,7 +111,7 @@ test('recordOutcome joins by request id and updates the learned policy; unknown 
 
 test('after the reward wait a default reward closes the decision, marked defaulted, without teaching the policy', () => {
   const { optimizer, store, advance } = makeOptimizer('general');
-  optimizer.recommend(context);
+  optimizer.logDecision(optimizer.recommend(context).requestId);
   advance(29 * 60_000);
   assert.deepEqual(optimizer.expirePending(), []);
   advance(2 * 60_000);
@@ -108,6 +126,7 @@ test('the same seed gives the same decisions, request ids included', () => {
     const { optimizer } = makeOptimizer('guarded', 9, 'thompson');
     return Array.from({ length: 30 }, (_, t) => {
       const d = optimizer.recommend({ ...context, promptTokens: 100 * (t + 1) });
+      optimizer.logDecision(d.requestId);
       optimizer.recordOutcome(d.requestId, outcomeFor(d.requestId, (t % 10) / 10));
       return `${d.requestId}:${d.armIndex}:${d.servedBy}`;
     });

@@ -1,12 +1,16 @@
 /**
- * LLMParameterOptimizer (ARCHITECTURE.md §"How a request flows"): `recommend(context)` answers a Decision with the exact
- * propensity of the served arm; `recordOutcome(requestId, outcome)` joins the outcome to its
- * decision, turns it into a reward and updates the learned policy. Pure: clock, RNG and store are
- * handed in; the same seed and inputs give the same decisions.
+ * LLMParameterOptimizer (ARCHITECTURE.md §"How a request flows"): `recommend(context)` answers a
+ * Decision with the exact propensity of the served arm; `logDecision(requestId, mapping)` records it
+ * once the provider has mapped it (what was honoured is part of the record); `recordOutcome` joins
+ * the outcome to its decision, turns it into a reward and updates the learned policy. Pure: the clock
+ * and the seed are handed in, records go out through one event port; the same seed and inputs give
+ * the same decisions. Decision n draws from its own random stream (seed, n), so the state of the
+ * randomness is the count of decisions, which a log restores.
  */
 import { actionFeatures, contextFeatureNames, contextFeatures, contextFingerprint } from './features';
 import { createPolicy, disjointFeatureMap, sharedFeatureMap, type FeatureMapKind, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings, type PolicySnapshot } from './policies';
-import { sampleIndex, type Rng } from './math/random';
+import { sampleIndex, streamRng, type Rng } from './math/random';
+import type { OptimizerEvents } from './events';
 import { computeReward, type RewardSettings } from './reward';
 import { mixtureProbabilities, shadowRecord } from './safety/rollout';
 import type { ParameterSpace } from './space';
@@ -17,24 +21,6 @@ export interface Clock {
   now(): number;
 }
 
-/** The store port: where decisions and outcomes are recorded (the sql.js store implements it). */
-export interface DecisionStore {
-  saveDecision(decision: Decision): void;
-  saveOutcome(outcome: Outcome, report: RewardReport): void;
-}
-
-/** An in-memory store: enough for tests, simulations and the CLI without `--db`. */
-export class MemoryDecisionStore implements DecisionStore {
-  readonly decisions: Decision[] = [];
-  readonly outcomes: Array<{ outcome: Outcome; report: RewardReport }> = [];
-  saveDecision(decision: Decision): void {
-    this.decisions.push(decision);
-  }
-  saveOutcome(outcome: Outcome, report: RewardReport): void {
-    this.outcomes.push({ outcome, report });
-  }
-}
-
 /** Share of requests the learned policy serves in each phase (ARCHITECTURE.md §"Statistics" defaults). */
 export const defaultLearnedShare: Record<RolloutPhase, number> = { shadow: 0, canary: 0.05, guarded: 0.25, general: 1 };
 
@@ -43,9 +29,11 @@ export interface OptimizerOptions {
   policyKind: Exclude<PolicyKind, 'baseline'> | 'baseline';
   policySettings: PolicySettings;
   rewardSettings: RewardSettings;
-  store: DecisionStore;
+  /** Where logged decisions and outcomes go (none: they are not recorded). */
+  events?: OptimizerEvents;
   clock: Clock;
-  rng: Rng;
+  /** Seed of the decisions' random streams. */
+  seed: number;
   phase?: RolloutPhase;
   learnedShare?: Partial<Record<RolloutPhase, number>>;
   /** After this long without an outcome, `expirePending` applies the default reward. */
@@ -75,10 +63,34 @@ export interface RecommendOptions {
   promptText?: string;
 }
 
-/** A decision waiting for its outcome. */
+/** A decision waiting for its outcome; `logged` once the request was sent and the decision recorded. */
 interface Pending {
   decision: Decision;
   features: Float64Array;
+  logged: boolean;
+}
+
+/** What the provider did with a decision's parameters, known once the request is sent. */
+export interface ProviderMapping {
+  honouredParams?: Decision['honouredParams'];
+  droppedParams?: Decision['droppedParams'];
+  /** The model the provider actually used. */
+  modelUsed?: string;
+}
+
+/** A logged decision still waiting for its outcome, as a checkpoint keeps it. */
+export interface PendingState {
+  decision: Decision;
+}
+
+/** The optimizer's whole state as plain data. */
+export interface OptimizerState {
+  learned: PolicySnapshot;
+  baselineUpdates: number;
+  /** The next decision's random stream. */
+  nextStream: number;
+  phase: RolloutPhase;
+  pending: PendingState[];
 }
 
 /** The result of joining an outcome to its decision. */
@@ -101,6 +113,8 @@ export class LLMParameterOptimizer {
   private readonly learnedMask: Uint8Array;
   private readonly mixture: Float64Array;
   private readonly options: OptimizerOptions;
+  /** The next decision's random stream: one past every stream used so far, logged or not. */
+  private nextStream = 0;
 
   constructor(options: OptimizerOptions) {
     this.options = options;
@@ -149,7 +163,8 @@ export class LLMParameterOptimizer {
     const eligible = options.eligible ?? new Uint8Array(k).fill(1);
     const learnedEligible = options.learnedEligible ? intersect(eligible, options.learnedEligible, this.learnedMask) : eligible;
     const x = contextFeatures(context, this.features);
-    const rng = this.options.rng;
+    const stream = this.nextStream++;
+    const rng = streamRng(this.options.seed, stream);
     const p = this.share[this.phaseValue];
     // Both distributions first, in a fixed order, so the random stream does not depend on the split.
     this.learned.probabilities(x, learnedEligible, rng, this.learnedProbabilities);
@@ -179,14 +194,50 @@ export class LLMParameterOptimizer {
       phase: this.phaseValue,
       servedBy,
       baselineArmIndex: this.space.baselineArm,
+      taskType: context.taskType,
+      randomStream: stream,
     };
     if (p === 0) {
       decision.shadow = shadowRecord(sampleIndex(this.learnedProbabilities, rng.next()), this.learnedProbabilities);
     }
     if (options.promptText !== undefined) decision.promptText = options.promptText;
-    this.pending.set(requestId, { decision, features: Float64Array.from(x) });
-    this.options.store.saveDecision(decision);
+    this.pending.set(requestId, { decision, features: Float64Array.from(x), logged: false });
     return decision;
+  }
+
+  /**
+   * Records a decision once it is complete: the request was sent, and the provider's mapping (what
+   * it honoured and dropped, the model it used) is known. Only a logged decision can take an
+   * outcome. Returns the decision as logged.
+   */
+  logDecision(requestId: string, mapping: ProviderMapping = {}): Decision {
+    const pending = this.pending.get(requestId);
+    if (!pending) throw new Error(`no decision with request id ${requestId} to log (unknown, or its outcome was already recorded)`);
+    if (pending.logged) throw new Error(`decision ${requestId} is already logged`);
+    const decision = pending.decision;
+    if (mapping.honouredParams !== undefined) decision.honouredParams = [...mapping.honouredParams];
+    if (mapping.droppedParams !== undefined) decision.droppedParams = [...mapping.droppedParams];
+    if (mapping.modelUsed !== undefined) decision.modelUsed = mapping.modelUsed;
+    pending.logged = true;
+    this.options.events?.emit({ type: 'decision', decision });
+    return decision;
+  }
+
+  /** Sends logged decisions and outcomes to `events` from now on. */
+  attachEvents(events: OptimizerEvents): void {
+    this.options.events = events;
+  }
+
+  /** Replays a logged decision (restoring from a log): it waits for its outcome again. */
+  applyDecision(decision: Decision): void {
+    this.pending.set(decision.requestId, { decision, features: Float64Array.from(decision.contextFeatures), logged: true });
+    if (decision.randomStream !== undefined && decision.randomStream >= this.nextStream) this.nextStream = decision.randomStream + 1;
+  }
+
+  /** The logged decision waiting under this id, if any. */
+  pendingDecision(requestId: string): Decision | undefined {
+    const pending = this.pending.get(requestId);
+    return pending?.logged ? pending.decision : undefined;
   }
 
   /**
@@ -197,13 +248,27 @@ export class LLMParameterOptimizer {
   recordOutcome(requestId: string, outcome: Outcome): RecordedOutcome {
     const pending = this.pending.get(requestId);
     if (!pending) throw new Error(`no pending decision with request id ${requestId} (unknown, or its outcome was already recorded)`);
+    if (!pending.logged) throw new Error(`decision ${requestId} was never logged (log it once its request is sent)`);
     if (outcome.requestId !== requestId) throw new Error(`outcome carries request id ${outcome.requestId}, expected ${requestId}`);
     const report = computeReward(outcome, this.options.rewardSettings);
-    this.learned.update(pending.features, pending.decision.armIndex, report.reward);
-    this.baseline.update(pending.features, pending.decision.armIndex, report.reward);
-    this.pending.delete(requestId);
-    this.options.store.saveOutcome(outcome, report);
-    return { decision: pending.decision, report };
+    const decision = this.applyOutcome(outcome, report);
+    this.options.events?.emit({ type: 'outcome', outcome, report });
+    return { decision, report };
+  }
+
+  /**
+   * Applies a scored outcome to its logged decision: the policies learn from it (a defaulted outcome
+   * teaches nothing) and the decision stops waiting. The live path and a replay share it.
+   */
+  applyOutcome(outcome: Outcome, report: RewardReport): Decision {
+    const pending = this.pending.get(outcome.requestId);
+    if (!pending) throw new Error(`no pending decision with request id ${outcome.requestId} (unknown, or its outcome was already recorded)`);
+    if (outcome.defaulted !== true) {
+      this.learned.update(pending.features, pending.decision.armIndex, report.reward);
+      this.baseline.update(pending.features, pending.decision.armIndex, report.reward);
+    }
+    this.pending.delete(outcome.requestId);
+    return pending.decision;
   }
 
   /**
@@ -215,14 +280,37 @@ export class LLMParameterOptimizer {
     const wait = this.options.rewardWaitMs ?? 30 * 60_000;
     const now = this.options.clock.now();
     const closed: Decision[] = [];
-    for (const [id, { decision }] of this.pending) {
+    for (const [id, { decision, logged }] of this.pending) {
       if (now - decision.timestamp < wait) continue;
+      if (!logged) {
+        // Never sent: nothing was recorded, nothing to close.
+        this.pending.delete(id);
+        continue;
+      }
       const outcome: Outcome = { requestId: id, timestamp: now, latencyMs: 0, tokensIn: 0, tokensOut: 0, finishReason: 'unknown', quality: 0, defaulted: true };
-      this.options.store.saveOutcome(outcome, { reward: this.options.defaultReward ?? 0, violations: [] });
-      this.pending.delete(id);
+      const report: RewardReport = { reward: this.options.defaultReward ?? 0, violations: [] };
+      this.applyOutcome(outcome, report);
+      this.options.events?.emit({ type: 'outcome', outcome, report });
       closed.push(decision);
     }
     return closed;
+  }
+
+  /** The whole state as plain data (the logged pending decisions, not those never sent). */
+  toJSON(): OptimizerState {
+    const pending: PendingState[] = [];
+    for (const p of this.pending.values()) if (p.logged) pending.push({ decision: structuredClone(p.decision) });
+    return { learned: this.learned.snapshot(), baselineUpdates: this.baseline.version, nextStream: this.nextStream, phase: this.phaseValue, pending };
+  }
+
+  /** Restores a state produced by `toJSON` under the same settings. */
+  restoreState(state: OptimizerState): void {
+    this.learned.restore(state.learned);
+    this.baseline.restore({ ...this.baseline.snapshot(), version: state.baselineUpdates });
+    this.nextStream = state.nextStream;
+    this.phaseValue = state.phase;
+    this.pending.clear();
+    for (const { decision } of state.pending) this.applyDecision(structuredClone(decision));
   }
 
   /**

@@ -80,9 +80,18 @@ export interface Decision {
   baselineArmIndex: number;
   /** In shadow mode: what the learned policy would have chosen, with its probability. */
   shadow?: { armIndex: number; propensity: number; probabilities: number[] };
+  /** The planning command the request came from (also among the context features, one-hot). */
+  taskType?: TaskType;
+  /**
+   * The random stream the decision drew from (its index under the optimizer's seed): with the seed
+   * and the learned state it reproduces the decision, and a restored optimizer continues after it.
+   */
+  randomStream?: number;
   /** Parameters the provider honoured and dropped (filled in by the provider adapter). */
   honouredParams?: ParameterName[];
   droppedParams?: ParameterName[];
+  /** The model the provider actually used, when it says (it may differ from `params.model`). */
+  modelUsed?: string;
   /** Ids of the budget waivers that applied to this request. */
   waivers?: string[];
   /**

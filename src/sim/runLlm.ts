@@ -1,4 +1,5 @@
-import { LLMParameterOptimizer, MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
+import type { OptimizerEvents } from '../core/events';
+import { LLMParameterOptimizer } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import { createRng } from '../core/math/random';
 import type { RewardSettings } from '../core/reward';
@@ -19,7 +20,8 @@ export interface LlmRunOptions {
   startTime?: number;
   /** Phase the optimizer serves in (default: general, the learned policy serves everything). */
   phase?: RolloutPhase;
-  store?: DecisionStore;
+  /** Where the decisions and outcomes go (e.g. a store). */
+  events?: OptimizerEvents;
   /**
    * Prefix of every request id (a fresh nonce per run), so that two runs with the same seed logging
    * into one store generate different ids.
@@ -59,9 +61,9 @@ export function runLlmPlanning(options: LlmRunOptions): { result: LlmRunResult; 
     policyKind: options.policy,
     policySettings: options.policySettings,
     rewardSettings: options.rewardSettings,
-    store: options.store ?? new MemoryDecisionStore(),
+    ...(options.events ? { events: options.events } : {}),
     clock: { now: () => now },
-    rng: createRng(seed),
+    seed,
     phase: options.phase ?? 'general',
     requestIdNonce: options.requestIdNonce,
   });
@@ -74,6 +76,7 @@ export function runLlmPlanning(options: LlmRunOptions): { result: LlmRunResult; 
     now += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
     const context = env.sampleContext(worldRng);
     const decision = optimizer.recommend(context);
+    optimizer.logDecision(decision.requestId);
     minPropensity = Math.min(minPropensity, decision.propensity);
     const arm = env.space.arms[decision.armIndex]!;
     const outcome = env.sampleOutcome(context, arm, worldRng, decision.requestId, now);

@@ -9,9 +9,8 @@
  * time, so at 30 requests a day there are ~10–12 keys a day with 2–3 requests each, and a 5% canary
  * serves about one key in twenty: one or two learned requests a day.
  */
-import { AuditLog } from '../core/safety/audit';
 import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
-import { MemoryDecisionStore, type DecisionStore } from '../core/optimizer';
+import type { OptimizerEvents } from '../core/events';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import { createRng } from '../core/math/random';
 import { SessionTracker } from '../core/sessions';
@@ -45,12 +44,12 @@ export interface RolloutRunOptions {
   autoResume?: boolean;
   sessionHours?: number;
   sessionGapHours?: number;
-  store?: DecisionStore;
+  /** Where every event goes (e.g. a store). */
+  events?: OptimizerEvents;
   /** Prefix of every request id (a fresh nonce per run; see LlmRunOptions.requestIdNonce). */
   requestIdNonce?: string;
-  audit?: AuditLog;
   /** Settings passed through to the GuardedOptimizer (rollout, slo, gate, budget…). */
-  guarded?: Partial<Omit<GuardedOptions, 'space' | 'policyKind' | 'policySettings' | 'rewardSettings' | 'store' | 'clock' | 'rng' | 'audit'>>;
+  guarded?: Partial<Omit<GuardedOptions, 'space' | 'policyKind' | 'policySettings' | 'rewardSettings' | 'events' | 'clock' | 'seed'>>;
 }
 
 /** A phase transition, for the JSON report. */
@@ -95,10 +94,9 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     policyKind: options.policy,
     policySettings: options.policySettings,
     rewardSettings: options.rewardSettings,
-    store: options.store ?? new MemoryDecisionStore(),
+    ...(options.events ? { events: options.events } : {}),
     clock: { now: () => now },
-    rng: createRng(options.seed),
-    audit: options.audit ?? new AuditLog(),
+    seed: options.seed,
     requestIdNonce: options.requestIdNonce,
   });
   const events: RolloutRunEvent[] = [];
@@ -123,6 +121,8 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
   let rewardSum = 0;
   let served = 0;
   let round = 0;
+  let gateEvaluations = 0;
+  const incidents: Incident[] = [];
   for (; round < options.rounds; round++) {
     now += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
     const session = sessions.at(now);
@@ -134,7 +134,7 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
       continue;
     }
     if (rec.budget.action === 'fallback') fallbacks++;
-    const decision = rec.decision;
+    const decision = guarded.logDecision(rec.decision.requestId);
     const learned = decision.servedBy === 'learned';
     if (learned) learnedServed++;
     const arm = env.space.arms[decision.armIndex]!;
@@ -144,6 +144,8 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     rewardSum += r.report.reward;
     served++;
     for (const e of r.events) push(round, e);
+    if (r.verdict && r.verdict.checks.length > 0) gateEvaluations++;
+    if (r.incident) incidents.push(r.incident);
     if (r.incident && learnedBeforeFirstRollback === null) learnedBeforeFirstRollback = learnedServed;
     if (r.incident && options.stopOnRollback) {
       round++;
@@ -157,14 +159,14 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
       finalPhase: guarded.phase,
       status: guarded.rollout.status,
       events,
-      incidents: guarded.incidents,
+      incidents,
       rounds: round,
       simulatedDays: (now - start) / 86_400_000,
       refused,
       fallbacks,
       learnedServed,
       learnedBeforeFirstRollback,
-      gateEvaluations: guarded.verdicts.length,
+      gateEvaluations,
       averageReward: served > 0 ? rewardSum / served : Number.NaN,
     },
   };

@@ -51,6 +51,17 @@ export interface SloIncidentRecord {
   payload: unknown;
 }
 
+/** A run of the promotion gate: its verdict, or a drift check while promotion is paused. */
+export interface GateLookRecord {
+  timestamp: number;
+  phase: RolloutPhase;
+  /** "look" (a verdict) or "driftCheck". */
+  kind: string;
+  /** Whether the verdict passed (absent for a drift check). */
+  passed?: boolean;
+  payload: unknown;
+}
+
 /**
  * A retention pass, journaled so that replaying the journal (at open, or when a snapshot is built
  * from it off the main thread) folds exactly the same rows into the summaries.
@@ -95,6 +106,7 @@ export type StoreEvent =
   | { type: 'budgetEvent'; record: BudgetEventRecord }
   | { type: 'waiver'; record: WaiverRecord }
   | { type: 'sloIncident'; record: SloIncidentRecord }
+  | { type: 'gateLook'; record: GateLookRecord }
   | { type: 'retention'; record: RetentionRecord }
   | { type: 'unitBegin'; record: UnitBeginRecord }
   | { type: 'unitCommit'; record: UnitCommitRecord };
@@ -109,6 +121,7 @@ export const storeEventTypes: readonly StoreEventType[] = [
   'budgetEvent',
   'waiver',
   'sloIncident',
+  'gateLook',
   'retention',
   'unitBegin',
   'unitCommit',

@@ -2,10 +2,10 @@
 // record are NULL in its row and absent again when read back; number vectors are stored as
 // little-endian float64 BLOBs (exact, and a third of their JSON size).
 import type { Database, SqlValue, Statement } from 'sql.js';
-import type { Decision, FinishReason, Outcome, ParameterName, RewardReport, RolloutPhase, ServedBy, Verdict } from '../core/types';
+import type { Decision, FinishReason, Outcome, ParameterName, RewardReport, RolloutPhase, ServedBy, TaskType, Verdict } from '../core/types';
 import { applyRetention } from './retention';
 import type { RetentionReport } from './retention';
-import type { BudgetEventRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
+import type { BudgetEventRecord, GateLookRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
 
 export function packFloats(values: readonly number[]): Uint8Array {
   return new Uint8Array(Float64Array.from(values).buffer);
@@ -70,7 +70,8 @@ export class DuplicateRequestError extends Error {
 
 const decisionColumns = `seq, request_id, ts, policy_id, policy_version, phase, served_by, arm_index, arm_id,
   baseline_arm_index, propensity, probabilities, params, honoured_params, dropped_params, feature_set,
-  context_features, context_fingerprint, shadow, waivers, prompt_text, eligible_arms, session_key`;
+  context_features, context_fingerprint, shadow, waivers, prompt_text, eligible_arms, session_key, task_type, random_stream,
+  model_used`;
 const outcomeColumns = `request_id, seq, ts, latency_ms, ttft_ms, tokens_in, tokens_out, finish_reason, error, quality,
   verdict, rating, cost, defaulted, reward, violations`;
 
@@ -84,6 +85,7 @@ export class EventWriter {
   private readonly insertBudgetEvent: Statement;
   private readonly upsertWaiver: Statement;
   private readonly insertSloIncident: Statement;
+  private readonly insertGateLook: Statement;
   private readonly insertFeatureSet: Statement;
   private readonly decisionSeq: Statement;
   private readonly outcomeSeq: Statement;
@@ -100,13 +102,14 @@ export class EventWriter {
     };
     // Decisions and outcomes are never replaced: a conflict is either the same event replayed (the
     // same sequence number: nothing to do) or a second record for the request id (an error).
-    this.insertDecision = prepare(`INSERT OR IGNORE INTO decisions (${decisionColumns}) VALUES (${Array(23).fill('?').join(',')})`);
+    this.insertDecision = prepare(`INSERT OR IGNORE INTO decisions (${decisionColumns}) VALUES (${Array(26).fill('?').join(',')})`);
     this.insertOutcome = prepare(`INSERT OR IGNORE INTO outcomes (${outcomeColumns}) VALUES (${Array(16).fill('?').join(',')})`);
     this.insertPolicySnapshot = prepare('INSERT OR REPLACE INTO policy_snapshots (seq, ts, policy_id, policy_version, phase, payload) VALUES (?,?,?,?,?,?)');
     this.insertRolloutEvent = prepare('INSERT OR REPLACE INTO rollout_events (seq, ts, kind, policy_id, from_phase, to_phase, payload) VALUES (?,?,?,?,?,?,?)');
     this.insertBudgetEvent = prepare('INSERT OR REPLACE INTO budget_events (seq, ts, kind, task_type, tokens, hash, prev_hash, payload) VALUES (?,?,?,?,?,?,?,?)');
     this.upsertWaiver = prepare('INSERT OR REPLACE INTO waivers (waiver_id, seq, ts, status, expires_at, payload) VALUES (?,?,?,?,?,?)');
     this.insertSloIncident = prepare('INSERT OR REPLACE INTO slo_incidents (seq, ts, policy_id, phase, metric, payload) VALUES (?,?,?,?,?,?)');
+    this.insertGateLook = prepare('INSERT OR REPLACE INTO gate_looks (seq, ts, phase, kind, passed, payload) VALUES (?,?,?,?,?,?)');
     this.insertFeatureSet = prepare('INSERT INTO feature_sets (names) VALUES (?)');
     this.decisionSeq = prepare('SELECT seq FROM decisions WHERE request_id = ?');
     this.outcomeSeq = prepare('SELECT seq FROM outcomes WHERE request_id = ?');
@@ -169,6 +172,7 @@ export class EventWriter {
           d.baselineArmIndex, d.propensity, packFloats(d.probabilities), JSON.stringify(d.params), jsonOrNull(d.honouredParams),
           jsonOrNull(d.droppedParams), this.featureSetId(d.featureNames), packFloats(d.contextFeatures), d.contextFingerprint,
           jsonOrNull(d.shadow), jsonOrNull(d.waivers), orNull(d.promptText), jsonOrNull(d.eligibleArms), orNull(d.sessionKey),
+          orNull(d.taskType), orNull(d.randomStream), orNull(d.modelUsed),
         ]);
         this.checkInserted('decision', d.requestId, seq);
         return;
@@ -204,6 +208,11 @@ export class EventWriter {
         this.upsertWaiver.run([r.waiverId, seq, r.timestamp, r.status, orNull(r.expiresAt), JSON.stringify(r.payload ?? null)]);
         return;
       }
+      case 'gateLook': {
+        const r: GateLookRecord = event.record;
+        this.insertGateLook.run([seq, r.timestamp, r.phase, r.kind, r.passed === undefined ? null : r.passed ? 1 : 0, JSON.stringify(r.payload ?? null)]);
+        return;
+      }
       case 'sloIncident': {
         const r: SloIncidentRecord = event.record;
         this.insertSloIncident.run([seq, r.timestamp, orNull(r.policyId), orNull(r.phase), r.metric, JSON.stringify(r.payload ?? null)]);
@@ -227,12 +236,16 @@ export class EventWriter {
   }
 }
 
+/** The outcome columns as `loggedSelect` reads them, from `o.request_id` on. */
+export const outcomeSelectColumns = `o.request_id, o.ts, o.latency_ms, o.ttft_ms, o.tokens_in, o.tokens_out, o.finish_reason, o.error,
+  o.quality, o.verdict, o.rating, o.cost, o.defaulted, o.reward, o.violations`;
+
 /** Columns of the decision ⟕ outcome join that `rowToLogged` reads, in its order. */
 export const loggedSelect = `SELECT d.seq, d.request_id, d.ts, d.policy_id, d.policy_version, d.phase, d.served_by, d.arm_index,
   d.arm_id, d.baseline_arm_index, d.propensity, d.probabilities, d.params, d.honoured_params, d.dropped_params,
   f.names, d.context_features, d.context_fingerprint, d.shadow, d.waivers, d.prompt_text,
-  o.request_id, o.ts, o.latency_ms, o.ttft_ms, o.tokens_in, o.tokens_out, o.finish_reason, o.error, o.quality,
-  o.verdict, o.rating, o.cost, o.defaulted, o.reward, o.violations, d.eligible_arms, d.session_key
+  ${outcomeSelectColumns}, d.eligible_arms, d.session_key, d.task_type,
+  d.random_stream, d.model_used
 FROM decisions d JOIN feature_sets f ON f.id = d.feature_set LEFT JOIN outcomes o ON o.request_id = d.request_id`;
 
 const num = (v: SqlValue | undefined): number => Number(v);
@@ -264,31 +277,39 @@ export function rowToLogged(row: SqlValue[]): { seq: number; logged: LoggedDecis
   if (row[19] !== null && row[19] !== undefined) decision.waivers = parse<string[]>(row[19]);
   if (row[36] !== null && row[36] !== undefined) decision.eligibleArms = parse<number[]>(row[36]);
   if (row[37] !== null && row[37] !== undefined) decision.sessionKey = str(row[37]);
+  if (row[38] !== null && row[38] !== undefined) decision.taskType = str(row[38]) as TaskType;
+  if (row[39] !== null && row[39] !== undefined) decision.randomStream = num(row[39]);
+  if (row[40] !== null && row[40] !== undefined) decision.modelUsed = str(row[40]);
   if (row[20] !== null && row[20] !== undefined) decision.promptText = str(row[20]);
   const logged: LoggedDecision = { decision };
   if (row[21] !== null && row[21] !== undefined) {
-    const outcome: Outcome = {
-      requestId: str(row[21]),
-      timestamp: num(row[22]),
-      latencyMs: num(row[23]),
-      tokensIn: num(row[25]),
-      tokensOut: num(row[26]),
-      finishReason: str(row[27]) as FinishReason,
-      quality: num(row[29]),
-    };
-    if (row[24] !== null) outcome.timeToFirstTokenMs = num(row[24]);
-    if (row[28] !== null) outcome.error = str(row[28]);
-    if (row[30] !== null) outcome.verdict = str(row[30]) as Verdict;
-    if (row[31] !== null) outcome.rating = num(row[31]);
-    if (row[32] !== null) outcome.cost = num(row[32]);
-    if (row[33] !== null) outcome.defaulted = num(row[33]) === 1;
+    const { outcome, reward } = rowToOutcome(row, 21);
     logged.outcome = outcome;
-    if (row[34] !== null) {
-      const reward: RewardReport = { reward: num(row[34]), violations: row[35] === null ? [] : parse<string[]>(row[35]) };
-      logged.reward = reward;
-    }
+    if (reward) logged.reward = reward;
   }
   return { seq: num(row[0]), logged };
 }
 
 export type { OutcomeRecord };
+
+/** An outcome (and its reward when scored) from the columns of `outcomeSelectColumns`, starting at `at`. */
+export function rowToOutcome(row: SqlValue[], at: number): { outcome: Outcome; reward?: RewardReport } {
+  const c = (i: number): SqlValue | undefined => row[at + i];
+  const outcome: Outcome = {
+    requestId: str(c(0)),
+    timestamp: num(c(1)),
+    latencyMs: num(c(2)),
+    tokensIn: num(c(4)),
+    tokensOut: num(c(5)),
+    finishReason: str(c(6)) as FinishReason,
+    quality: num(c(8)),
+  };
+  if (c(3) !== null) outcome.timeToFirstTokenMs = num(c(3));
+  if (c(7) !== null) outcome.error = str(c(7));
+  if (c(9) !== null) outcome.verdict = str(c(9)) as Verdict;
+  if (c(10) !== null) outcome.rating = num(c(10));
+  if (c(11) !== null) outcome.cost = num(c(11));
+  if (c(12) !== null) outcome.defaulted = num(c(12)) === 1;
+  if (c(13) === null || c(13) === undefined) return { outcome };
+  return { outcome, reward: { reward: num(c(13)), violations: c(14) === null ? [] : parse<string[]>(c(14)) } };
+}

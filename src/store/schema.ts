@@ -118,8 +118,26 @@ ALTER TABLE decisions ADD COLUMN eligible_arms TEXT;
 ALTER TABLE decisions ADD COLUMN session_key TEXT;
 `;
 
+/**
+ * Version 4: what restores the optimizer exactly from its log. Three optional decision fields:
+ * `task_type` (the planning command; budgets are per task type), `random_stream` (the index of the
+ * random stream the decision drew from, so a restored optimizer continues after it) and
+ * `model_used` (the model the provider actually used). And the promotion gate's runs, one row each
+ * (its verdict, or a drift check while promotion is paused), which its bookkeeping is rebuilt from.
+ */
+const v4 = `
+ALTER TABLE decisions ADD COLUMN task_type TEXT;
+ALTER TABLE decisions ADD COLUMN random_stream INTEGER;
+ALTER TABLE decisions ADD COLUMN model_used TEXT;
+CREATE TABLE gate_looks (
+  seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, phase TEXT NOT NULL, kind TEXT NOT NULL, passed INTEGER,
+  payload TEXT NOT NULL
+);
+CREATE INDEX gate_looks_ts ON gate_looks(ts);
+`;
+
 /** Migration i brings a database from version i to i + 1 (index 0 creates version 1). */
-export const migrations: readonly string[] = [v1, v2, v3];
+export const migrations: readonly string[] = [v1, v2, v3, v4];
 
 /** The schema version this code writes. */
 export const schemaVersion = migrations.length;

@@ -1,10 +1,9 @@
-// The optimizer's DecisionStore port backed by the durable store, for producers that run in one
-// synchronous loop (the simulator, `paramloop simulate --db DIR`): such a loop never yields, so the
-// store's timed batches could not run; instead every `syncEvery` outcomes the journal is written
-// and synced in place, and `onCommitted` listeners hear of it at once.
-import type { DecisionStore } from '../core/optimizer';
+// The durable store for producers that run in one synchronous loop (the simulator, `paramloop
+// simulate --db DIR`): such a loop never yields, so the store's timed batches could not run; instead
+// every `syncEvery` outcomes the journal is written and synced in place, and `onCommitted` listeners
+// hear of it at once.
 import type { Decision, Outcome, RewardReport } from '../core/types';
-import type { CommitProgress } from './events';
+import type { CommitProgress, StoreEvent } from './events';
 import { openStore } from './store';
 import type { RecoveryNotice, Store, StoreOptions } from './store';
 
@@ -14,8 +13,8 @@ export interface SimulationSinkOptions extends Omit<StoreOptions, 'readOnly'> {
   onCommitted?: (progress: CommitProgress) => void;
 }
 
-/** A DecisionStore writing through a Store; `close()` syncs the rest and snapshots. */
-export class StoreDecisionSink implements DecisionStore {
+/** Appends through a Store for a producer that never yields; `close()` syncs the rest and snapshots. */
+export class StoreDecisionSink {
   private sinceSync = 0;
 
   constructor(
@@ -24,12 +23,17 @@ export class StoreDecisionSink implements DecisionStore {
   ) {}
 
   saveDecision(decision: Decision): void {
-    this.store.appendDecision(decision);
+    this.append({ type: 'decision', record: decision });
   }
 
   saveOutcome(outcome: Outcome, report: RewardReport): void {
-    this.store.appendOutcome(outcome, report);
-    if (++this.sinceSync >= this.syncEvery) {
+    this.append({ type: 'outcome', record: { outcome, reward: report } });
+  }
+
+  /** Appends any event; the journal is synced every `syncEvery` outcomes. */
+  append(event: StoreEvent): void {
+    this.store.append(event);
+    if (event.type === 'outcome' && ++this.sinceSync >= this.syncEvery) {
       this.sinceSync = 0;
       this.store.flushSync();
     }

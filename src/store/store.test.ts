@@ -199,12 +199,12 @@ async function writeVersion1Store(dir: string, version = 1): Promise<void> {
   db.close();
 }
 
-test('a database written by schema version 1 opens, migrates to version 3 and keeps its rows', async (t) => {
+test('a database written by schema version 1 opens, migrates to version 4 and keeps its rows', async (t) => {
   const dir = await tempDir(t, 'store');
   await writeVersion1Store(dir);
   const store = await openStore(dir, { wasmDir });
-  assert.equal(schemaVersion, 3);
-  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 3.']);
+  assert.equal(schemaVersion, 4);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 4.']);
   assert.equal(store.decisionCount(), 2);
   // Version 2 added the retention summaries: folding the older decision into them now works.
   assert.deepEqual(store.applyRetention({ keepDecisions: 1 }), { summarisedDecisions: 1, summarisedOutcomes: 1 });
@@ -213,11 +213,11 @@ test('a database written by schema version 1 opens, migrates to version 3 and ke
   await store.close();
   const SQL = await loadSqlJs(wasmDir);
   const db = new SQL.Database(await readFile(join(dir, snapshotFileName)));
-  assert.equal(readSchemaVersion(db), 3);
+  assert.equal(readSchemaVersion(db), 4);
   db.close();
 });
 
-test('eligibleArms and sessionKey survive a migration from version 2, the journal (replayed after a crash) and the snapshot', async (t) => {
+test('eligibleArms, sessionKey, taskType, randomStream and modelUsed survive a migration from version 2, the journal (replayed after a crash) and the snapshot', async (t) => {
   const dir = await tempDir(t, 'store');
   const live = join(dir, 'live');
   await mkdir(live);
@@ -231,10 +231,10 @@ test('eligibleArms and sessionKey survive a migration from version 2, the journa
   const masked = syntheticEvent(3, random).decision;
   masked.eligibleArms = [0, 2, 3, masked.armIndex].filter((a, i, all) => all.indexOf(a) === i).sort((a, b) => a - b);
   masked.sessionKey = 'session-5-1';
-  const keyed = { ...syntheticEvent(4, random).decision, sessionKey: 'session-5-2' };
+  const keyed = { ...syntheticEvent(4, random).decision, sessionKey: 'session-5-2', taskType: 'planTests' as const, randomStream: 41, modelUsed: 'llama3.1:8b' };
 
   const store = await openStore(live, { wasmDir });
-  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 2 to 3.']);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 2 to 4.']);
   store.appendDecision(masked);
   store.appendDecision(keyed);
   await store.flush();
@@ -252,6 +252,7 @@ test('eligibleArms and sessionKey survive a migration from version 2, the journa
     for (const decision of older(logged)) {
       assert.equal('eligibleArms' in decision, false, `${folder}: rows from version 2 read back without the field`);
       assert.equal('sessionKey' in decision, false, folder);
+      for (const field of ['taskType', 'randomStream', 'modelUsed']) assert.equal(field in decision, false, `${folder}: ${field}`);
     }
     await reopened.close();
   }

@@ -6,6 +6,7 @@ import type { LoggedDecision } from './events';
 import type { ArmCatalog } from './formats/dsjson';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
+import { latestPolicySnapshot, storedEventsAfter, type SequencedEvent } from './eventReads';
 import { loggedSelect, rowToLogged } from './records';
 
 /** The read side of `Store`: queries over the live database. */
@@ -67,6 +68,18 @@ export abstract class StoreReads {
       catalog.set(Number(row[0]), { armId: String(row[1]), params: JSON.parse(String(row[2])) as ArmParameters });
     }
     return catalog;
+  }
+
+  /** Every event stored after sequence number `after`, in the order it was appended (eventReads.ts). */
+  eventsAfter(after: number): SequencedEvent[] {
+    this.catchUp();
+    return storedEventsAfter(this.db, after);
+  }
+
+  /** The newest policy snapshot of `policyId` stored before sequence number `before`. */
+  latestPolicySnapshot(policyId: string, before?: number): { seq: number; timestamp: number; payload: unknown } | undefined {
+    this.catchUp();
+    return latestPolicySnapshot(this.db, policyId, before);
   }
 
   /** The stored decision with this request id, with its outcome and reward when known. */

@@ -4,9 +4,9 @@
 // GuardedOptimizer, in the LLM-planning environment, 30 requests a day.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditLog, verifyAuditChain, type AuditEntry } from '../../src/core/safety/audit';
+import { verifyAuditChain, type AuditEntry } from '../../src/core/safety/audit';
+import { MemoryEventLog } from '../../src/core/events';
 import { GuardedOptimizer } from '../../src/core/guardedOptimizer';
-import { MemoryDecisionStore } from '../../src/core/optimizer';
 import { parsePolicySettings } from '../../src/core/policies';
 import { createRng } from '../../src/core/math/random';
 import { parseRewardSettings } from '../../src/core/reward';
@@ -24,16 +24,15 @@ interface LogRow {
   outcome?: Outcome;
 }
 
-function makeGuarded(seed: number, clock: { t: number }, audit: AuditLog, store: MemoryDecisionStore, dailyBudget: number): GuardedOptimizer {
+function makeGuarded(seed: number, clock: { t: number }, store: MemoryEventLog, dailyBudget: number): GuardedOptimizer {
   return new GuardedOptimizer({
     space,
     policyKind: 'thompson',
     policySettings: parsePolicySettings({}),
     rewardSettings: parseRewardSettings({}),
-    store,
+    events: store,
     clock: { now: () => clock.t },
-    rng: createRng(seed),
-    audit,
+    seed,
     budget: { defaultLimits: { daily: dailyBudget, weekly: null } },
   });
 }
@@ -41,9 +40,9 @@ function makeGuarded(seed: number, clock: { t: number }, audit: AuditLog, store:
 /** Runs `rounds` requests live, returning the stored log, the decisions and what the budget allowed at each. */
 function live(seed: number, rounds: number, dailyBudget: number) {
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const audit = new AuditLog();
-  const store = new MemoryDecisionStore();
-  const g = makeGuarded(seed, clock, audit, store, dailyBudget);
+  const store = new MemoryEventLog();
+  const g = makeGuarded(seed, clock, store, dailyBudget);
+  const audit = g.audit;
   const world = createRng(seed ^ 0x5eed);
   const log: LogRow[] = [];
   const checks: Array<{ decision: Decision; remaining: number; action: string; promptTokens: number }> = [];
@@ -54,6 +53,7 @@ function live(seed: number, rounds: number, dailyBudget: number) {
     log.push(row);
     const rec = g.recommend(context, row.sessionKey);
     if (rec.kind === 'refused') continue;
+    g.logDecision(rec.decision.requestId);
     checks.push({ decision: rec.decision, remaining: rec.budget.status.remaining, action: rec.budget.action, promptTokens: context.promptTokens });
     const o = env.sampleOutcome(context, space.arms[rec.decision.armIndex]!, world, rec.decision.requestId, clock.t);
     row.outcome = o;
@@ -68,12 +68,13 @@ test('replaying a stored log of 500 requests (shadow into canary) with the same 
   // What a store keeps: JSON.
   const stored = JSON.parse(JSON.stringify({ log: first.log, decisions: first.store.decisions })) as { log: LogRow[]; decisions: Decision[] };
   const clock = { t: Date.UTC(2026, 0, 5, 9) };
-  const store = new MemoryDecisionStore();
-  const replay = makeGuarded(11, clock, new AuditLog(), store, 250_000);
+  const store = new MemoryEventLog();
+  const replay = makeGuarded(11, clock, store, 250_000);
   for (const row of stored.log) {
     clock.t = row.timestamp;
     const rec = replay.recommend(row.context, row.sessionKey);
     if (rec.kind === 'refused' || row.outcome === undefined) continue;
+    replay.logDecision(rec.decision.requestId);
     replay.recordOutcome(rec.decision.requestId, row.outcome);
   }
   assert.equal(store.decisions.length, 500);

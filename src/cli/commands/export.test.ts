@@ -20,7 +20,7 @@ test('simulate --db stores 300 decisions, reporting committed counts up to 300, 
   assert.deepEqual(JSON.parse(jsonl.out), { format: 'jsonl', out: join(dir, 'log.jsonl'), decisions: 300, skippedUnlabelled: 0 });
   const lines = (await readFile(join(dir, 'log.jsonl'), 'utf8')).trimEnd().split('\n');
   assert.equal(lines.length, 301);
-  assert.match(lines[0] ?? '', /"format":"paramloop\.decisions","version":2/);
+  assert.match(lines[0] ?? '', /"format":"paramloop\.decisions","version":3/);
 
   const csv = await runCaptured(['export', '--db', db, '--format', 'csv']);
   assert.equal(csv.code, 0, csv.err);

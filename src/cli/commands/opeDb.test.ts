@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LLMParameterOptimizer, MemoryDecisionStore } from '../../core/optimizer';
+import { MemoryEventLog } from '../../core/events';
+import { LLMParameterOptimizer } from '../../core/optimizer';
 import { createPolicy, parsePolicySettings, type PolicyKind } from '../../core/policies';
 import { actionFeatures } from '../../core/features';
 import { sharedFeatureMap } from '../../core/policies';
@@ -27,7 +28,7 @@ const env = createLlmPlanningEnvironment();
 const rewardSettings = parseRewardSettings({});
 
 interface SimulatedLog {
-  optimizerStore: MemoryDecisionStore;
+  optimizerStore: MemoryEventLog;
   contexts: Map<string, RequestContext>;
 }
 
@@ -37,15 +38,15 @@ interface SimulatedLog {
  */
 function simulate(policy: PolicyKind, rounds: number, seed: number, phase: RolloutPhase = 'general', eligible?: Uint8Array): SimulatedLog {
   let now = Date.UTC(2026, 0, 5, 9);
-  const store = new MemoryDecisionStore();
+  const store = new MemoryEventLog();
   const optimizer = new LLMParameterOptimizer({
     space: env.space,
     policyKind: policy,
     policySettings: parsePolicySettings({}),
     rewardSettings,
-    store,
+    events: store,
     clock: { now: () => now },
-    rng: createRng(seed),
+    seed,
     phase,
   });
   const world = createRng(seed ^ 0x5eed);
@@ -55,6 +56,7 @@ function simulate(policy: PolicyKind, rounds: number, seed: number, phase: Rollo
     const context = env.sampleContext(world);
     const decision = optimizer.recommend(context, eligible ? { eligible } : {});
     contexts.set(decision.requestId, context);
+    optimizer.logDecision(decision.requestId);
     optimizer.recordOutcome(decision.requestId, env.sampleOutcome(context, env.space.arms[decision.armIndex]!, world, decision.requestId, now));
   }
   return { optimizerStore: store, contexts };

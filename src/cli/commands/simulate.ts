@@ -9,6 +9,7 @@ import { readRoundsFile } from '../../sim/roundsFile';
 import { runLlmPlanning } from '../../sim/runLlm';
 import { runRollout } from '../../sim/runRollout';
 import { runRounds } from '../../sim/runRounds';
+import { StoreEventSink } from '../../service/storeEventSink';
 import { openSimulationSink } from '../../store/simulationSink';
 import { defaultWasmDir } from '../../store/sqlite';
 import { parseCommandArgs, parseNumberOption } from '../args';
@@ -144,7 +145,7 @@ export const simulateCommand: CliCommand = {
         ...(requestsPerDay !== undefined ? { requestsPerDay } : {}),
         // A fresh nonce per run prefixes every request id: two runs with the same seed into one
         // store log different requests (the store refuses a request id twice).
-        ...(sink !== undefined ? { store: sink, requestIdNonce: randomBytes(4).toString('hex') } : {}),
+        ...(sink !== undefined ? { events: new StoreEventSink(sink), requestIdNonce: randomBytes(4).toString('hex') } : {}),
       };
       let run: object;
       if (values.rollout) {

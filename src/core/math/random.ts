@@ -95,3 +95,18 @@ export function hashString(text: string): number {
   }
   return h >>> 0;
 }
+
+/**
+ * The n-th of a family of independent streams under one seed: `createRng` seeded with a 32-bit mix
+ * of (seed, n). A consumer that draws a fresh stream per unit of work (a decision, a gate look) has
+ * a state of two integers, the seed and the count of units so far, so it can be restored exactly
+ * from a log that counts its units.
+ */
+export function streamRng(seed: number, n: number): Rng {
+  // splitmix32's finaliser over seed and index (Steele, Lea & Flood 2014), so neighbouring streams differ in every bit.
+  let z = (Math.imul(seed >>> 0, 0x9e3779b9) ^ Math.imul((n >>> 0) + 0x7f4a7c15, 0x85ebca6b)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  z = Math.floor(n / 0x100000000) ^ z ^ (z >>> 16);
+  return createRng(z >>> 0);
+}

@@ -39,6 +39,29 @@ export abstract class LinearPolicy implements Policy {
     this.updates++;
   }
 
+  /**
+   * Posterior mean of every eligible arm's expected reward in context x and its standard deviation
+   * (√(σ²·φᵀA⁻¹φ), σ² the policy's noise variance: estimated by Thompson sampling, 1 otherwise), for
+   * people to read (the status, the dashboard). Ineligible arms get NaN.
+   */
+  posterior(context: Float64Array, eligible: Uint8Array): { means: Float64Array; sds: Float64Array } {
+    this.scorer.score(context, eligible);
+    const scale = this.posteriorNoiseVariance();
+    const means = new Float64Array(this.armCount).fill(Number.NaN);
+    const sds = new Float64Array(this.armCount).fill(Number.NaN);
+    for (let a = 0; a < this.armCount; a++) {
+      if (!eligible[a]) continue;
+      means[a] = this.scorer.means[a]!;
+      sds[a] = Math.sqrt(scale * Math.max(0, this.scorer.variances[a]!));
+    }
+    return { means, sds };
+  }
+
+  /** The noise variance the posterior's spread is in units of. */
+  protected posteriorNoiseVariance(): number {
+    return 1;
+  }
+
   /** Hook for running statistics that need the prediction before the model moves. */
   protected beforeUpdate(_context: Float64Array, _armIndex: number, _reward: number): void {}
 

@@ -179,6 +179,10 @@ export class ThompsonPolicy extends LinearPolicy {
     }
   }
 
+  protected override posteriorNoiseVariance(): number {
+    return this.noiseVariance;
+  }
+
   protected override beforeUpdate(context: Float64Array, armIndex: number, reward: number): void {
     if (this.options.noiseVariance !== 'auto') return;
     // Prequential residual of the arm about to be updated.

@@ -111,42 +111,97 @@ export function verifyAuditChain(entries: readonly AuditEntry[], expectedHead?: 
   return { ok: true, length: entries.length, headHash: prev };
 }
 
-/** An append-only, in-memory hash chain. The store persists `entries` (or `since(n)`) as they come. */
+/** Where an audit log keeps its entries: all of them in memory, or only its head (a store keeps them). */
+export interface AuditLogOptions {
+  /** Keep every entry in memory (default true); false keeps only the head, and `entries` is empty. */
+  keepEntries?: boolean;
+  /** Called with each entry appended, e.g. to write it to a store. */
+  onAppend?: (entry: AuditEntry) => void;
+}
+
+/** The end of a chain: how many entries it has and the last one's hash. */
+export interface AuditHead {
+  length: number;
+  hash: string;
+}
+
+/** An append-only hash chain, in memory or as its head alone. */
 export class AuditLog {
   private readonly list: AuditEntry[] = [];
+  private headValue: AuditHead = { length: 0, hash: genesisHash };
+  private readonly keep: boolean;
+  /** Called with each entry appended (the guarded optimizer sends them out as events). */
+  onAppend: ((entry: AuditEntry) => void) | undefined;
 
   /** Starts from persisted entries; throws when they do not verify, so a broken chain is never extended. */
-  constructor(entries: readonly AuditEntry[] = []) {
+  constructor(entries: readonly AuditEntry[] = [], options: AuditLogOptions = {}) {
     const check = verifyAuditChain(entries);
     if (!check.ok) throw new Error(`audit log does not verify: ${check.message}`);
-    this.list.push(...entries);
+    this.keep = options.keepEntries ?? true;
+    this.onAppend = options.onAppend;
+    if (this.keep) this.list.push(...entries);
+    this.headValue = { length: entries.length, hash: check.headHash };
+  }
+
+  /** A log that continues a chain known only by its head (its entries live in a store). */
+  static fromHead(head: AuditHead, options: AuditLogOptions = {}): AuditLog {
+    const log = new AuditLog([], { ...options, keepEntries: false });
+    log.headValue = { ...head };
+    return log;
   }
 
   /** Appends an entry linked to the current head and returns it. */
   append(timestamp: number, kind: string, actor: string, payload: { [key: string]: AuditValue }): AuditEntry {
-    const index = this.list.length;
-    const prevHash = this.list[index - 1]?.hash ?? genesisHash;
+    const index = this.headValue.length;
+    const prevHash = this.headValue.hash;
     const unhashed = { index, timestamp, kind, actor, payload, prevHash };
     const entry: AuditEntry = { ...unhashed, hash: hashAuditEntry(unhashed) };
-    this.list.push(entry);
+    this.push(entry);
+    this.onAppend?.(entry);
     return entry;
   }
 
+  /**
+   * Appends an entry read back from a log (restoring), after checking that it continues this chain:
+   * its index and previous hash follow the head and its own hash is right. Throws naming the index
+   * otherwise, so a broken chain is reported, never silently extended.
+   */
+  applyEntry(entry: AuditEntry): void {
+    if (entry.index !== this.headValue.length) throw new Error(`audit entry ${entry.index} does not follow entry ${this.headValue.length - 1}: the chain is broken`);
+    if (entry.prevHash !== this.headValue.hash) throw new Error(`audit entry ${entry.index} does not link to the entry before it: the chain is broken`);
+    if (hashAuditEntry(entry) !== entry.hash) throw new Error(`audit entry ${entry.index} does not match its hash: it was altered`);
+    this.push(entry);
+  }
+
+  /**
+   * Continues the chain from an entry that did not verify (restoring a log whose chain is broken):
+   * later entries then link to it. The caller reports the break; this only lets the log go on.
+   */
+  continueFrom(entry: AuditEntry): void {
+    this.push(entry);
+  }
+
+  private push(entry: AuditEntry): void {
+    if (this.keep) this.list.push(entry);
+    this.headValue = { length: entry.index + 1, hash: entry.hash };
+  }
+
+  /** The entries kept in memory (all of them, unless the log keeps only its head). */
   get entries(): readonly AuditEntry[] {
     return this.list;
   }
 
-  /** Entries from index `n` on (what a store has not persisted yet). */
+  /** Entries from index `n` on (what a store has not persisted yet), when kept in memory. */
   since(n: number): AuditEntry[] {
     return this.list.slice(n);
   }
 
   /** Length and last hash, to be kept apart from the log so truncation can be detected. */
-  head(): { length: number; hash: string } {
-    return { length: this.list.length, hash: this.list[this.list.length - 1]?.hash ?? genesisHash };
+  head(): AuditHead {
+    return { ...this.headValue };
   }
 
   verify(): AuditVerification {
-    return verifyAuditChain(this.list);
+    return this.keep ? verifyAuditChain(this.list) : { ok: true, length: this.headValue.length, headHash: this.headValue.hash };
   }
 }

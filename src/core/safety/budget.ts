@@ -188,9 +188,27 @@ export class BudgetTracker {
     };
   }
 
+  /**
+   * What a task type has spent in the periods around `now`, without changing anything: a period
+   * that has ended counts as nothing spent. (Reading the budget, for a request or for display, must
+   * not change the state a log rebuilds.)
+   */
+  private currentSpending(taskType: TaskType, now: number): Spending {
+    const day = dayKey(now, this.config.utcOffsetMinutes);
+    const week = weekKey(now, this.config.utcOffsetMinutes);
+    const s = this.spending[taskType];
+    return {
+      day,
+      daySpent: s !== undefined && s.day === day ? s.daySpent : 0,
+      week,
+      weekSpent: s !== undefined && s.week === week ? s.weekSpent : 0,
+      exhaustedLogged: s ? { ...s.exhaustedLogged } : { day: -1, week: -1 },
+    };
+  }
+
   /** The budget of a task type at `now`. */
   status(taskType: TaskType, now: number): BudgetStatus {
-    const s = this.spendingOf(taskType, now);
+    const s = this.currentSpending(taskType, now);
     const day = this.periodStatus(taskType, 'day', s, now);
     const week = this.periodStatus(taskType, 'week', s, now);
     const remaining = Math.min(day.remaining, week.remaining);
@@ -313,10 +331,8 @@ export class BudgetTracker {
 
   /** Records tokens used by a request; logs the spend, and the exhaustion of a period once per period. */
   recordUsage(taskType: TaskType, tokens: number, now: number, requestId: string): BudgetStatus {
+    const { status, exhausted } = this.applyUsage(taskType, tokens, now);
     const s = this.spendingOf(taskType, now);
-    s.daySpent += tokens;
-    s.weekSpent += tokens;
-    const status = this.status(taskType, now);
     this.audit.append(now, 'budget.spend', 'system', {
       taskType,
       requestId,
@@ -325,23 +341,46 @@ export class BudgetTracker {
       weekSpent: s.weekSpent,
       waivers: status.appliedWaivers,
     });
+    for (const p of exhausted) {
+      this.audit.append(now, 'budget.exhausted', 'system', {
+        taskType,
+        period: p.period,
+        periodKey: p.key,
+        spent: p.spent,
+        base: p.base,
+        effective: p.effective,
+        waivers: p.waivers,
+      });
+    }
+    return status;
+  }
+
+  /**
+   * The state change of `recordUsage` without its audit entries: restoring from a log replays the
+   * usage here and the logged entries into the audit log. Returns the periods exhausted just now.
+   */
+  applyUsage(taskType: TaskType, tokens: number, now: number): { status: BudgetStatus; exhausted: PeriodStatus[] } {
+    const s = this.spendingOf(taskType, now);
+    s.daySpent += tokens;
+    s.weekSpent += tokens;
+    const status = this.status(taskType, now);
+    const exhausted: PeriodStatus[] = [];
     for (const p of [status.day, status.week]) {
       const logged = p.period === 'day' ? s.exhaustedLogged.day : s.exhaustedLogged.week;
       if (p.effective !== null && p.remaining <= 0 && logged !== p.key) {
         if (p.period === 'day') s.exhaustedLogged.day = p.key;
         else s.exhaustedLogged.week = p.key;
-        this.audit.append(now, 'budget.exhausted', 'system', {
-          taskType,
-          period: p.period,
-          periodKey: p.key,
-          spent: p.spent,
-          base: p.base,
-          effective: p.effective,
-          waivers: p.waivers,
-        });
+        exhausted.push(p);
       }
     }
-    return status;
+    return { status, exhausted };
+  }
+
+  /** Applies a waiver's logged state (restoring from a log): added, or replacing the one with its id. */
+  applyWaiver(waiver: Waiver): void {
+    const i = this.waiverList.findIndex((w) => w.id === waiver.id);
+    if (i >= 0) this.waiverList[i] = structuredClone(waiver);
+    else this.waiverList.push(structuredClone(waiver));
   }
 
   /** Records a waiver request (status proposed); it raises nothing until activated. */

@@ -280,6 +280,32 @@ export class RolloutManager {
     return { event, incident };
   }
 
+  /**
+   * Applies a logged event (restoring from a log): the state becomes what it was right after the
+   * event, exactly as the method that produced it left it. The incident count moves with
+   * `countIncident`, as the log records incidents apart.
+   */
+  applyEvent(e: RolloutEvent): void {
+    if (e.from !== this.s.phase) throw new Error(`rollout event ${e.kind} ${e.from} → ${e.to} does not follow phase ${this.s.phase}`);
+    if (e.kind === 'pause') this.s.statusBeforePause = e.fromStatus;
+    if (e.kind === 'resume') delete this.s.statusBeforePause;
+    this.s.phase = e.to;
+    this.s.status = e.toStatus;
+    if (e.kind === 'promote' || e.kind === 'rollback') {
+      this.s.phaseStartedAt = e.timestamp;
+      this.s.decisionsInPhase = 0;
+      this.s.outcomesInPhase = 0;
+      this.s.learnedInPhase = 0;
+      delete this.s.statusBeforePause;
+    }
+    this.log.push(e);
+  }
+
+  /** Counts an incident (restoring from a log; `rollbackOnBreach` counts its own). */
+  countIncident(): void {
+    this.s.incidents++;
+  }
+
   /** Stops promotion (traffic stays as it is) until `resume`. */
   pause(actor: string, reason: string, now: number): RolloutEvent {
     if (this.s.status === 'paused') throw new Error('already paused');

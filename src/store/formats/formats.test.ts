@@ -212,10 +212,14 @@ test('an import without our header, or from a newer format version, is refused o
   assert.throws(() => parseJsonl('{"format":"paramloop.decisions","version":9}\n'), /line 1, version: format version 9 is newer/);
 });
 
-test('JSONL version 2 carries eligibleArms and sessionKey; a version-1 file (without them) still imports', () => {
+test('JSONL version 3 carries eligibleArms, sessionKey, taskType, randomStream and modelUsed; a version-1 file (without them) still imports', () => {
   const log = sampleLog();
+  log[6]!.decision.taskType = 'breakDownTodo';
+  log[6]!.decision.randomStream = 6;
+  log[6]!.decision.modelUsed = 'gpt-4o-mini';
   const lines = [...jsonlLines(log)];
-  assert.equal(JSON.parse(lines[0] ?? '{}').version, 2);
+  assert.equal(JSON.parse(lines[0] ?? '{}').version, 3);
+  assert.equal(JSON.parse(lines[7] ?? '{}').decision.modelUsed, 'gpt-4o-mini');
   assert.deepEqual(JSON.parse(lines[5] ?? '{}').decision.eligibleArms, log[4]?.decision.eligibleArms);
   assert.ok((log[4]?.decision.eligibleArms ?? []).length >= 3);
   assert.equal(JSON.parse(lines[5] ?? '{}').decision.sessionKey, 'session-1-4');

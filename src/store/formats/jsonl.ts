@@ -8,20 +8,21 @@
 // nothing. Across lines, an arm index names one arm: the same armIndex with two armIds (or one
 // armId at two indices) is refused, within the file and against the store imported into.
 //
-// Versions: 1, the first; 2 adds the optional decision fields `eligibleArms` and `sessionKey`. An
-// older Paramloop refuses a version-2 file by its header instead of failing on the new fields line
-// by line; this one reads both.
+// Versions: 1, the first; 2 adds the optional decision fields `eligibleArms` and `sessionKey`; 3 adds
+// `taskType`, `randomStream` and `modelUsed`. An older Paramloop refuses a newer file by its header
+// instead of failing on the new fields line by line; this one reads all three.
 import { z } from 'zod';
 import { checkLoggedChoice } from '../../core/decisionChecks';
 import { describeJsonValue, nonFiniteToken, parseJsonLine } from '../../core/jsonLine';
 import { parameterBounds } from '../../core/space';
+import { taskTypes } from '../../core/types';
 import { finishReasons, parameterNames, reasoningEfforts, rolloutPhases, verdicts } from './vocabulary';
 import type { LoggedDecision } from '../events';
 import { schemaVersion } from '../schema';
 
 export const jsonlFormatName = 'paramloop.decisions';
 /** Version of the line format (independent of the database schema version). */
-export const jsonlFormatVersion = 2;
+export const jsonlFormatVersion = 3;
 
 export interface ExportOptions {
   /** Include prompt text when the store holds it (the user opted in). Default false. */
@@ -95,6 +96,9 @@ export const decisionSchema = z.strictObject({
   waivers: z.array(z.string()).optional(),
   eligibleArms: z.array(z.number().int()).optional(),
   sessionKey: z.string().min(1).optional(),
+  taskType: z.enum(taskTypes).optional(),
+  randomStream: z.number().int().min(0).optional(),
+  modelUsed: z.string().min(1).optional(),
   promptText: z.string().optional(),
 });
 
