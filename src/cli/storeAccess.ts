@@ -15,7 +15,7 @@ export const acceptLossHelp = `--accept-loss        open a store even when openi
  * Runs `open`; a store that would lose events when opened becomes a CliError (exit code 1) that
  * names them and the way out. Prints the notices of the opened store as `paramloop <command>: …`.
  */
-export async function openForCommand<T extends { notices: readonly RecoveryNotice[] }>(command: string, io: CliIo, open: () => Promise<T>): Promise<T> {
+export async function openForCommand<T extends { notices: readonly Pick<RecoveryNotice, 'level' | 'message'>[] }>(command: string, io: CliIo, open: () => Promise<T>): Promise<T> {
   let opened: T;
   try {
     opened = await open();

@@ -23,6 +23,9 @@ export interface ArmEstimate {
 
 /** The service's status. */
 export interface ServiceStatus {
+  policyKind: string;
+  /** Outcomes the learned policy has learned from. */
+  policyVersion: number;
   phase: RolloutPhase;
   rolloutStatus: RolloutStatus;
   /** Towards the next gate: samples (outcomes in shadow, learned outcomes after) and days. */
@@ -84,6 +87,8 @@ export function serviceStatus(g: GuardedOptimizer, store: StatusCounts, now: num
   });
   const outcomes = store.countsByPhase().reduce((sum, c) => sum + c.outcomes, 0);
   const status: ServiceStatus = {
+    policyKind: learned.kind,
+    policyVersion: learned.version,
     phase: rollout.phase,
     rolloutStatus: rollout.status,
     progress: {

@@ -12,8 +12,8 @@
 import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
 import type { OptimizerEvents } from '../core/events';
 import type { PolicyKind, PolicySettings } from '../core/policies';
-import { createRng } from '../core/math/random';
-import { SessionTracker } from '../core/sessions';
+import { createRng, type RngState } from '../core/math/random';
+import { SessionTracker, type SessionState } from '../core/sessions';
 import type { RewardSettings } from '../core/reward';
 import type { Incident } from '../core/safety/slo';
 import type { RolloutPhase } from '../core/types';
@@ -50,6 +50,29 @@ export interface RolloutRunOptions {
   requestIdNonce?: string;
   /** Settings passed through to the GuardedOptimizer (rollout, slo, gate, budget…). */
   guarded?: Partial<Omit<GuardedOptions, 'space' | 'policyKind' | 'policySettings' | 'rewardSettings' | 'events' | 'clock' | 'seed'>>;
+  /**
+   * Continue a simulation: an optimizer that already learned (restored from a log), the clock it
+   * reads, and the world as the previous run left it. Without them a new optimizer starts at `startTime`.
+   */
+  resume?: { optimizer: GuardedOptimizer; clock: SimulatedClock; world?: SimulationWorld };
+}
+
+/** The simulated time, which the optimizer reads. */
+export class SimulatedClock {
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+/** The simulated world between runs: when it is, its random stream, the sessions, the first day. */
+export interface SimulationWorld {
+  startedAt: number;
+  now: number;
+  rng: RngState;
+  sessions: SessionState;
+  /** The start phase's promotions are done. */
+  promoted: boolean;
 }
 
 /** A phase transition, for the JSON report. */
@@ -81,39 +104,44 @@ export interface RolloutRunResult {
 
 const phaseOrder: readonly RolloutPhase[] = ['shadow', 'canary', 'guarded', 'general'];
 
-export function runRollout(options: RolloutRunOptions): { result: RolloutRunResult; guarded: GuardedOptimizer } {
+export function runRollout(options: RolloutRunOptions): { result: RolloutRunResult; guarded: GuardedOptimizer; world: SimulationWorld } {
   const env = options.environment;
   const perDay = options.requestsPerDay ?? 30;
-  let now = options.startTime ?? Date.UTC(2026, 0, 5, 9);
-  const start = now;
-  const worldRng = createRng(options.seed ^ 0x5eed);
+  const resumed = options.resume;
+  const clock = resumed?.clock ?? new SimulatedClock(options.startTime ?? Date.UTC(2026, 0, 5, 9));
+  const previous = resumed?.world;
+  if (previous) clock.t = previous.now;
+  const start = previous?.startedAt ?? clock.t;
+  const worldRng = createRng(options.seed ^ 0x5eed, previous?.rng);
   const shift = options.candidateShift ?? 0;
-  const guarded = new GuardedOptimizer({
-    ...options.guarded,
-    space: env.space,
-    policyKind: options.policy,
-    policySettings: options.policySettings,
-    rewardSettings: options.rewardSettings,
-    ...(options.events ? { events: options.events } : {}),
-    clock: { now: () => now },
-    seed: options.seed,
-    requestIdNonce: options.requestIdNonce,
-  });
+  const guarded =
+    resumed?.optimizer ??
+    new GuardedOptimizer({
+      ...options.guarded,
+      space: env.space,
+      policyKind: options.policy,
+      policySettings: options.policySettings,
+      rewardSettings: options.rewardSettings,
+      ...(options.events ? { events: options.events } : {}),
+      clock,
+      seed: options.seed,
+      requestIdNonce: options.requestIdNonce,
+    });
   const events: RolloutRunEvent[] = [];
   const push = (round: number, e: { from: RolloutPhase; to: RolloutPhase; kind: string; actor: string; reason: string; timestamp: number }): void => {
     events.push({ round, day: Math.round(((e.timestamp - start) / 86_400_000) * 100) / 100, from: e.from, to: e.to, kind: e.kind, actor: e.actor, reason: e.reason });
   };
   const target = phaseOrder.indexOf(options.startPhase ?? 'shadow');
   const promoteAt = start + (options.startPhaseAtDay ?? 0) * 86_400_000;
-  let promoted = false;
+  let promoted = previous?.promoted ?? false;
   const promoteWhenDue = (round: number): void => {
-    if (promoted || now < promoteAt) return;
+    if (promoted || clock.t < promoteAt) return;
     promoted = true;
     while (phaseOrder.indexOf(guarded.phase) < target) push(round, guarded.promote('simulation', `start the candidate in ${options.startPhase} for the experiment`));
   };
   promoteWhenDue(0);
 
-  const sessions = new SessionTracker(now, { gapMs: (options.sessionGapHours ?? 1) * 3_600_000, maxMs: (options.sessionHours ?? 2) * 3_600_000 });
+  const sessions = new SessionTracker(clock.t, { gapMs: (options.sessionGapHours ?? 1) * 3_600_000, maxMs: (options.sessionHours ?? 2) * 3_600_000 }, previous?.sessions);
   let refused = 0;
   let fallbacks = 0;
   let learnedServed = 0;
@@ -124,7 +152,8 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
   let gateEvaluations = 0;
   const incidents: Incident[] = [];
   for (; round < options.rounds; round++) {
-    now += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
+    clock.t += Math.round((-Math.log(1 - worldRng.next()) * 86_400_000) / perDay);
+    const now = clock.t;
     const session = sessions.at(now);
     promoteWhenDue(round);
     const context = env.sampleContext(worldRng);
@@ -153,15 +182,17 @@ export function runRollout(options: RolloutRunOptions): { result: RolloutRunResu
     }
     if (r.incident && options.autoResume) push(round, guarded.resume('simulation', 'incident acknowledged'));
   }
+  const world: SimulationWorld = { startedAt: start, now: clock.t, rng: worldRng.state(), sessions: sessions.toJSON(), promoted };
   return {
     guarded,
+    world,
     result: {
       finalPhase: guarded.phase,
       status: guarded.rollout.status,
       events,
       incidents,
       rounds: round,
-      simulatedDays: (now - start) / 86_400_000,
+      simulatedDays: (clock.t - start) / 86_400_000,
       refused,
       fallbacks,
       learnedServed,

@@ -10,10 +10,11 @@ import { runLlmPlanning } from '../../sim/runLlm';
 import { runRollout } from '../../sim/runRollout';
 import { runRounds } from '../../sim/runRounds';
 import { StoreEventSink } from '../../service/storeEventSink';
+import { runLoggedRollout } from './simulateLog';
 import { openSimulationSink } from '../../store/simulationSink';
 import { defaultWasmDir } from '../../store/sqlite';
 import { parseCommandArgs, parseNumberOption } from '../args';
-import { CliError, type CliCommand } from '../io';
+import { CliError, type CliCommand, type CliIo } from '../io';
 import { readJsonFile } from '../jsonFile';
 import { checkInputFile } from '../paths';
 import { acceptLossHelp, openForCommand } from '../storeAccess';
@@ -129,6 +130,41 @@ export const simulateCommand: CliCommand = {
       }
       const requestsPerDay = positiveInteger(values['requests-per-day'], 'requests-per-day');
       const db = values.db;
+      const environment = createLlmPlanningEnvironment(space, { flat: values.env === 'llm-planning-flat' });
+      if (values.rollout && db !== undefined) {
+        // Through the optimizer service: a folder that holds a log is continued.
+        const started = performance.now();
+        const logged = await runLoggedRollout(
+          {
+            db,
+            environment,
+            policy,
+            policySettings: settings,
+            rewardSettings: parseRewardSettings({}),
+            rounds: rounds ?? 3000,
+            seed,
+            seedGiven: args.some((a) => a === '--seed' || a.startsWith('--seed=')),
+            acceptLoss: values['accept-loss'],
+            run: { candidateShift, autoResume: values['auto-resume'], ...(requestsPerDay !== undefined ? { requestsPerDay } : {}) },
+          },
+          io,
+        );
+        const { finalPhase, status, events, incidents, rounds: played, simulatedDays, averageReward, ...rest } = logged.result;
+        result = {
+          policy,
+          seed: logged.seed,
+          continued: logged.continued,
+          rounds: played,
+          simulatedDays,
+          averageReward,
+          seconds: (performance.now() - started) / 1000,
+          rollout: { finalPhase, status, events, incidents, candidateShift, ...rest },
+          env: values.env,
+          arms: space.arms.length,
+          featureMap: settings.featureMap,
+        };
+        return print(result, values.json, io);
+      }
       const sink =
         db === undefined
           ? undefined
@@ -136,7 +172,7 @@ export const simulateCommand: CliCommand = {
               openSimulationSink(db, { wasmDir: defaultWasmDir(__dirname), refuseLoss: !values['accept-loss'], onCommitted: (p) => io.stderr(`committed ${p.decisions}\n`) }),
             );
       const common = {
-        environment: createLlmPlanningEnvironment(space, { flat: values.env === 'llm-planning-flat' }),
+        environment,
         policy,
         policySettings: settings,
         rewardSettings: parseRewardSettings({}),
@@ -167,15 +203,19 @@ export const simulateCommand: CliCommand = {
       await sink?.close();
       result = { ...run, env: values.env, arms: space.arms.length, featureMap: settings.featureMap };
     }
-    if (values.json) {
-      io.stdout(`${JSON.stringify(result)}\n`);
-    } else {
-      const rows = Object.entries(result).map(([k, v]) => `  ${k.padEnd(22)} ${typeof v === 'number' ? formatNumber(v) : String(v)}`);
-      io.stdout(`${rows.join('\n')}\n`);
-    }
-    return 0;
+    return print(result, values.json, io);
   },
 };
+
+function print(result: Record<string, unknown>, json: boolean, io: CliIo): number {
+  if (json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+  } else {
+    const rows = Object.entries(result).map(([k, v]) => `  ${k.padEnd(22)} ${typeof v === 'number' ? formatNumber(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    io.stdout(`${rows.join('\n')}\n`);
+  }
+  return 0;
+}
 
 function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toPrecision(6);
