@@ -102,6 +102,23 @@ export function restoreGuarded(source: RestoreSource, options: Omit<GuardedOptio
   return { guarded, notices, checkpointSeq: 0, applied, fresh: true };
 }
 
+/**
+ * The optimizer rebuilt from every event of the log: from the log's first checkpoint (written when
+ * the log began: the seed, the time the rollout started, an empty learner) on, ignoring every later
+ * checkpoint. What a restore must equal (to rounding).
+ */
+export function rebuildGuarded(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>): Restored {
+  const events = source.eventsAfter(0);
+  const firstAt = events.findIndex((e) => e.event.type === 'policySnapshot' && e.event.record.policyId === checkpointPolicyId);
+  const first = events[firstAt];
+  const state = first?.event.type === 'policySnapshot' ? checkpointOf(checkpointPolicyId, first.event.record.payload) : undefined;
+  if (state === undefined) throw new Error('the log has no checkpoint to begin from');
+  const notices: RestoreNotice[] = [];
+  const guarded = new GuardedOptimizer({ ...options, seed: state.seed }, state);
+  const applied = applyAfter(guarded, events.slice(firstAt + 1), notices);
+  return { guarded, notices, checkpointSeq: first?.seq ?? 0, applied, fresh: false };
+}
+
 /** Applies events in order; an event that does not apply is reported by sequence number and skipped. */
 function applyAfter(guarded: GuardedOptimizer, events: readonly SequencedEvent[], notices: RestoreNotice[]): number {
   let applied = 0;
