@@ -4,6 +4,7 @@ import { guardedRolloutSection } from './guardedRollout.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
 import { promotionGateSection } from './promotionGate.bench';
+import { serviceSection } from './service.bench';
 import { sloPowerSection } from './sloPower.bench';
 import { storeSection } from './store.bench';
 
@@ -14,4 +15,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection];

@@ -179,9 +179,9 @@ export class GuardedOptimizer {
     this.armCosts = new Float64Array(k);
     this.mask = new Uint8Array(k);
     this.minEss = { ...defaultMinEffectiveSampleSize, ...options.minEffectiveSampleSize };
-    this.book = new GateBook(this.optimizer.learnedCopy(this.optimizer.snapshot()), (options.qualityAlpha ?? 0.1) / 2, maxGateRows);
+    if (state && state.seed !== options.seed) throw new Error(`the checkpoint was written with seed ${state.seed}, not ${options.seed}`);
+    this.book = new GateBook(this.optimizer.learnedCopy(state?.gate.phaseStart ?? this.optimizer.snapshot()), (options.qualityAlpha ?? 0.1) / 2, maxGateRows);
     if (state) {
-      if (state.seed !== options.seed) throw new Error(`the checkpoint was written with seed ${state.seed}, not ${options.seed}`);
       this.optimizer.restoreState(state.optimizer);
       this.monitor.restore(state.monitor);
       this.drift.restore(state.drift);

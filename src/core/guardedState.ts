@@ -141,8 +141,8 @@ export class GateBook {
     return state;
   }
 
+  /** Restores a state produced by `toJSON`; the starting policy must already be `state.phaseStart` (as constructed). */
   restore(state: GateBookState): void {
-    this.phaseStart.restore(state.phaseStart);
     this.rows = state.rows.map(rowFromState);
     this.rowsSeen = state.rowsSeen;
     this.looks = state.looks;

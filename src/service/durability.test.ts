@@ -87,9 +87,9 @@ test('20 kill -9s of a process serving through the optimizer service: nothing ac
         const count = store.decisionCount();
         assert.ok(count >= run.committed, `round ${round}: ${count} decisions stored, ${run.committed} acknowledged`);
         previous = run.committed;
-        const source = { latestPolicySnapshot: (id: string, before?: number) => store.latestPolicySnapshot(id, before), eventsAfter: (after: number) => store.eventsAfter(after), iterateLogged: () => store.iterateLogged() };
-        const restored = restoreGuarded(source, options, 0);
-        const rebuilt = rebuildGuarded(source, options);
+        const source = { checkpoints: () => store.checkpoints(), eventsAfter: (after: number) => store.eventsAfter(after), iterateLogged: () => store.iterateLogged() };
+        const restored = await restoreGuarded(source, options, 0);
+        const rebuilt = await rebuildGuarded(source, options);
         assert.deepEqual(restored.notices, [], `round ${round}: restoring found problems`);
         assert.deepEqual(rebuilt.notices, [], `round ${round}: the log does not rebuild cleanly (audit chain?)`);
         assert.ok(restored.checkpointSeq > 0 || round === 1, `round ${round}: restored from a checkpoint`);

@@ -13,7 +13,6 @@ import { createLlmPlanningEnvironment } from '../sim/llmPlanning';
 import { openStore } from '../store/store';
 import { tempDir } from '../store/testing/tempDir';
 import { OptimizerService, type ServiceSettings } from './optimizerService';
-import { checkpointPolicyId } from './storeRecords';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 const env = createLlmPlanningEnvironment();
@@ -136,7 +135,7 @@ test('a checkpoint that does not parse is set aside with a notice and the state 
   const expected = service.guarded.toJSON();
   await service.flush();
   // A checkpoint whose payload is not a state (as a damaged or foreign record would be).
-  service.store.appendPolicySnapshot({ timestamp: world.clock.t, policyId: checkpointPolicyId, policyVersion: 0, payload: { version: 99 } });
+  service.store.append({ type: 'checkpoint', record: { slot: 'b', timestamp: world.clock.t, payload: { version: 99 } } });
   await service.store.close();
   const reopened = await open(dir, 'linucb', world);
   assert.ok(reopened.notices.some((n) => /set aside: it does not parse/.test(n.message)), JSON.stringify(reopened.notices));

@@ -71,7 +71,7 @@ export class OptimizerService {
     try {
       const appender: StoreAppender & { close?: () => Promise<void> } =
         options.syncEvery !== undefined && !options.store.readOnly ? new StoreDecisionSink(store, Math.max(1, Math.floor(options.syncEvery))) : store;
-      const events = new StoreEventSink(appender);
+      const events = new StoreEventSink(appender, store.checkpoints());
       const guardedOptions: Omit<GuardedOptions, 'seed'> = {
         ...settings.guarded,
         space: settings.space,
@@ -82,8 +82,8 @@ export class OptimizerService {
         keepAuditEntries: false,
       };
       const seed = options.seed ?? randomBytes(4).readUInt32LE(0);
-      const restored = restoreGuarded(
-        { latestPolicySnapshot: (id, before) => store.latestPolicySnapshot(id, before), eventsAfter: (after) => store.eventsAfter(after), iterateLogged: () => store.iterateLogged() },
+      const restored = await restoreGuarded(
+        { checkpoints: () => store.checkpoints(), eventsAfter: (after) => store.eventsAfter(after), iterateLogged: () => store.iterateLogged() },
         guardedOptions,
         seed,
       );
@@ -94,6 +94,14 @@ export class OptimizerService {
         // A new log starts with a checkpoint, which records its seed.
         if (restored.fresh) restored.guarded.checkpoint();
         service.expirePending();
+        // Durable before the caller goes on. A producer that never yields syncs in place from here
+        // (an asynchronous flush would let the store start a write or a snapshot of its own first).
+        if (appender instanceof StoreDecisionSink) {
+          await store.settle();
+          store.flushSync();
+        } else {
+          await store.flush();
+        }
       }
       return service;
     } catch (error) {

@@ -6,14 +6,17 @@
  * the parameter space no longer matches any checkpoint (the grid was edited), the policy is rebuilt
  * from the logged outcomes of the arms that still exist and the rollout from its events, and the
  * user is told. Events that cannot be applied (a broken audit chain, an outcome whose decision was
- * folded into summaries) are reported by sequence number, never silently accepted.
+ * folded into summaries) are reported by sequence number, never silently accepted. The work is done
+ * in slices of a few milliseconds, giving the event loop back in between: opening a long log must
+ * not freeze the editor.
  */
 import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
 import type { GuardedState } from '../core/guardedState';
 import type { OptimizerEvent } from '../core/events';
-import type { SequencedEvent } from '../store/eventReads';
+import type { SequencedEvent, StoredCheckpoint } from '../store/eventReads';
 import type { LoggedDecision } from '../store/events';
-import { checkpointOf, checkpointPolicyId, fromStoredPayload } from './storeRecords';
+import { TimeSlicer } from '../store/slicer';
+import { checkpointOf, checkpointSlots, fromStoredPayload } from './storeRecords';
 
 /** What restoring found worth telling: a level and a sentence. */
 export interface RestoreNotice {
@@ -23,7 +26,8 @@ export interface RestoreNotice {
 
 /** What restoring reads from the store. */
 export interface RestoreSource {
-  latestPolicySnapshot(policyId: string, before?: number): { seq: number; timestamp: number; payload: unknown } | undefined;
+  /** The stored checkpoints, newest first. */
+  checkpoints(): StoredCheckpoint[];
   eventsAfter(after: number): SequencedEvent[];
   iterateLogged(): Iterable<LoggedDecision>;
 }
@@ -70,35 +74,34 @@ function unusable(state: GuardedState, options: Omit<GuardedOptions, 'seed'>): s
  * Restores the optimizer from `source`. `seedForNewLog` seeds a log without a checkpoint; a
  * checkpoint carries its own seed.
  */
-export function restoreGuarded(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>, seedForNewLog: number): Restored {
+export async function restoreGuarded(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>, seedForNewLog: number): Promise<Restored> {
   const notices: RestoreNotice[] = [];
-  let before: number | undefined;
+  const slicer = new TimeSlicer();
   let skippedForSpace = false;
-  for (;;) {
-    const snapshot = source.latestPolicySnapshot(checkpointPolicyId, before);
-    if (snapshot === undefined) break;
-    before = snapshot.seq;
-    const state = checkpointOf(checkpointPolicyId, snapshot.payload);
+  for (const checkpoint of source.checkpoints().filter((c) => Object.values(checkpointSlots).includes(c.slot as never))) {
+    if (slicer.due()) await slicer.pause();
+    const state = checkpointOf(checkpoint.payload);
     const why = state === undefined ? 'it does not parse' : unusable(state, options);
     if (state === undefined || why !== undefined) {
       if (why === 'it was written for another parameter space') skippedForSpace = true;
-      notices.push({ level: 'warning', message: `The optimizer's checkpoint stored as event ${snapshot.seq} was set aside: ${why}.` });
+      notices.push({ level: 'warning', message: `The optimizer's checkpoint stored as event ${checkpoint.seq} was set aside: ${why}.` });
       continue;
     }
     let guarded: GuardedOptimizer;
     try {
       guarded = new GuardedOptimizer({ ...options, seed: state.seed }, state);
     } catch (error) {
-      notices.push({ level: 'warning', message: `The optimizer's checkpoint stored as event ${snapshot.seq} was set aside: ${error instanceof Error ? error.message : String(error)}.` });
+      notices.push({ level: 'warning', message: `The optimizer's checkpoint stored as event ${checkpoint.seq} was set aside: ${error instanceof Error ? error.message : String(error)}.` });
       continue;
     }
-    const applied = applyAfter(guarded, source.eventsAfter(snapshot.seq), notices);
-    return { guarded, notices, checkpointSeq: snapshot.seq, applied, fresh: false };
+    await slicer.pause();
+    const applied = await applyAfter(guarded, source.eventsAfter(checkpoint.seq), notices, slicer);
+    return { guarded, notices, checkpointSeq: checkpoint.seq, applied, fresh: false };
   }
   const seed = seedForNewLog;
-  if (skippedForSpace) return relearned(source, options, seed, notices);
+  if (skippedForSpace) return relearned(source, options, seed, notices, slicer);
   const guarded = new GuardedOptimizer({ ...options, seed });
-  const applied = applyAfter(guarded, source.eventsAfter(0), notices);
+  const applied = await applyAfter(guarded, source.eventsAfter(0), notices, slicer);
   return { guarded, notices, checkpointSeq: 0, applied, fresh: true };
 }
 
@@ -107,22 +110,21 @@ export function restoreGuarded(source: RestoreSource, options: Omit<GuardedOptio
  * the log began: the seed, the time the rollout started, an empty learner) on, ignoring every later
  * checkpoint. What a restore must equal (to rounding).
  */
-export function rebuildGuarded(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>): Restored {
-  const events = source.eventsAfter(0);
-  const firstAt = events.findIndex((e) => e.event.type === 'policySnapshot' && e.event.record.policyId === checkpointPolicyId);
-  const first = events[firstAt];
-  const state = first?.event.type === 'policySnapshot' ? checkpointOf(checkpointPolicyId, first.event.record.payload) : undefined;
-  if (state === undefined) throw new Error('the log has no checkpoint to begin from');
+export async function rebuildGuarded(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>): Promise<Restored> {
+  const genesis = source.checkpoints().find((c) => c.slot === checkpointSlots.genesis);
+  const state = genesis === undefined ? undefined : checkpointOf(genesis.payload);
+  if (genesis === undefined || state === undefined) throw new Error('the log has no first checkpoint to begin from');
   const notices: RestoreNotice[] = [];
   const guarded = new GuardedOptimizer({ ...options, seed: state.seed }, state);
-  const applied = applyAfter(guarded, events.slice(firstAt + 1), notices);
-  return { guarded, notices, checkpointSeq: first?.seq ?? 0, applied, fresh: false };
+  const applied = await applyAfter(guarded, source.eventsAfter(genesis.seq), notices, new TimeSlicer());
+  return { guarded, notices, checkpointSeq: genesis.seq, applied, fresh: false };
 }
 
 /** Applies events in order; an event that does not apply is reported by sequence number and skipped. */
-function applyAfter(guarded: GuardedOptimizer, events: readonly SequencedEvent[], notices: RestoreNotice[]): number {
+async function applyAfter(guarded: GuardedOptimizer, events: readonly SequencedEvent[], notices: RestoreNotice[], slicer: TimeSlicer): Promise<number> {
   let applied = 0;
   for (const stored of events) {
+    if (slicer.due()) await slicer.pause();
     const event = toOptimizerEvent(stored);
     if (event === undefined) continue;
     try {
@@ -148,12 +150,13 @@ function applyAfter(guarded: GuardedOptimizer, events: readonly SequencedEvent[]
  * logged outcome of an arm that still exists (found by its id), with the rollout's phase from its
  * logged events.
  */
-function relearned(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>, seed: number, notices: RestoreNotice[]): Restored {
+async function relearned(source: RestoreSource, options: Omit<GuardedOptions, 'seed'>, seed: number, notices: RestoreNotice[], slicer: TimeSlicer): Promise<Restored> {
   const guarded = new GuardedOptimizer({ ...options, seed });
   const index = new Map(options.space.arms.map((a) => [a.id, a.index]));
   let used = 0;
   let dropped = 0;
   for (const logged of source.iterateLogged()) {
+    if (slicer.due()) await slicer.pause();
     if (!logged.reward || logged.outcome?.defaulted === true) continue;
     const arm = index.get(logged.decision.armId);
     if (arm === undefined) {

@@ -12,11 +12,15 @@ import type { RolloutEvent } from '../core/safety/rollout';
 import type { Incident } from '../core/safety/slo';
 import type { StoreEvent } from '../store/events';
 
-/** `policyId` of the policy snapshots that are whole checkpoints of the guarded optimizer. */
-export const checkpointPolicyId = 'guarded-optimizer';
+/**
+ * The slots the guarded optimizer's checkpoints are kept in: the log's first (`genesis`: the seed,
+ * the rollout's start, the empty learner; a rebuild begins there) and the two newest, alternately in
+ * `a` and `b`, so that a damaged newest one still leaves the one before.
+ */
+export const checkpointSlots = { genesis: 'genesis', a: 'a', b: 'b' } as const;
 
-/** The store event an optimizer event is kept as. */
-export function toStoreEvent(event: OptimizerEvent): StoreEvent {
+/** The store event an optimizer event is kept as; a checkpoint goes to `checkpointSlot`. */
+export function toStoreEvent(event: OptimizerEvent, checkpointSlot: string = checkpointSlots.a): StoreEvent {
   switch (event.type) {
     case 'decision':
       return { type: 'decision', record: event.decision };
@@ -56,10 +60,7 @@ export function toStoreEvent(event: OptimizerEvent): StoreEvent {
       };
     }
     case 'checkpoint':
-      return {
-        type: 'policySnapshot',
-        record: { timestamp: event.timestamp, policyId: checkpointPolicyId, policyVersion: event.state.optimizer.learned.version, phase: event.state.rollout.phase, payload: event.state },
-      };
+      return { type: 'checkpoint', record: { slot: checkpointSlot, timestamp: event.timestamp, payload: event.state } };
   }
 }
 
@@ -79,9 +80,9 @@ export function fromStoredPayload(type: 'rolloutEvent' | 'sloIncident' | 'gateLo
   }
 }
 
-/** The checkpoint a policy snapshot row holds, if it is one. */
-export function checkpointOf(policyId: string, payload: unknown): GuardedState | undefined {
-  if (policyId !== checkpointPolicyId || typeof payload !== 'object' || payload === null) return undefined;
+/** The guarded optimizer's state a checkpoint holds, if its payload is one. */
+export function checkpointOf(payload: unknown): GuardedState | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
   const state = payload as Partial<GuardedState>;
   return state.version === 1 ? (payload as GuardedState) : undefined;
 }

@@ -81,22 +81,26 @@ export function storedEventsAfter(db: Database, after: number): SequencedEvent[]
   return events.sort((a, b) => a.seq - b.seq);
 }
 
-/** The newest policy snapshot of a policy id, with its sequence number. */
-export function latestPolicySnapshot(db: Database, policyId: string, before = Number.MAX_SAFE_INTEGER): { seq: number; timestamp: number; payload: unknown } | undefined {
-  const statement = db.prepare('SELECT seq, ts, payload FROM policy_snapshots WHERE policy_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1');
-  try {
-    statement.bind([policyId, before]);
-    if (!statement.step()) return undefined;
-    const row = statement.get();
-    return { seq: Number(row[0]), timestamp: Number(row[1]), payload: parsePayload(row[2]) };
-  } finally {
-    statement.free();
-  }
-}
-
 /** The object without its undefined members (the records' optional fields are absent, not undefined). */
 function strip<T extends Record<string, unknown>>(fields: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  return out;
+}
+
+/** A stored checkpoint: its slot, the sequence number that wrote it, its time and its payload. */
+export interface StoredCheckpoint {
+  slot: string;
+  seq: number;
+  timestamp: number;
+  payload: unknown;
+}
+
+/** Every checkpoint slot's content, newest first. */
+export function storedCheckpoints(db: Database): StoredCheckpoint[] {
+  const out: StoredCheckpoint[] = [];
+  for (const row of db.exec('SELECT slot, seq, ts, payload FROM checkpoints ORDER BY seq DESC')[0]?.values ?? []) {
+    out.push({ slot: String(row[0]), seq: Number(row[1]), timestamp: Number(row[2]), payload: parsePayload(row[3]) });
+  }
   return out;
 }

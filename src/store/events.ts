@@ -63,6 +63,16 @@ export interface GateLookRecord {
 }
 
 /**
+ * A whole-state checkpoint kept in a named slot: appending one replaces the slot's previous content
+ * (the log keeps a few, e.g. the first and the two newest, not all of them).
+ */
+export interface CheckpointRecord {
+  slot: string;
+  timestamp: number;
+  payload: unknown;
+}
+
+/**
  * A retention pass, journaled so that replaying the journal (at open, or when a snapshot is built
  * from it off the main thread) folds exactly the same rows into the summaries.
  */
@@ -107,6 +117,7 @@ export type StoreEvent =
   | { type: 'waiver'; record: WaiverRecord }
   | { type: 'sloIncident'; record: SloIncidentRecord }
   | { type: 'gateLook'; record: GateLookRecord }
+  | { type: 'checkpoint'; record: CheckpointRecord }
   | { type: 'retention'; record: RetentionRecord }
   | { type: 'unitBegin'; record: UnitBeginRecord }
   | { type: 'unitCommit'; record: UnitCommitRecord };
@@ -122,6 +133,7 @@ export const storeEventTypes: readonly StoreEventType[] = [
   'waiver',
   'sloIncident',
   'gateLook',
+  'checkpoint',
   'retention',
   'unitBegin',
   'unitCommit',

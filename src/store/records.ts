@@ -5,7 +5,7 @@ import type { Database, SqlValue, Statement } from 'sql.js';
 import type { Decision, FinishReason, Outcome, ParameterName, RewardReport, RolloutPhase, ServedBy, TaskType, Verdict } from '../core/types';
 import { applyRetention } from './retention';
 import type { RetentionReport } from './retention';
-import type { BudgetEventRecord, GateLookRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
+import type { BudgetEventRecord, CheckpointRecord, GateLookRecord, LoggedDecision, OutcomeRecord, PolicySnapshotRecord, RolloutEventRecord, SloIncidentRecord, StoreEvent, WaiverRecord } from './events';
 
 export function packFloats(values: readonly number[]): Uint8Array {
   return new Uint8Array(Float64Array.from(values).buffer);
@@ -86,6 +86,7 @@ export class EventWriter {
   private readonly upsertWaiver: Statement;
   private readonly insertSloIncident: Statement;
   private readonly insertGateLook: Statement;
+  private readonly upsertCheckpoint: Statement;
   private readonly insertFeatureSet: Statement;
   private readonly decisionSeq: Statement;
   private readonly outcomeSeq: Statement;
@@ -110,6 +111,7 @@ export class EventWriter {
     this.upsertWaiver = prepare('INSERT OR REPLACE INTO waivers (waiver_id, seq, ts, status, expires_at, payload) VALUES (?,?,?,?,?,?)');
     this.insertSloIncident = prepare('INSERT OR REPLACE INTO slo_incidents (seq, ts, policy_id, phase, metric, payload) VALUES (?,?,?,?,?,?)');
     this.insertGateLook = prepare('INSERT OR REPLACE INTO gate_looks (seq, ts, phase, kind, passed, payload) VALUES (?,?,?,?,?,?)');
+    this.upsertCheckpoint = prepare('INSERT OR REPLACE INTO checkpoints (slot, seq, ts, payload) VALUES (?,?,?,?)');
     this.insertFeatureSet = prepare('INSERT INTO feature_sets (names) VALUES (?)');
     this.decisionSeq = prepare('SELECT seq FROM decisions WHERE request_id = ?');
     this.outcomeSeq = prepare('SELECT seq FROM outcomes WHERE request_id = ?');
@@ -206,6 +208,11 @@ export class EventWriter {
       case 'waiver': {
         const r: WaiverRecord = event.record;
         this.upsertWaiver.run([r.waiverId, seq, r.timestamp, r.status, orNull(r.expiresAt), JSON.stringify(r.payload ?? null)]);
+        return;
+      }
+      case 'checkpoint': {
+        const r: CheckpointRecord = event.record;
+        this.upsertCheckpoint.run([r.slot, seq, r.timestamp, JSON.stringify(r.payload ?? null)]);
         return;
       }
       case 'gateLook': {

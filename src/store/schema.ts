@@ -124,6 +124,9 @@ ALTER TABLE decisions ADD COLUMN session_key TEXT;
  * random stream the decision drew from, so a restored optimizer continues after it) and
  * `model_used` (the model the provider actually used). And the promotion gate's runs, one row each
  * (its verdict, or a drift check while promotion is paused), which its bookkeeping is rebuilt from.
+ * Outcomes get an index on their sequence number: restoring reads the events after a checkpoint.
+ * Checkpoints (the optimizer's whole state, hundreds of kilobytes each) live in named slots that a
+ * new one replaces, so the log keeps a handful of them, not one per few hundred outcomes.
  */
 const v4 = `
 ALTER TABLE decisions ADD COLUMN task_type TEXT;
@@ -134,6 +137,8 @@ CREATE TABLE gate_looks (
   payload TEXT NOT NULL
 );
 CREATE INDEX gate_looks_ts ON gate_looks(ts);
+CREATE INDEX outcomes_seq ON outcomes(seq);
+CREATE TABLE checkpoints (slot TEXT PRIMARY KEY, seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 /** Migration i brings a database from version i to i + 1 (index 0 creates version 1). */

@@ -455,6 +455,21 @@ export class Store extends StoreReads implements DecisionSink {
     return this.ackedEvents;
   }
 
+  /**
+   * Resolves once nothing of the store's own is in flight: every append durable and no snapshot
+   * being built on this thread. A producer about to call `flushSync` from a loop that never yields
+   * waits for this first.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      await this.flush();
+      const running = this.detached === undefined ? this.snapshotRunning : undefined;
+      if (running === undefined && !this.writeInFlight) return;
+      await running?.catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   private scheduleWrite(): void {
     if (this.unwritten.length >= (this.options.maxBatchEvents ?? 2000)) {
       this.queueWrite();

@@ -6,7 +6,7 @@ import type { LoggedDecision } from './events';
 import type { ArmCatalog } from './formats/dsjson';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
-import { latestPolicySnapshot, storedEventsAfter, type SequencedEvent } from './eventReads';
+import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
 import { loggedSelect, rowToLogged } from './records';
 
 /** The read side of `Store`: queries over the live database. */
@@ -76,10 +76,10 @@ export abstract class StoreReads {
     return storedEventsAfter(this.db, after);
   }
 
-  /** The newest policy snapshot of `policyId` stored before sequence number `before`. */
-  latestPolicySnapshot(policyId: string, before?: number): { seq: number; timestamp: number; payload: unknown } | undefined {
+  /** Every checkpoint slot's content, newest first (eventReads.ts). */
+  checkpoints(): StoredCheckpoint[] {
     this.catchUp();
-    return latestPolicySnapshot(this.db, policyId, before);
+    return storedCheckpoints(this.db);
   }
 
   /** The stored decision with this request id, with its outcome and reward when known. */

@@ -12,8 +12,8 @@ import { defaultWasmDir } from '../../store/sqlite';
 import { CliError, type CliIo } from '../io';
 import { openForCommand } from '../storeAccess';
 
-/** `policyId` of the record that keeps the simulated world between runs. */
-export const simulationWorldPolicyId = 'simulation-world';
+/** The checkpoint slot that keeps the simulated world between runs. */
+export const simulationWorldSlot = 'simulation-world';
 
 export interface LoggedRolloutOptions {
   db: string;
@@ -49,7 +49,7 @@ export async function runLoggedRollout(o: LoggedRolloutOptions, io: CliIo): Prom
   try {
     const seed = service.guarded.toJSON().seed;
     if (o.seedGiven && seed !== o.seed) throw new CliError(`the log in ${o.db} was started with --seed ${seed}; continue it with that seed, or leave --seed out`, 2);
-    const saved = service.store.latestPolicySnapshot(simulationWorldPolicyId);
+    const saved = service.store.checkpoints().find((c) => c.slot === simulationWorldSlot);
     const world = saved?.payload as SimulationWorld | undefined;
     const continued = world !== undefined || service.store.decisionCount() > 0;
     if (world === undefined && service.store.decisionCount() > 0) {
@@ -66,7 +66,7 @@ export async function runLoggedRollout(o: LoggedRolloutOptions, io: CliIo): Prom
       seed,
       resume: { optimizer: service.guarded, clock, ...(world ? { world } : {}) },
     });
-    service.store.appendPolicySnapshot({ timestamp: clock.t, policyId: simulationWorldPolicyId, policyVersion: 0, payload: after });
+    service.store.append({ type: 'checkpoint', record: { slot: simulationWorldSlot, timestamp: clock.t, payload: after } });
     return { result, continued, seed };
   } finally {
     await service.close();

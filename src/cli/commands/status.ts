@@ -8,7 +8,7 @@ import { parseRewardSettings } from '../../core/reward';
 import { buildSpace } from '../../core/space';
 import { OptimizerService } from '../../service/optimizerService';
 import type { ServiceStatus } from '../../service/status';
-import { checkpointOf, checkpointPolicyId } from '../../service/storeRecords';
+import { checkpointOf } from '../../service/storeRecords';
 import { defaultWasmDir } from '../../store/sqlite';
 import { openStore } from '../../store/store';
 import { parseCommandArgs } from '../args';
@@ -71,8 +71,8 @@ export const statusCommand: CliCommand = {
 async function logPolicyKind(db: string, wasmDir: string): Promise<PolicyKind> {
   const store = await openStore(db, { wasmDir, readOnly: true });
   try {
-    const snapshot = store.latestPolicySnapshot(checkpointPolicyId);
-    const kind = snapshot ? checkpointOf(checkpointPolicyId, snapshot.payload)?.optimizer.learned.kind : undefined;
+    const newest = store.checkpoints()[0];
+    const kind = newest ? checkpointOf(newest.payload)?.optimizer.learned.kind : undefined;
     return kind !== undefined && (policyKinds as readonly string[]).includes(kind) ? kind : 'thompson';
   } finally {
     await store.close();

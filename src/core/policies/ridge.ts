@@ -62,7 +62,26 @@ export class RidgeModel {
       this.a[i * d + i] = options.lambda;
       this.b[i] = options.lambda * this.priorMean[i]!;
     }
-    this.refactor();
+    this.diagonalStart();
+  }
+
+  /**
+   * The derived state of A = λI, b = λ·prior without a factorisation: A⁻¹ = I/λ, θ̂ = prior, chol(A) =
+   * √λ·I. (A new policy, and every copy that is about to be restored, would otherwise pay O(d³).)
+   */
+  private diagonalStart(): void {
+    const d = this.dim;
+    const lambda = this.options.lambda;
+    this.aInverse.fill(0);
+    for (let i = 0; i < d; i++) {
+      this.aInverse[i * d + i] = 1 / lambda;
+      this.theta[i] = this.priorMean[i]!;
+    }
+    if (this.choleskyA) {
+      this.choleskyA.fill(0);
+      for (let i = 0; i < d; i++) this.choleskyA[i * d + i] = Math.sqrt(lambda);
+    }
+    this.sinceRefactor = 0;
   }
 
   /** Adds one observation (x, r). The caller has checked that x and r are finite. */
