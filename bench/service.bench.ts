@@ -12,6 +12,7 @@ import { parseRewardSettings } from '../src/core/reward';
 import { OptimizerService, type ServiceSettings } from '../src/service/optimizerService';
 import { createLlmPlanningEnvironment } from '../src/sim/llmPlanning';
 import { runRollout, SimulatedClock } from '../src/sim/runRollout';
+import { openStore } from '../src/store/store';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +54,14 @@ export const serviceSection: BenchSection = {
       runRollout({ environment: env, policy: 'linucb', policySettings: settings.policySettings, rewardSettings: settings.rewardSettings, rounds: decisions, seed: 1, resume: { optimizer: writer.guarded, clock } });
       await writer.close();
       const buildSeconds = (performance.now() - building) / 1000;
+      // The store alone first (its own open is measured by the store bench), then the service: the
+      // difference is restoring the learner.
+      const storeProbe = driftProbe();
+      const storeStarted = performance.now();
+      const alone = await openStore(dir, store);
+      const storeOpenMs = performance.now() - storeStarted;
+      const storeBlock = storeProbe.stop();
+      await alone.close();
       const probe = driftProbe();
       const started = performance.now();
       const reopened = await OptimizerService.open(dir, settings, { clock, store });
@@ -67,6 +76,8 @@ export const serviceSection: BenchSection = {
         phase: status.phase,
         openAndRestoreMs: ms(openMs),
         longestBlockMsDriftProbe: ms(longestBlock),
+        storeAloneOpenMs: ms(storeOpenMs),
+        storeAloneLongestBlockMs: ms(storeBlock),
         buildSeconds: ms(buildSeconds),
       };
     } finally {
