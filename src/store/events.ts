@@ -158,15 +158,3 @@ export interface CommitProgress {
   lastSeq: number;
 }
 
-/**
- * Where a producer of decisions (the optimizer's host, the simulator) sends them. `Store` implements
- * it; an event is durable once `flush()` has resolved past it or `onCommitted` has reported it.
- */
-export interface DecisionSink {
-  appendDecision(decision: Decision): void;
-  appendOutcome(outcome: Outcome, reward?: RewardReport): void;
-  /** Resolves when everything appended so far is on disk, to the count of events acknowledged. */
-  flush(): Promise<number>;
-  /** Registers a listener for durable progress; returns a function that removes it. */
-  onCommitted(listener: (progress: CommitProgress) => void): () => void;
-}

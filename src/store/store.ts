@@ -32,7 +32,6 @@ import { planImport } from './importPlan';
 import type {
   BudgetEventRecord,
   CommitProgress,
-  DecisionSink,
   PolicySnapshotRecord,
   RolloutEventRecord,
   SloIncidentRecord,
@@ -154,7 +153,7 @@ interface Pending {
  * The durable store of decisions, outcomes and the safety machinery's records. Open it with
  * `openStore`; close it (which flushes and snapshots) before the process ends.
  */
-export class Store extends StoreReads implements DecisionSink {
+export class Store extends StoreReads {
   private unapplied: Pending[] = [];
   /**
    * Request ids of decisions and outcomes appended but not yet applied to the database, with their
