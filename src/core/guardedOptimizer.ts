@@ -11,126 +11,29 @@
  * equals the one that wrote them. The live operations compute what happens (a rollback, a gate
  * verdict), emit it, and change state through the same code `apply` uses.
  *
- * Defaults for one developer (~30 requests a day), and why:
- * - the baseline explores 30% of its requests over the trust-region arms (`baselineExploration`,
- *   instead of the 5% of `baseline.exploration`): with 5% over 18 arms an arm the baseline does not
- *   prefer has weight up to 1/(0.05/18) = 360, and in the simulator (Thompson candidate, 6 seeds)
- *   the ESS of the shadow logs was 2–6 after a week and 5–8 after two, and no run was promotable
- *   within 14 days; at 30% the weights stay ≤ 60, the ESS was 9–22 after a week and 14–26 after two,
- *   and every run was promotable;
- * - the minimum ESS is per phase (shadow 8, canary 10, guarded 15): in canary and guarded the
- *   learned policy's own served requests carry weight ≤ 1/share, so the ESS grows with them;
- * - the gate's candidate is the learned policy frozen at a time split of the phase's rows and scored
- *   on the later rows (promotionEvidence.ts), restricted to the trust region: what it would serve;
- * - the SLO latency-tail tolerances are 0.10 (p95 and p99 exceedance shares) instead of 0.05/0.02:
- *   the learned policy buys quality (+0.18 in the simulator) by giving test plans the 4096 tokens
- *   they need, which puts ~9% of its requests beyond the baseline's p99 (~56 s) where the baseline
- *   puts 1%; the reward prices latency (0.002 per second) and endorses that trade, and with 0.02 the
- *   monitor rolled such a candidate back in 1 of 3 simulated runs. A tail that grows by more than 10
- *   points is still a breach, and a quality drop is caught by the quality test (tolerance 0.02).
+ * Its settings and their defaults for one developer, with the reasons, are in guardedOptions.ts.
  */
-import { AuditLog, type AuditEntry } from './safety/audit';
-import { BudgetTracker, type BudgetConfigInput, type BudgetEligibility, type Waiver, type WaiverProposal } from './safety/budget';
-import { DriftDetector, type DriftConfigInput, type DriftReport } from './safety/drift';
+import { AuditLog } from './safety/audit';
+import { BudgetTracker, type Waiver, type WaiverProposal } from './safety/budget';
+import { DriftDetector, type DriftReport } from './safety/drift';
 import type { OptimizerEvent, OptimizerEvents } from './events';
 import { contextFeatureNames } from './features';
-import { evaluateGate, gateConfigSchema, lookLevel, spaceTrustRegion, type GateConfigInput, type GateEvidence, type GateVerdict } from './safety/gates';
+import type { GateEvidence, GateVerdict } from './safety/gates';
+import { defaultMinEffectiveSampleSize, guardedSloDefaults, type GuardedOptions, type GuardedOutcome, type GuardedRecommendation } from './guardedOptions';
 import { GateBook, type GateLook, type GuardedState } from './guardedState';
-import { streamRng } from './math/random';
-import { LLMParameterOptimizer, type Clock, type ProviderMapping, type RecordedOutcome } from './optimizer';
-import type { PolicyKind, PolicySettings } from './policies';
-import { armsOfMask, frozenCandidateEvidence, maskOfArms } from './safety/promotionEvidence';
-import { computeReward, type RewardSettings } from './reward';
-import { RolloutManager, type RolloutConfigInput, type RolloutEvent } from './safety/rollout';
-import { SloMonitor, sloObservationOf, type Incident, type SloBreach, type SloConfigInput } from './safety/slo';
-import type { ParameterSpace } from './space';
-import type { Decision, Outcome, RequestContext, RewardReport, RolloutPhase, ServedBy } from './types';
+import { LLMParameterOptimizer, type ProviderMapping } from './optimizer';
+import type { PolicySettings } from './policies';
+import { armsOfMask, maskOfArms } from './safety/promotionEvidence';
+import { gateEvidence, runGateIfDue, type GateParts } from './safety/promotionGate';
+import { computeReward } from './reward';
+import { RolloutManager, type RolloutEvent } from './safety/rollout';
+import { SloMonitor, sloObservationOf, type SloBreach } from './safety/slo';
+import type { Decision, Outcome, RequestContext, RewardReport, RolloutPhase } from './types';
 
-/** Settings of the guarded optimizer beyond those of its parts. */
-export interface GuardedOptions {
-  space: ParameterSpace;
-  policyKind: PolicyKind;
-  policySettings: PolicySettings;
-  rewardSettings: RewardSettings;
-  /** Where every event goes (none: nothing is recorded). */
-  events?: OptimizerEvents;
-  clock: Clock;
-  /** Seed of every random stream (decisions, gate looks). */
-  seed: number;
-  /** The audit log's head to continue (a restored log's); default a new chain. */
-  auditHead?: { length: number; hash: string };
-  /** Keep the audit entries in memory too (default true; a store keeps them instead). */
-  keepAuditEntries?: boolean;
-  rollout?: RolloutConfigInput;
-  slo?: SloConfigInput;
-  gate?: GateConfigInput;
-  budget?: BudgetConfigInput;
-  drift?: DriftConfigInput;
-  /** Baseline exploration share over the trust-region arms (default 0.3; see the module comment). */
-  baselineExploration?: number;
-  /** Minimum effective sample size of the OPE weights, per phase. */
-  minEffectiveSampleSize?: Partial<Record<RolloutPhase, number>>;
-  /** Least time between gate evaluations once a phase's minimums are met (default one day). */
-  gateIntervalMs?: number;
-  /**
-   * A gate look waits until the phase has gathered this many times the rows it had at the previous
-   * look (default 1.5): looks grow geometrically with the evidence, so the false-promotion rate spent
-   * over them (gates.ts) is not used up on days that add little.
-   */
-  gateLookGrowth?: number;
-  /** One-sided level of the candidate's off-policy quality bound in shadow (default 0.05). */
-  offPolicyQualityLevel?: number;
-  /**
-   * Share of a phase's rows the gate's frozen candidate learns from before it is scored on the rest,
-   * per phase (default: half in shadow, where the candidate starts from the prior; a fifth later,
-   * where it starts from everything learned in the phases before).
-   */
-  candidateTrainFraction?: Partial<Record<RolloutPhase, number>>;
-  /** Level of the online quality confidence sequence in canary and later phases. */
-  qualityAlpha?: number;
-  /**
-   * The gate scores at most this many of the phase's latest rows (default 600, 20 days at 30 a
-   * day): the cost of a gate evaluation stays bounded when a phase runs long.
-   */
-  maxOpeRows?: number;
-  /** After this long without an outcome a logged decision gets the default reward (default 30 min). */
-  rewardWaitMs?: number;
-  /** Prefix of every generated request id, e.g. a per-run nonce (see OptimizerOptions.requestIdNonce). */
-  requestIdNonce?: string;
-}
-
-/** Default per-phase minimum ESS (see the module comment). */
-export const defaultMinEffectiveSampleSize: Record<RolloutPhase, number> = { shadow: 8, canary: 10, guarded: 15, general: 0 };
-
-/** Default share of a phase's rows the gate's candidate learns from (see `GuardedOptions.candidateTrainFraction`). */
-export const defaultCandidateTrainFraction: Record<RolloutPhase, number> = { shadow: 0.5, canary: 0.2, guarded: 0.2, general: 0.2 };
-
-/** SLO defaults of the guarded optimizer: the monitor's own, with wider latency-tail tolerances. */
-export const guardedSloDefaults: SloConfigInput = {
-  metrics: { latencyP95: { alpha: 0.01, tolerance: 0.1 }, latencyP99: { alpha: 0.005, tolerance: 0.1 } },
-};
 
 /** Rows the gate keeps per phase: the 600 it scores and as many to train on; older ones are folded in. */
 const maxGateRows = 1200;
 
-/** Salt of the gate's random streams, apart from the decisions'. */
-const gateStreamSalt = 0x6a7e5eed;
-
-/** What `recommend` answers: a decision, or a refusal with the message for the user. */
-export type GuardedRecommendation =
-  | { kind: 'decision'; decision: Decision; budget: BudgetEligibility }
-  | { kind: 'refused'; message: string; budget: BudgetEligibility };
-
-/** What `recordOutcome` did besides learning. */
-export interface GuardedOutcome extends RecordedOutcome {
-  servedBy: ServedBy;
-  breach?: SloBreach;
-  incident?: Incident;
-  /** Rollout events this outcome caused (a rollback, a promotion, an inconclusive notice). */
-  events: RolloutEvent[];
-  verdict?: GateVerdict;
-  drift?: DriftReport['rewardAlarm'];
-}
 
 export class GuardedOptimizer {
   readonly optimizer: LLMParameterOptimizer;
@@ -145,6 +48,7 @@ export class GuardedOptimizer {
   private readonly mask: Uint8Array;
   private readonly minEss: Record<RolloutPhase, number>;
   private readonly book: GateBook;
+  private readonly gate: GateParts;
 
   constructor(options: GuardedOptions, state?: GuardedState) {
     this.options = options;
@@ -181,6 +85,18 @@ export class GuardedOptimizer {
     this.minEss = { ...defaultMinEffectiveSampleSize, ...options.minEffectiveSampleSize };
     if (state && state.seed !== options.seed) throw new Error(`the checkpoint was written with seed ${state.seed}, not ${options.seed}`);
     this.book = new GateBook(this.optimizer.learnedCopy(state?.gate.phaseStart ?? this.optimizer.snapshot()), (options.qualityAlpha ?? 0.1) / 2, maxGateRows);
+    this.gate = {
+      rollout: this.rollout,
+      book: this.book,
+      drift: this.drift,
+      budget: this.budget,
+      optimizer: this.optimizer,
+      options,
+      minEss: this.minEss,
+      trustMask: this.trustMask,
+      look: (look) => this.look(look),
+      rolloutEvent: (event) => this.rolloutEvent(event),
+    };
     if (state) {
       this.optimizer.restoreState(state.optimizer);
       this.monitor.restore(state.monitor);
@@ -298,7 +214,7 @@ export class GuardedOptimizer {
       // person to look at the incident, which the caller may model by not resuming.
       return result;
     }
-    const gate = this.maybeEvaluate(now);
+    const gate = runGateIfDue(this.gate, now);
     if (gate?.verdict) result.verdict = gate.verdict;
     if (gate?.event) result.events.push(gate.event);
     return result;
@@ -418,96 +334,9 @@ export class GuardedOptimizer {
     return event;
   }
 
-  /**
-   * Runs the gate when the phase's minimum samples and duration are met and the interval has passed.
-   * With the drift setting `pausePromotion`, a gate that falls due while a major population shift or
-   * a reward alarm stands pauses the rollout instead (a verdict computed on one population says
-   * little about another); at each later interval the pause ends by itself once the drift has
-   * cleared, or when a person resumes.
-   */
-  private maybeEvaluate(now: number): { verdict?: GateVerdict; event?: RolloutEvent } | undefined {
-    const phase = this.rollout.phase;
-    const interval = this.options.gateIntervalMs ?? 86_400_000;
-    const book = this.book;
-    if (book.pausedByDrift && this.rollout.status === 'paused') {
-      if (now - book.lastGateAt < interval) return undefined;
-      this.look({ timestamp: now, phase, kind: 'driftCheck', rows: book.rowsSeen });
-      if (this.drift.report().pausePromotion) return undefined;
-      return { event: this.rolloutEvent(this.rollout.resume('drift', 'the drift that paused promotion has cleared', now)) };
-    }
-    if (phase === 'general' || this.rollout.status === 'paused' || this.rollout.status === 'rolledBack') return undefined;
-    const settings = this.rollout.config.phases[phase];
-    const startedAt = this.rollout.toJSON().phaseStartedAt;
-    const timeMet = now - startedAt >= settings.minDurationDays * 86_400_000;
-    const samplesMet = this.rollout.samplesInPhase >= settings.minSamples;
-    if (!timeMet || !samplesMet) {
-      // Without the gate the manager can still declare the phase inconclusive at its deadline.
-      const event = this.rollout.evaluate(now, undefined);
-      return event ? { verdict: { phase, passed: false, checks: [], summary: 'minimums not met' }, event: this.rolloutEvent(event) } : undefined;
-    }
-    // Each look spends part of the false-promotion rate, so looks are spaced by evidence, not by
-    // days: the next one waits until the phase's rows have grown by the growth factor. Meanwhile the
-    // phase can still be declared inconclusive at its deadline.
-    if (now - book.lastGateAt < interval || book.rowsSeen < book.rowsAtLastLook * (this.options.gateLookGrowth ?? 1.5)) {
-      const event = this.rollout.status === 'running' ? this.rollout.evaluate(now, undefined) : undefined;
-      return event ? { event: this.rolloutEvent(event) } : undefined;
-    }
-    const drift = this.drift.report();
-    if (drift.pausePromotion) {
-      this.look({ timestamp: now, phase, kind: 'driftCheck', rows: book.rowsSeen });
-      return { event: this.rolloutEvent(this.rollout.pause('drift', `promotion paused: ${drift.warnings.join(' ')}`, now)) };
-    }
-    const evidence = this.gateEvidence(now, book.looks + 1);
-    const verdict = evaluateGate(evidence, { ...this.options.gate, minEffectiveSampleSize: this.minEss[phase] });
-    this.look({ timestamp: now, phase, kind: 'look', rows: book.rowsSeen, verdict });
-    const event = this.rollout.evaluate(now, verdict);
-    return event ? { verdict, event: this.rolloutEvent(event) } : { verdict };
-  }
-
-  /**
-   * The gate's evidence from the current phase's rows: a candidate frozen at a time split and scored
-   * on the later rows against the baseline arm (promotionEvidence.ts), at the level look `look`
-   * spends; quality from a DR bound in shadow and from the learned-served outcomes' time-uniform bound
-   * after. Its randomness is the look's own stream.
-   */
-  gateEvidence(now: number, look = Math.max(1, this.book.looks)): GateEvidence {
-    const phase = this.rollout.phase;
-    const o = this.options;
-    const gate = gateConfigSchema.parse(o.gate ?? {});
-    const level = lookLevel(gate.falsePromotionRate, look, gate.plannedLooks);
-    const scored = frozenCandidateEvidence(this.book.rows, {
-      phaseStart: this.book.phaseStart.snapshot(),
-      copyPolicy: (snapshot) => this.optimizer.learnedCopy(snapshot),
-      featureMap: this.optimizer.map,
-      trustMask: this.trustMask,
-      baselineArm: o.space.baselineArm,
-      rng: streamRng(o.seed ^ gateStreamSalt, this.book.totalLooks),
-      level,
-      qualityLevel: o.offPolicyQualityLevel ?? 0.05,
-      trainFraction: { ...defaultCandidateTrainFraction, ...o.candidateTrainFraction }[phase],
-      maxEvaluatedRows: o.maxOpeRows ?? 600,
-    });
-    let quality: GateEvidence['quality'];
-    if (phase === 'shadow') {
-      // No learned outcome yet: the frozen candidate's off-policy quality bound.
-      quality = scored.quality;
-    } else {
-      const b = this.book.onlineQuality.bounds();
-      quality = { mean: b.mean, lower: b.n > 0 ? b.lower : Number.NEGATIVE_INFINITY, n: b.n };
-    }
-    const budget = this.budget.status(this.book.lastTaskType, now);
-    return {
-      phase,
-      samples: this.rollout.samplesInPhase,
-      minSamples: this.rollout.config.phases[phase].minSamples,
-      effectiveSampleSize: scored.effectiveSampleSize,
-      candidateArms: scored.candidateArms,
-      trustRegion: spaceTrustRegion(o.space),
-      quality,
-      value: { ...scored.value, look },
-      candidateMassOffSupport: scored.candidateMassOffSupport,
-      budget: { exhausted: budget.exhausted, remaining: budget.remaining },
-    };
+  /** The gate's evidence now, at the level look `look` of the phase spends (promotionGate.ts). */
+  gateEvidence(now: number, look?: number): GateEvidence {
+    return gateEvidence(this.gate, now, look);
   }
 
   /**
@@ -535,7 +364,7 @@ export class GuardedOptimizer {
     return this.rolloutEvent(this.rollout.pause(actor, reason, this.options.clock.now()));
   }
 
-  /** Ends a hold: after a rollback (a person looked at the incident) or a pause (a drift pause too, see maybeEvaluate). */
+  /** Ends a hold: after a rollback (a person looked at the incident) or a pause (a drift pause too, see promotionGate.ts). */
   resume(actor: string, reason: string): RolloutEvent {
     return this.rolloutEvent(this.rollout.resume(actor, reason, this.options.clock.now()));
   }
@@ -573,5 +402,3 @@ export class GuardedOptimizer {
     return this.optimizer.expirePending();
   }
 }
-
-export type { AuditEntry };

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryEventLog, type OptimizerEvent } from './events';
-import { GuardedOptimizer, type GuardedOptions } from './guardedOptimizer';
+import { GuardedOptimizer } from './guardedOptimizer';
+import type { GuardedOptions } from './guardedOptions';
 import type { GuardedState } from './guardedState';
 import { createRng } from './math/random';
 import { parsePolicySettings, type PolicyKind } from './policies';

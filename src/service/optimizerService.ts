@@ -8,7 +8,8 @@
  * extension and the CLI both use it.
  */
 import { randomBytes } from 'node:crypto';
-import type { GuardedOptimizer, GuardedOptions, GuardedOutcome, GuardedRecommendation } from '../core/guardedOptimizer';
+import type { GuardedOptimizer } from '../core/guardedOptimizer';
+import type { GuardedOptions, GuardedOutcome, GuardedRecommendation } from '../core/guardedOptions';
 import type { Clock, ProviderMapping } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import type { RewardSettings } from '../core/reward';

@@ -10,7 +10,8 @@
  * in slices of a few milliseconds, giving the event loop back in between: opening a long log must
  * not freeze the editor.
  */
-import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
+import { GuardedOptimizer } from '../core/guardedOptimizer';
+import type { GuardedOptions } from '../core/guardedOptions';
 import type { GuardedState } from '../core/guardedState';
 import type { OptimizerEvent } from '../core/events';
 import type { SequencedEvent, StoredCheckpoint } from '../store/eventReads';

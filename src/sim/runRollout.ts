@@ -9,7 +9,8 @@
  * time, so at 30 requests a day there are ~10–12 keys a day with 2–3 requests each, and a 5% canary
  * serves about one key in twenty: one or two learned requests a day.
  */
-import { GuardedOptimizer, type GuardedOptions } from '../core/guardedOptimizer';
+import { GuardedOptimizer } from '../core/guardedOptimizer';
+import type { GuardedOptions } from '../core/guardedOptions';
 import type { OptimizerEvents } from '../core/events';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import { createRng, type RngState } from '../core/math/random';
