@@ -62,8 +62,8 @@ function live(seed: number, rounds: number, dailyBudget: number) {
   return { g, log, store, audit, checks };
 }
 
-test('replaying a stored log of 500 requests (shadow into canary) with the same seed reproduces every decision and rollout event exactly', () => {
-  const first = live(11, 500, 250_000);
+test('replaying a stored log of 1,200 requests (40 days: shadow into canary) with the same seed reproduces every decision and rollout event exactly', () => {
+  const first = live(11, 1200, 250_000);
   assert.ok(first.g.rollout.events.some((e) => e.kind === 'promote'), 'the run crosses a phase change');
   // What a store keeps: JSON.
   const stored = JSON.parse(JSON.stringify({ log: first.log, decisions: first.store.decisions })) as { log: LogRow[]; decisions: Decision[] };
@@ -77,7 +77,7 @@ test('replaying a stored log of 500 requests (shadow into canary) with the same 
     replay.logDecision(rec.decision.requestId);
     replay.recordOutcome(rec.decision.requestId, row.outcome);
   }
-  assert.equal(store.decisions.length, 500);
+  assert.equal(store.decisions.length, 1200);
   assert.deepEqual(JSON.parse(JSON.stringify(store.decisions)), stored.decisions);
   assert.deepEqual(replay.rollout.events, first.g.rollout.events);
 });
