@@ -96,10 +96,14 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     assert.equal(shot.webviewRendered, true);
   });
 
-  it('opens the decision log in its storage folder off the activation path, holding the folder lock', async () => {
+  it("opens the user's decision log in the global storage off the activation path, holding the folder lock", async () => {
     const extension = await activated();
     const log = await extension.exports.decisionLog();
     assert.equal(log.state, 'ready', JSON.stringify(log.messages));
+    // One log per user, whatever the workspace; the workspace's storage is only looked at for an earlier log.
+    assert.match(log.dir, /[/\\]User[/\\]globalStorage[/\\]paramloop\.paramloop[/\\]decision-log$/);
+    assert.match(log.workspaceLog?.dir ?? '', /[/\\]User[/\\]workspaceStorage[/\\][^/\\]+[/\\]paramloop\.paramloop[/\\]decision-log$/);
+    assert.equal(log.workspaceLog?.state, 'none');
     assert.equal(log.decisions, 0);
     assert.deepEqual(log.messages, []);
     const files = readdirSync(log.dir);
