@@ -1,0 +1,222 @@
+// Several workbench windows against one code-server: one server (one user-data folder, so one global
+// storage), one browser profile, and a window per workspace folder, each with its own extension
+// host, as when a user opens two folders in two tabs. Each window runs the window agent
+// (test/integration/agent.ts), which activates Paramloop and answers the runner's commands, so a
+// scenario (test/scenarios/) drives the windows from outside: asks each one's extension API, reads
+// its sidebar and notifications, reloads it, closes it.
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext } from 'playwright-core';
+import type { DecisionLogStatus } from '../../src/extension/extension';
+import type { AgentAnswer, AgentCommand, AgentInfo } from '../integration/agentProtocol';
+import { agentDir, agentMarkerKind, answerFile, commandFile, waitForJson, writeJsonAtomically } from '../integration/agentProtocol';
+import type { CodeServer } from './codeServer';
+import { makeTempDir, startCodeServer } from './codeServer';
+import type { HostInstall } from './install';
+import { projectRoot, screenshotsDir } from './paths';
+import type { SuiteMode } from './suiteRun';
+import { testDriverExtension } from './suiteRun';
+import { launchChromium, windowViewport, WorkbenchWindow } from './workbenchWindow';
+
+export interface WindowSessionOptions {
+  readonly host: HostInstall;
+  /** development: the project folder is the extension under development; installed: the .vsix in `extensionsDir`. */
+  readonly mode: SuiteMode;
+  readonly extensionsDir?: string;
+  /** Absolute path of the bundled window agent (out/integration/agent.js). */
+  readonly agentPath: string;
+  /** Prefix of the windows' labels in logs and screenshot names. */
+  readonly label: string;
+  /** Print every line the extension hosts log (default: true). */
+  readonly echoLog?: boolean;
+}
+
+/** True while process `pid` exists. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !isRunning(pid);
+}
+
+/** A window whose extension host runs the window agent. */
+export class AgentWindow {
+  private agentPid = 0;
+  private commands = 0;
+
+  constructor(
+    /** The page, its markers, sidebar and notifications. */
+    readonly window: WorkbenchWindow,
+    private readonly channelDir: string,
+  ) {}
+
+  get label(): string {
+    return this.window.label;
+  }
+
+  /** The process id of the window's current extension host. */
+  get pid(): number {
+    return this.agentPid;
+  }
+
+  /** Waits for the agent of the window's current extension host (the first after `after` markers). */
+  async attach(after: number, timeoutMs = 120_000): Promise<void> {
+    const marker = await this.window.waitForMarker(agentMarkerKind, timeoutMs, () => true, after);
+    this.agentPid = Number(marker.fields.pid);
+    this.commands = 0;
+    if (!Number.isInteger(this.agentPid) || this.agentPid <= 0) throw new Error(`${this.label}: the agent logged no pid (${marker.tokens.join(' ')})`);
+  }
+
+  /** Sends a command to the window's agent and returns its answer's value; a failed command throws. */
+  async call<T>(command: AgentCommand, timeoutMs = 60_000): Promise<T> {
+    const dir = agentDir(this.channelDir, this.agentPid);
+    const n = ++this.commands;
+    writeJsonAtomically(commandFile(dir, n), command);
+    const pid = this.agentPid;
+    const answer = (await waitForJson(answerFile(dir, n), timeoutMs, () => !isRunning(pid))) as AgentAnswer | undefined;
+    if (answer === undefined) {
+      throw new Error(`${this.label}: the agent (process ${pid}) did not answer ${command.name} ${isRunning(pid) ? `within ${timeoutMs / 1000} s` : '(its extension host ended)'}`);
+    }
+    if (!answer.ok) throw new Error(`${this.label}: ${command.name} failed in the extension host: ${answer.error}`);
+    return answer.value as T;
+  }
+
+  info(): Promise<AgentInfo> {
+    return this.call<AgentInfo>({ name: 'info' });
+  }
+
+  /** What the window's Paramloop says about the decision log (`ParamloopApi.decisionLog()`). */
+  decisionLog(): Promise<DecisionLogStatus> {
+    return this.call<DecisionLogStatus>({ name: 'decisionLog' });
+  }
+
+  /** The sidebar's text, after opening it in this window. */
+  async sidebarText(timeoutMs = 30_000): Promise<string> {
+    await this.call({ name: 'executeCommand', command: 'paramloop.openDashboard' });
+    const text = await this.window.webviewText(timeoutMs);
+    if (text === undefined) throw new Error(`${this.label}: the sidebar did not render within ${timeoutMs / 1000} s`);
+    return text;
+  }
+
+  /** Every notification the window received, from its notification center (opened for the purpose). */
+  async notifications(): Promise<string[]> {
+    await this.call({ name: 'executeCommand', command: 'notifications.showList' });
+    const deadline = Date.now() + 5_000;
+    let texts = await this.window.notificationTexts();
+    while (texts.length === 0 && Date.now() < deadline) {
+      await this.window.page.waitForTimeout(200);
+      texts = await this.window.notificationTexts();
+    }
+    return texts;
+  }
+
+  /**
+   * Reloads the window and waits for its new extension host's agent; the old extension host must
+   * have ended by then (within `timeoutMs`).
+   */
+  async reload(timeoutMs = 120_000): Promise<void> {
+    const old = this.agentPid;
+    const seen = this.window.markers.length;
+    await this.window.reload();
+    await this.attach(seen, timeoutMs);
+    if (!(await waitForExit(old, 30_000))) throw new Error(`${this.label}: the extension host of the window before its reload (process ${old}) still runs 30 s later`);
+  }
+
+  /** Closes the window (its browser tab) and waits until its extension host has ended. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    await this.window.close();
+    if (!(await waitForExit(this.agentPid, timeoutMs))) {
+      throw new Error(`${this.label}: the extension host of the closed window (process ${this.agentPid}) still runs ${timeoutMs / 1000} s later`);
+    }
+  }
+}
+
+/** One code-server and one browser profile, in which a scenario opens windows. */
+export class WindowSession {
+  private readonly windows: AgentWindow[] = [];
+
+  private constructor(
+    readonly server: CodeServer,
+    private readonly browser: Browser,
+    private readonly context: BrowserContext,
+    private readonly channelDir: string,
+    private readonly options: WindowSessionOptions,
+    private readonly extensionDevelopmentPath: string,
+  ) {}
+
+  /** Starts a server (fresh user data) and a browser. */
+  static async start(options: WindowSessionOptions): Promise<WindowSession> {
+    if (options.mode === 'installed' && !options.extensionsDir) throw new Error('installed mode needs the extensions folder');
+    const channelDir = makeTempDir('paramloop-channel-');
+    const server = await startCodeServer(options.host, {
+      ...(options.extensionsDir ? { extensionsDir: options.extensionsDir } : {}),
+      env: {
+        PARAMLOOP_HOST_CHANNEL: channelDir,
+        PARAMLOOP_TEST_MODE: options.mode,
+        ...(options.extensionsDir ? { PARAMLOOP_TEST_EXTENSIONS_DIR: options.extensionsDir } : {}),
+      },
+    });
+    try {
+      const browser = await launchChromium();
+      const context = await browser.newContext({ viewport: windowViewport });
+      // Installed mode: an empty extension stands in as the development extension (see testDriverExtension).
+      const development = options.mode === 'development' ? projectRoot : testDriverExtension();
+      return new WindowSession(server, browser, context, channelDir, options, development);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+
+  /** The user-data folder the windows share (its `User/globalStorage` holds each extension's global storage). */
+  get userDataDir(): string {
+    return this.server.userDataDir;
+  }
+
+  /** Opens a window on `folder` and waits until its agent serves commands (Paramloop is active). */
+  async openWindow(name: string, folder: string): Promise<AgentWindow> {
+    mkdirSync(folder, { recursive: true });
+    const window = await WorkbenchWindow.open(this.context, {
+      server: this.server,
+      label: `${this.options.label}-${name}`,
+      extensionTestsPath: this.options.agentPath,
+      extensionDevelopmentPath: this.extensionDevelopmentPath,
+      folder,
+      channelDir: this.channelDir,
+      screenshotsDir,
+      ...(this.options.echoLog === undefined ? {} : { echoLog: this.options.echoLog }),
+    });
+    const agent = new AgentWindow(window, this.channelDir);
+    this.windows.push(agent);
+    await agent.attach(0);
+    return agent;
+  }
+
+  /** Takes a screenshot of every window still open (e.g. when a scenario failed). */
+  async screenshotOpenWindows(name: string): Promise<void> {
+    for (const agent of this.windows) {
+      if (!agent.window.page.isClosed()) await agent.window.screenshot(name, { waitForWebview: false });
+    }
+  }
+
+  /** Screenshots taken in every window so far. */
+  get screenshots(): string[] {
+    return this.windows.flatMap((w) => w.window.screenshots);
+  }
+
+  /** Closes the browser and stops the server (and with it every extension host). */
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.server.stop();
+  }
+}
