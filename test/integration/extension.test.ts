@@ -113,6 +113,21 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     assert.equal(lock.pid, process.pid, 'the extension host holds the lock');
   });
 
+  it("takes the store settings from the user's settings only: a workspace cannot change how the user's log is kept", async () => {
+    await activated();
+    const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('paramloop');
+    for (const key of ['store.keepDays', 'store.keepDecisions', 'store.includePromptText']) {
+      await assert.rejects(Promise.resolve(config().update(key, key === 'store.includePromptText' ? true : 1, vscode.ConfigurationTarget.Workspace)), /User Settings|user settings/i, key);
+      assert.equal(config().inspect(key)?.workspaceValue, undefined, key);
+    }
+    await config().update('store.keepDays', 30, vscode.ConfigurationTarget.Global);
+    try {
+      assert.equal(config().get('store.keepDays'), 30, "the user's value reaches the extension host");
+    } finally {
+      await config().update('store.keepDays', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('paramloop.showLog and paramloop.openSettings run without error', async () => {
     await activated();
     await vscode.commands.executeCommand('paramloop.showLog');
