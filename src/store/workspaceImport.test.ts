@@ -138,7 +138,7 @@ test('identical request ids are skipped; a different record under a stored id re
   const refused = await importWorkspaceLog(user, from, options);
   assert.equal(refused.state, 'failed');
   const reason = refused.state === 'failed' ? refused.reason : '';
-  assert.match(reason, /^1 of its records conflict with your log or are invalid: decision 'req-4' \(decision\): request id 'req-4' is already in the store with a different decision/);
+  assert.match(reason, /^1 of its records conflict with your log or are invalid: request id 'req-4' is already in the store with a different decision/);
   assert.equal(user.stats().lastSeq, lastSeq, 'nothing imported');
   assert.deepEqual(await contents(from), before, 'no marker, nothing changed: the next start tries again');
   const [message] = workspaceImportMessages(refused, user.dir);
@@ -229,5 +229,23 @@ test('an empty old log is marked without a notification; decisions kept only as 
   const result = await importWorkspaceLog(user, summarised, options);
   assert.deepEqual(result.state === 'imported' && [result.report.imported, result.summarisedDecisions], [4, 6]);
   assert.match(workspaceImportMessages(result, user.dir)[0]?.text ?? '', /imported 4 decisions .*\. 6 older decisions that it held only as daily summaries stay there\. The old folder is kept/);
+  await user.close();
+});
+
+test('an old log holding a record the import format refuses is not imported: the reason names the decision and the field', async (t) => {
+  const root = await tempDir(t, 'wsimport');
+  const from = join(root, 'workspace');
+  const store = await openStore(from, { wasmDir, compactionWorker: false });
+  await logSynthetic(store, 1, 2);
+  // The store checks a decision's shape at append; the invariants of a logged choice are the import's.
+  const { decision } = syntheticEvent(3, seededRandom(3));
+  store.appendDecision({ ...decision, propensity: (decision.probabilities[decision.armIndex] ?? 0) / 2 });
+  await store.close();
+  const user = await openStore(join(root, 'user'), { wasmDir, compactionWorker: false });
+  const result = await importWorkspaceLog(user, from, options);
+  assert.equal(result.state, 'failed');
+  assert.match(result.state === 'failed' ? result.reason : '', /^1 of its records conflict with your log or are invalid: decision 'req-3' \(decision\.propensity\): /);
+  assert.equal(user.stats().lastSeq, 0, 'none of the three imported');
+  assert.equal(await workspaceLogState(from), 'pending');
   await user.close();
 });

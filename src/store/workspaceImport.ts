@@ -111,6 +111,8 @@ function describeIssues(issues: readonly ImportIssue[], requestIds: readonly str
   const shown = issues.slice(0, 5).map((issue) => {
     // Line 1 is the header; line n + 2 is record n.
     const id = requestIds[issue.line - 2];
+    // A conflict names its request id already; other problems get it (or the line) in front.
+    if (id !== undefined && issue.message.includes(`'${id}'`)) return issue.message;
     const where = id === undefined ? `line ${issue.line}` : `decision '${id}'`;
     return `${where}${issue.field === '' ? '' : ` (${issue.field})`}: ${issue.message}`;
   });
@@ -124,6 +126,7 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** What importing a workspace's log needs besides the two folders. */
 export interface WorkspaceImportOptions {
   /** Folder holding sql-wasm.wasm. */
   wasmDir: string;
