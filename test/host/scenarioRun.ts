@@ -10,6 +10,7 @@ export interface Scenario {
   run(session: WindowSession): Promise<void>;
 }
 
+/** The counts of a scenario run, and the screenshots its windows took. */
 export interface ScenarioRunResult {
   passed: number;
   failed: number;

@@ -17,6 +17,7 @@ import type { SuiteMode } from './suiteRun';
 import { testDriverExtension } from './suiteRun';
 import { launchChromium, windowViewport, WorkbenchWindow } from './workbenchWindow';
 
+/** How a session's windows load Paramloop, and the agent they run. */
 export interface WindowSessionOptions {
   readonly host: HostInstall;
   /** development: the project folder is the extension under development; installed: the .vsix in `extensionsDir`. */
@@ -91,6 +92,7 @@ export class AgentWindow {
     return answer.value as T;
   }
 
+  /** The agent's process, workspace folders and the extension's location. */
   info(): Promise<AgentInfo> {
     return this.call<AgentInfo>({ name: 'info' });
   }

@@ -13,6 +13,7 @@ import { chromiumPath } from './paths';
 import type { Marker } from './workbench';
 import { chromiumArgs, findRenderedWebview, formatLogArgs, isNoise, parseMarker, renderedWebviewSelector, workbenchUrl } from './workbench';
 
+/** What a window opens: the server, the workspace folder, the test module and where answers go. */
 export interface WorkbenchWindowOptions {
   readonly server: Pick<CodeServer, 'port' | 'origin'>;
   /** Name of the window, used in log prefixes and screenshot names. */
@@ -33,6 +34,7 @@ export interface WorkbenchWindowOptions {
 /** The text of the workbench's notifications: the toasts showing and, when open, the notification center. */
 const notificationSelector = '.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message';
 
+/** One open workbench window (see the file comment); made with `WorkbenchWindow.open`. */
 export class WorkbenchWindow {
   /** Every marker the window's extension host logged, across reloads, in order. */
   readonly markers: Marker[] = [];
@@ -204,10 +206,12 @@ export function launchChromium(): Promise<Browser> {
 /** The viewport of every window. */
 export const windowViewport = { width: 1280, height: 800 } as const;
 
+/** A window that runs one suite to its end, within `timeoutMs`. */
 export interface WorkbenchRunOptions extends WorkbenchWindowOptions {
   readonly timeoutMs: number;
 }
 
+/** How a suite's run in a window ended. */
 export interface WorkbenchRunResult {
   /** The suite's exit code, or 124 when the overall timeout struck first. */
   readonly exitCode: number;
