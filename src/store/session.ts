@@ -13,7 +13,6 @@ import { importWorkspaceLog, workspaceLogState } from './workspaceImport';
 import type { WorkspaceImportOptions, WorkspaceImportResult } from './workspaceImport';
 
 export { defaultWasmDir } from './sqlite';
-export { importedMarkerFileName } from './workspaceImport';
 export type { WorkspaceImportResult } from './workspaceImport';
 
 /** The store settings a user can change. */

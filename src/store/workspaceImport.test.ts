@@ -7,7 +7,7 @@ import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import type { LoggedDecision } from './events';
 import { listSegments } from './journal';
-import { openStoreSession, workspaceImportMessages } from './session';
+import { openStoreSession, waitingWorkspaceLogMessages, workspaceImportMessages } from './session';
 import type { StoreUserSettings } from './session';
 import { previousSnapshotFileName } from './snapshotFile';
 import { openStore, snapshotFileName } from './store';
@@ -248,4 +248,18 @@ test('an old log holding a record the import format refuses is not imported: the
   assert.equal(user.stats().lastSeq, 0, 'none of the three imported');
   assert.equal(await workspaceLogState(from), 'pending');
   await user.close();
+});
+
+test('a window without the user log says, in the log only, that a workspace log waits; nothing when there is none or it was imported', async (t) => {
+  const root = await tempDir(t, 'wsimport');
+  const from = join(root, 'workspace');
+  assert.deepEqual(await waitingWorkspaceLogMessages(from), []);
+  await oldLog(from, 1, 1);
+  assert.deepEqual(await waitingWorkspaceLogMessages(from), [
+    { level: 'info', text: `Decision log: this workspace's earlier decision log in ${from} will be imported into your log when this window opens it.` },
+  ]);
+  const user = await openStore(join(root, 'user'), { wasmDir, compactionWorker: false });
+  assert.equal((await importWorkspaceLog(user, from, options)).state, 'imported');
+  await user.close();
+  assert.deepEqual(await waitingWorkspaceLogMessages(from), []);
 });

@@ -1,22 +1,11 @@
 // Two windows on one code-server are two extension hosts sharing one user's global storage: exactly
-// one holds the user's decision log, the other says who does; once the first window is closed, the
-// second opens the log when it reloads.
+// one holds the user's decision log, the other says who does (and leaves its workspace's earlier
+// log waiting); once the first window is closed, the second opens the log when it reloads, and
+// imports what was waiting.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Scenario } from '../host/scenarioRun';
 import { sampleWorkspace } from '../host/suiteRun';
-import type { WindowSession } from '../host/windows';
-
-/** Where Paramloop keeps the user's decision log in the server's user data. */
-export function userLogDir(session: WindowSession): string {
-  return join(session.userDataDir, 'User', 'globalStorage', 'paramloop.paramloop', 'decision-log');
-}
-
-function lockHolder(dir: string): number | undefined {
-  const file = join(dir, 'store.lock');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { pid: number }).pid : undefined;
-}
+import { lockHolder, userLogDir, writeOldLog } from './userData';
 
 export const twoWindows: Scenario = {
   name: 'two windows: one holds the user log, the other names the holder; after the first closes, the second opens it on reload',
@@ -47,13 +36,27 @@ export const twoWindows: Scenario = {
     assert.match(secondSidebar, new RegExp(`process ${first.pid} has had it open`));
     await second.window.screenshot('log-held-by-first');
 
+    // An earlier version's log in the second workspace waits for a window that holds the user's log.
+    const waitingDir = secondLog.workspaceLog?.dir ?? '';
+    await writeOldLog(waitingDir, 1, 2);
+    await second.reload();
+    const waiting = await second.decisionLog();
+    assert.equal(waiting.state, 'unavailable');
+    assert.deepEqual(waiting.workspaceLog, { dir: waitingDir, state: 'waiting', imported: 0 });
+    assert.ok(waiting.messages.some((m) => m.level === 'info' && m.text.includes(`${waitingDir} will be imported into your log when this window opens it`)), JSON.stringify(waiting.messages));
+
     await first.close();
     assert.equal(lockHolder(logDir), undefined, 'the closed window closed the log and released its lock');
     await second.reload();
     const reopened = await second.decisionLog();
     assert.equal(reopened.state, 'ready', JSON.stringify(reopened.messages));
-    assert.deepEqual(reopened.messages, [], 'a clean hand-over: nothing to recover');
     assert.equal(lockHolder(logDir), second.pid);
-    assert.match(await second.sidebarText(), /Decision log\s+ready/);
+    assert.deepEqual(reopened.workspaceLog, { dir: waitingDir, state: 'imported', imported: 2 });
+    assert.equal(reopened.decisions, 2);
+    // A clean hand-over: nothing to recover, only the import to tell.
+    assert.deepEqual(reopened.messages.map((m) => m.level), ['info'], JSON.stringify(reopened.messages));
+    const sidebar = await second.sidebarText();
+    assert.match(sidebar, /Decision log\s+ready/);
+    assert.match(sidebar, /Decisions logged\s+2/);
   },
 };

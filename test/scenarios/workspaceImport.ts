@@ -5,24 +5,12 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/store';
-import { logSynthetic } from '../../src/store/testing/synthetic';
 import { importedMarkerFileName } from '../../src/store/workspaceImport';
 import type { ImportedMarker } from '../../src/store/workspaceImport';
 import type { Scenario } from '../host/scenarioRun';
-import { projectRoot } from '../host/paths';
 import { sampleWorkspace } from '../host/suiteRun';
 import type { AgentWindow, WindowSession } from '../host/windows';
-import { userLogDir } from './twoWindows';
-
-const wasmDir = join(projectRoot, 'node_modules', 'sql.js', 'dist');
-
-/** Writes synthetic decisions first..last (with outcomes) into a store in `dir`, as an earlier version did. */
-async function writeOldLog(dir: string, first: number, last: number): Promise<void> {
-  const store = await openStore(dir, { wasmDir, compactionWorker: false });
-  await logSynthetic(store, first, last);
-  await store.close();
-}
+import { userLogDir, writeOldLog } from './userData';
 
 /** Opens a window on `folder` once to learn where its workspace storage keeps a log, then closes it. */
 async function workspaceLogDir(session: WindowSession, name: string, folder: string): Promise<string> {
