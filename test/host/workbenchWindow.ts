@@ -164,7 +164,7 @@ export class WorkbenchWindow {
     const file = join(this.options.screenshotsDir, `${this.label}-${name.replace(/[^\w.-]/g, '_')}.png`);
     await this.page.screenshot({ path: file });
     this.screenshots.push(file);
-    console.log(`[${this.label}] screenshot ${file}${frame ? '' : ' (no rendered webview found)'}`);
+    console.log(`[${this.label}] screenshot ${file}${frame || !waitForWebview ? '' : ' (no rendered webview found)'}`);
     return { file, webviewRendered: frame !== undefined };
   }
 
