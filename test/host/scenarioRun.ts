@@ -7,6 +7,8 @@ import { WindowSession as Session } from './windows';
 /** A specification that drives windows; it fails by throwing (node:assert). */
 export interface Scenario {
   readonly name: string;
+  /** What the scenario's server and windows need beyond the run's options (e.g. a reconnection grace time). */
+  readonly session?: Pick<WindowSessionOptions, 'reconnectionGraceSeconds'>;
   run(session: WindowSession): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: Omit
     const started = Date.now();
     let session: WindowSession | undefined;
     try {
-      session = await Session.start({ ...options, label: `scenario${index + 1}` });
+      session = await Session.start({ ...options, ...scenario.session, label: `scenario${index + 1}` });
       await scenario.run(session);
       result.passed++;
       console.log(`scenario: ✔ ${scenario.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -29,6 +29,8 @@ export interface WindowSessionOptions {
   readonly label: string;
   /** Print every line the extension hosts log (default: true). */
   readonly echoLog?: boolean;
+  /** The server's reconnection grace time (default `defaultReconnectionGraceSeconds`). */
+  readonly reconnectionGraceSeconds?: number;
 }
 
 /** True while process `pid` exists. */
@@ -41,14 +43,27 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isRunning(pid)) return true;
+/**
+ * How long, by default, the server keeps the extension host of a window that went away without
+ * disconnecting (code-server's own default: three hours). A reloaded or closed tab sometimes unloads
+ * before the workbench has sent its disconnect (it logs "Long running operations during shutdown
+ * are unsupported in the web (id: join.disconnectRemote)"), and a crashed one never sends it; its
+ * extension host then lives on, holding what it holds, until the grace time has passed, and then
+ * ends as on a clean close (extensions are deactivated). Sessions use a short one so that closing
+ * and reloading end the old host within it.
+ */
+export const defaultReconnectionGraceSeconds = 8;
+
+/** Waits until `pid` has ended; returns the milliseconds that took, or undefined after `timeoutMs`. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<number | undefined> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (!isRunning(pid)) return Date.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return !isRunning(pid);
+  return isRunning(pid) ? undefined : Date.now() - started;
 }
+
 
 /** A window whose extension host runs the window agent. */
 export class AgentWindow {
@@ -59,6 +74,8 @@ export class AgentWindow {
     /** The page, its markers, sidebar and notifications. */
     readonly window: WorkbenchWindow,
     private readonly channelDir: string,
+    /** The server's reconnection grace time (seconds). */
+    private readonly graceSeconds: number,
   ) {}
 
   get label(): string {
@@ -123,23 +140,48 @@ export class AgentWindow {
   }
 
   /**
-   * Reloads the window and waits for its new extension host's agent; the old extension host must
-   * have ended by then (within `timeoutMs`).
+   * Reloads the window and waits for its new extension host's agent, and until the old extension
+   * host has ended (see `defaultReconnectionGraceSeconds`).
    */
   async reload(timeoutMs = 120_000): Promise<void> {
     const old = this.agentPid;
     const seen = this.window.markers.length;
     await this.window.reload();
     await this.attach(seen, timeoutMs);
-    if (!(await waitForExit(old, 30_000))) throw new Error(`${this.label}: the extension host of the window before its reload (process ${old}) still runs 30 s later`);
+    await this.waitForHostEnd(old, 'before its reload');
   }
 
   /** Closes the window (its browser tab) and waits until its extension host has ended. */
-  async close(timeoutMs = 30_000): Promise<void> {
+  async close(): Promise<void> {
     await this.window.close();
-    if (!(await waitForExit(this.agentPid, timeoutMs))) {
-      throw new Error(`${this.label}: the extension host of the closed window (process ${this.agentPid}) still runs ${timeoutMs / 1000} s later`);
-    }
+    await this.waitForHostEnd(this.agentPid, 'closed');
+  }
+
+  /**
+   * Crashes the window's page (as a renderer crash or a killed browser would): no disconnect reaches
+   * the server, so the window's extension host lives on until the reconnection grace time ends it.
+   * `hostEnded()` waits for that.
+   */
+  async crash(): Promise<void> {
+    const cdp = await this.window.page.context().newCDPSession(this.window.page);
+    // The crash ends the page before the call can answer.
+    void cdp.send('Page.crash').catch(() => undefined);
+    await this.window.page.waitForEvent('crash', { timeout: 10_000 });
+  }
+
+  /** Waits until the window's extension host has ended (after `close()` or `crash()`); returns how long that took (ms). */
+  hostEnded(): Promise<number> {
+    return this.waitForHostEnd(this.agentPid, 'gone');
+  }
+
+  private async waitForHostEnd(pid: number, which: string): Promise<number> {
+    // The grace time, and time for the extensions to deactivate.
+    const timeoutMs = (this.graceSeconds + 30) * 1000;
+    const tookMs = await waitForExit(pid, timeoutMs);
+    if (tookMs === undefined) throw new Error(`${this.label}: the extension host of the window ${which} (process ${pid}) still runs ${timeoutMs / 1000} s later`);
+    // Said, because whatever that host held was held until then.
+    if (tookMs >= this.graceSeconds * 1000) console.log(`[${this.label}] the extension host of the window ${which} (process ${pid}) ended after ${(tookMs / 1000).toFixed(1)} s: the window went without disconnecting, and the server waited out its reconnection grace time`);
+    return tookMs;
   }
 }
 
@@ -162,6 +204,7 @@ export class WindowSession {
     const channelDir = makeTempDir('paramloop-channel-');
     const server = await startCodeServer(options.host, {
       ...(options.extensionsDir ? { extensionsDir: options.extensionsDir } : {}),
+      reconnectionGraceSeconds: options.reconnectionGraceSeconds ?? defaultReconnectionGraceSeconds,
       env: {
         PARAMLOOP_HOST_CHANNEL: channelDir,
         PARAMLOOP_TEST_MODE: options.mode,
@@ -198,7 +241,7 @@ export class WindowSession {
       screenshotsDir,
       ...(this.options.echoLog === undefined ? {} : { echoLog: this.options.echoLog }),
     });
-    const agent = new AgentWindow(window, this.channelDir);
+    const agent = new AgentWindow(window, this.channelDir, this.options.reconnectionGraceSeconds ?? defaultReconnectionGraceSeconds);
     this.windows.push(agent);
     await agent.attach(0);
     return agent;
