@@ -12,9 +12,9 @@
 // count of decisions in the user's log comes out the same whether or not a crash intervened.
 //
 // Only decisions and outcomes move: the other records of a workspace log (policy snapshots, rollout
-// events, budget audit entries, SLO incidents) describe that workspace's learner and its own hash
-// chain, and decisions that retention folded into daily summaries exist only as sums. Both stay in
-// the old folder, which is kept.
+// events, gate looks, budget audit entries, SLO incidents) describe that workspace's learner and its
+// own hash chain, and decisions that retention folded into daily summaries exist only as sums. Both
+// stay in the old folder, which is kept.
 import { existsSync } from 'node:fs';
 import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
