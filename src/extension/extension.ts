@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
 import type * as DecisionLog from '../store/session';
-import type { StoreSession, StoreUserSettings, UserMessage } from '../store/session';
+import type { StoreSession, StoreUserSettings, UserMessage, WorkspaceImportResult } from '../store/session';
 import { readSettings } from './config';
 import type { Settings } from './config';
 import { DisposableStore } from './disposable';
@@ -19,12 +19,27 @@ export interface ParamloopApi {
 }
 
 export interface DecisionLogStatus {
-  /** The store's folder: the workspace's storage, or the global storage without a workspace. */
+  /** The store's folder: `decision-log` in the extension's global storage, one log per user. */
   dir: string;
   state: 'ready' | 'unavailable';
   decisions: number;
-  /** What the user was told while it opened. */
+  /** What the user was told while it opened (and while this workspace's earlier log was imported). */
   messages: UserMessage[];
+  /** This workspace's earlier, per-workspace log; absent without a workspace. */
+  workspaceLog?: WorkspaceLogStatus;
+}
+
+/** What became of the log an earlier version kept in this workspace's storage. */
+export interface WorkspaceLogStatus {
+  /** `decision-log` in the workspace's storage. */
+  dir: string;
+  /**
+   * none: there is no log there; imported: imported now; importedBefore: marked as imported
+   * earlier; failed: not imported (see the messages); waiting: another window holds the user's log.
+   */
+  state: 'none' | 'imported' | 'importedBefore' | 'failed' | 'waiting';
+  /** Decisions this activation added to the user's log from it. */
+  imported: number;
 }
 
 let root: DisposableStore | undefined;
@@ -47,21 +62,26 @@ function storeSettings(settings: Settings): StoreUserSettings {
   return { retention, includePromptText: settings.store.includePromptText };
 }
 
-/** Log lines for everything; a notification (with a way to the log) for warnings and errors that ask for one. */
+/**
+ * Log lines for everything; a notification (with a way to the log) for warnings and errors, and for
+ * information that asks for one.
+ */
 function tell(log: vscode.LogOutputChannel, messages: readonly UserMessage[]): void {
   for (const message of messages) {
-    if (message.level === 'info') {
-      log.info(message.text);
-      continue;
-    }
-    if (message.level === 'error') log.error(message.text);
+    if (message.level === 'info') log.info(message.text);
+    else if (message.level === 'error') log.error(message.text);
     else log.warn(message.text);
-    if (message.notify === false) continue;
-    const show = message.level === 'error' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+    if (!(message.notify ?? message.level !== 'info')) continue;
+    const show =
+      message.level === 'error' ? vscode.window.showErrorMessage : message.level === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(message.text, 'Show log').then((choice) => {
       if (choice === 'Show log') log.show(true);
     });
   }
+}
+
+function importedCount(result: WorkspaceImportResult): number {
+  return result.state === 'imported' ? result.report.imported : 0;
 }
 
 export function activate(context: vscode.ExtensionContext): ParamloopApi {
@@ -81,8 +101,13 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   const applyStatusBar = (): void => (settings.statusBar.enabled ? statusBar.show() : statusBar.hide());
   applyStatusBar();
 
-  // The decision log opens off the activation path (sql.js compiles its WebAssembly first).
-  const storeDir = join((context.storageUri ?? context.globalStorageUri).fsPath, 'decision-log');
+  // One decision log per user, in the global storage: the workspace is a context feature, so what
+  // differs between projects is still learned. It opens off the activation path (sql.js compiles
+  // its WebAssembly first).
+  const storeDir = join(context.globalStorageUri.fsPath, 'decision-log');
+  // Where earlier versions kept a log per workspace: imported into the user's log once.
+  const workspaceLogDir = context.storageUri === undefined ? undefined : join(context.storageUri.fsPath, 'decision-log');
+  let workspaceLog: WorkspaceLogStatus | undefined = workspaceLogDir === undefined ? undefined : { dir: workspaceLogDir, state: 'none', imported: 0 };
   let opened: StoreSession | undefined;
   let decisionLog: typeof DecisionLog | undefined;
   session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<StoreSession> => {
@@ -93,10 +118,21 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       const text = `Decision log: its module could not be loaded (${reason}); reinstalling Paramloop should fix this. Paramloop keeps serving the baseline parameters and records no decisions.`;
       return { store: undefined, messages: [{ level: 'error', text }] };
     }
-    return decisionLog.openStoreSession(storeDir, storeSettings(settings), {
-      wasmDir: decisionLog.defaultWasmDir(__dirname),
+    const wasmDir = decisionLog.defaultWasmDir(__dirname);
+    const result = await decisionLog.openStoreSession(storeDir, storeSettings(settings), {
+      wasmDir,
       onError: (error) => log.error(`Decision log: ${error.message}`),
     });
+    if (workspaceLogDir === undefined) return result;
+    if (result.store === undefined) {
+      // Only a window holding the user's log can import into it; the one that does will.
+      const waiting = await decisionLog.waitingWorkspaceLogMessages(workspaceLogDir);
+      if (waiting.length > 0) workspaceLog = { dir: workspaceLogDir, state: 'waiting', imported: 0 };
+      return { store: undefined, messages: [...result.messages, ...waiting] };
+    }
+    const imported = await decisionLog.importWorkspaceLogSession(result.store, workspaceLogDir, { wasmDir });
+    workspaceLog = { dir: workspaceLogDir, state: imported.result.state, imported: importedCount(imported.result) };
+    return { store: result.store, messages: [...result.messages, ...imported.messages] };
   });
   const storeStatus = (): { state: 'opening' | 'ready' | 'unavailable'; detail: string } => {
     if (opened === undefined) return { state: 'opening', detail: '' };
@@ -161,12 +197,14 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     version,
     decisionLog: async () => {
       const result = await ready;
-      return {
+      const status: DecisionLogStatus = {
         dir: storeDir,
         state: result.store === undefined ? 'unavailable' : 'ready',
         decisions: result.store?.decisionCount() ?? 0,
         messages: result.messages,
       };
+      if (workspaceLog !== undefined) status.workspaceLog = workspaceLog;
+      return status;
     },
   };
 }

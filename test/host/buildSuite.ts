@@ -4,12 +4,16 @@ import * as esbuild from 'esbuild';
 import { join } from 'node:path';
 import { projectRoot } from './paths';
 
-/** Writes out/integration/index.js (the suite) and out/integration/bench.js; returns their folder. */
+/**
+ * Writes out/integration/index.js (the suite), out/integration/agent.js (the window agent that
+ * scenarios drive, see windows.ts) and out/integration/bench.js; returns their folder.
+ */
 export async function buildIntegrationBundles(): Promise<string> {
   const outdir = join(projectRoot, 'out', 'integration');
   await esbuild.build({
     entryPoints: {
       index: join(projectRoot, 'test/integration/index.ts'),
+      agent: join(projectRoot, 'test/integration/agent.ts'),
       bench: join(projectRoot, 'test/integration/bench.ts'),
     },
     outdir,

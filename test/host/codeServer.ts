@@ -31,6 +31,12 @@ export interface CodeServerOptions {
   readonly logFile?: string;
   /** Echo the server's output to this process's stderr as well. */
   readonly echo?: boolean;
+  /**
+   * How long the server keeps the extension host of a window that went away without disconnecting
+   * (seconds; code-server's default is 10 800, three hours). A reloaded or closed browser tab
+   * sometimes unloads before its disconnect message is sent.
+   */
+  readonly reconnectionGraceSeconds?: number;
 }
 
 /** A running code-server. */
@@ -114,7 +120,8 @@ export async function startCodeServer(host: HostInstall, options: CodeServerOpti
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(host.nodeBin, [host.codeServerEntry, ...codeServerFlags(port, userDataDir, extensionsDir)], {
+    const grace = options.reconnectionGraceSeconds === undefined ? [] : ['--reconnection-grace-time', String(options.reconnectionGraceSeconds)];
+    const child = spawn(host.nodeBin, [host.codeServerEntry, ...codeServerFlags(port, userDataDir, extensionsDir), ...grace], {
       // Its own process group, so that stop() also reaches the extension host and file watchers.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { installExtension, makeTempDir, startCodeServer } from './codeServer';
 import type { HostInstall } from './install';
 import { projectRoot, screenshotsDir, vsixPath } from './paths';
-import type { WorkbenchRunResult } from './workbench';
-import { runInWorkbench } from './workbench';
+import type { WorkbenchRunResult } from './workbenchWindow';
+import { runInWorkbench } from './workbenchWindow';
 
 export type SuiteMode = 'installed' | 'development';
 
@@ -43,8 +43,8 @@ export function packageAndInstall(host: HostInstall): string {
 }
 
 /** A small folder opened as the workspace, so the workbench does not watch the whole project. */
-export function sampleWorkspace(): string {
-  const dir = join(makeTempDir('paramloop-workspace-'), 'sample');
+export function sampleWorkspace(name = 'sample'): string {
+  const dir = join(makeTempDir('paramloop-workspace-'), name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'PLAN.md'), '# Sample workspace\n\nA folder for trying Paramloop planning commands.\n');
   return dir;

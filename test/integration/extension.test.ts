@@ -96,10 +96,14 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     assert.equal(shot.webviewRendered, true);
   });
 
-  it('opens the decision log in its storage folder off the activation path, holding the folder lock', async () => {
+  it("opens the user's decision log in the global storage off the activation path, holding the folder lock", async () => {
     const extension = await activated();
     const log = await extension.exports.decisionLog();
     assert.equal(log.state, 'ready', JSON.stringify(log.messages));
+    // One log per user, whatever the workspace; the workspace's storage is only looked at for an earlier log.
+    assert.match(log.dir, /[/\\]User[/\\]globalStorage[/\\]paramloop\.paramloop[/\\]decision-log$/);
+    assert.match(log.workspaceLog?.dir ?? '', /[/\\]User[/\\]workspaceStorage[/\\][^/\\]+[/\\]paramloop\.paramloop[/\\]decision-log$/);
+    assert.equal(log.workspaceLog?.state, 'none');
     assert.equal(log.decisions, 0);
     assert.deepEqual(log.messages, []);
     const files = readdirSync(log.dir);
@@ -107,6 +111,21 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     assert.ok(files.some((name) => /^journal-\d+\.log$/.test(name)), `no journal segment among ${files.join(', ')}`);
     const lock = JSON.parse(readFileSync(join(log.dir, 'store.lock'), 'utf8')) as { pid: number };
     assert.equal(lock.pid, process.pid, 'the extension host holds the lock');
+  });
+
+  it("takes the store settings from the user's settings only: a workspace cannot change how the user's log is kept", async () => {
+    await activated();
+    const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('paramloop');
+    for (const key of ['store.keepDays', 'store.keepDecisions', 'store.includePromptText']) {
+      await assert.rejects(Promise.resolve(config().update(key, key === 'store.includePromptText' ? true : 1, vscode.ConfigurationTarget.Workspace)), /User Settings|user settings/i, key);
+      assert.equal(config().inspect(key)?.workspaceValue, undefined, key);
+    }
+    await config().update('store.keepDays', 30, vscode.ConfigurationTarget.Global);
+    try {
+      assert.equal(config().get('store.keepDays'), 30, "the user's value reaches the extension host");
+    } finally {
+      await config().update('store.keepDays', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('paramloop.showLog and paramloop.openSettings run without error', async () => {
