@@ -154,6 +154,11 @@ export class Store extends StoreReads implements DecisionSink {
     }
   }
 
+  /** True when opened read-only (no lock, no appends). */
+  get readOnly(): boolean {
+    return this.journal === undefined;
+  }
+
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
@@ -166,11 +171,6 @@ export class Store extends StoreReads implements DecisionSink {
    * one, is refused with a DuplicateRequestError (nothing is journaled): a stored record is never
    * replaced.
    */
-  /** True when opened read-only (no lock, no appends). */
-  get readOnly(): boolean {
-    return this.journal === undefined;
-  }
-
   append(event: StoreEvent): number {
     if (event.type === 'unitBegin' || event.type === 'unitCommit') throw new Error('units are appended with appendUnit');
     return this.writes.append(event, undefined);
