@@ -10,8 +10,9 @@
  *   parameter, so the compiler names a missing one) and, for a categorical one, its axis in
  *   buildSpace; its trust-region width (`trustRegion`, `isInsideTrustRegion`,
  *   `scaleTrustRegion`); its letter in `armId`; which providers honour it (`honouredParameters`);
- * - the provider adapters that send it.
- * Arm ids, action-feature columns, CSV columns and DSJSON features follow the declaration order.
+ * - whatever sends requests to a provider, which has to pass the new parameter on.
+ * The numeric grid axes (hence the order of the arms), the action-feature columns, the CSV columns
+ * and the DSJSON features follow the declaration order; arm ids have their own (`armId`).
  */
 import { z } from 'zod';
 
