@@ -3,6 +3,7 @@
  * numbers scaled to about [0, 1]; the policies add the intercept and the context × action
  * interactions (policies/featureMap.ts).
  */
+import { categoricalParameters, numericParameters, parameterDefinitions } from './parameters';
 import { taskTypes, type Arm, type RequestContext } from './types';
 
 /** Languages grouped by how plans for them tend to look; anything else has all three at 0. */
@@ -85,36 +86,29 @@ export interface ActionFeatures {
 }
 
 /**
- * Action features: for each parameter that varies across the arms, its value centred on the
- * baseline's (temperature, top_p, penalties as is; max_tokens and top_k as log2 ratios) and, for the
- * continuous ones, its square, so a linear model can place an optimum between the extremes; models
- * and reasoning efforts as one-hot columns. Parameters that never vary carry no information and are
- * left out.
+ * Action features: for each numeric parameter that varies across the arms, its value centred on
+ * the baseline's (temperature, top_p, penalties as is; max_tokens and top_k, whose scale in
+ * parameters.ts is `log`, as log2 ratios) and its square, so a linear model can place an optimum
+ * between the extremes; categorical ones (models, reasoning efforts) as one-hot columns. Parameters
+ * that never vary carry no information and are left out.
  */
 export function actionFeatures(arms: readonly Arm[], baselineArm: number): ActionFeatures {
   const base = arms[baselineArm]?.params ?? {};
   const names: string[] = [];
   const columns: number[][] = [];
-  const numeric: Array<{ name: string; value: (a: Arm) => number | undefined; reference: number | undefined; log: boolean }> = [
-    { name: 'temperature', value: (a) => a.params.temperature, reference: base.temperature, log: false },
-    { name: 'topP', value: (a) => a.params.topP, reference: base.topP, log: false },
-    { name: 'topK', value: (a) => a.params.topK, reference: base.topK, log: true },
-    { name: 'maxTokens', value: (a) => a.params.maxTokens, reference: base.maxTokens, log: true },
-    { name: 'frequencyPenalty', value: (a) => a.params.frequencyPenalty, reference: base.frequencyPenalty, log: false },
-    { name: 'presencePenalty', value: (a) => a.params.presencePenalty, reference: base.presencePenalty, log: false },
-  ];
-  for (const spec of numeric) {
-    const raw = arms.map((a) => spec.value(a));
+  for (const name of numericParameters) {
+    const raw = arms.map((a) => a.params[name]);
     if (new Set(raw).size <= 1) continue;
-    const reference = spec.reference ?? 0;
+    const reference = base[name] ?? 0;
+    const log = parameterDefinitions[name].scale === 'log';
     const centred = raw.map((v) => {
       const value = v ?? reference;
-      return spec.log ? Math.log2(Math.max(value, 1) / Math.max(reference, 1)) : value - reference;
+      return log ? Math.log2(Math.max(value, 1) / Math.max(reference, 1)) : value - reference;
     });
-    names.push(spec.name, `${spec.name}^2`);
+    names.push(name, `${name}^2`);
     columns.push(centred, centred.map((v) => v * v));
   }
-  for (const key of ['model', 'reasoningEffort'] as const) {
+  for (const key of categoricalParameters) {
     const values = [...new Set(arms.map((a) => a.params[key]))];
     if (values.length <= 1) continue;
     // One column per value except the baseline's (which is the reference level).

@@ -4,7 +4,10 @@
  * every error names the setting at fault.
  */
 import { z } from 'zod';
+import { armParametersSchema, numericParameters, parameterBounds, parameterDefinitions } from './parameters';
 import { reasoningEfforts, type Arm, type ArmParameters, type ParameterName } from './types';
+
+export { parameterBounds };
 
 /** A list of values, or an evenly spaced range (`log`: evenly spaced in log scale). */
 const numericAxis = z.union([
@@ -12,33 +15,6 @@ const numericAxis = z.union([
   z.object({ min: z.number().finite(), max: z.number().finite(), count: z.number().int().min(1).max(64), log: z.boolean().default(false) }).strict(),
 ]);
 type NumericAxis = z.infer<typeof numericAxis>;
-
-const armParametersSchema = z
-  .object({
-    temperature: z.number().finite().optional(),
-    topP: z.number().finite().optional(),
-    topK: z.number().int().optional(),
-    maxTokens: z.number().int().optional(),
-    frequencyPenalty: z.number().finite().optional(),
-    presencePenalty: z.number().finite().optional(),
-    seed: z.number().int().optional(),
-    stop: z.array(z.string().min(1)).max(4).optional(),
-    model: z.string().min(1).optional(),
-    reasoningEffort: z.enum(reasoningEfforts).optional(),
-  })
-  .strict();
-
-/** Hard bounds of each numeric parameter: what any provider accepts. */
-export const parameterBounds = {
-  temperature: { min: 0, max: 2 },
-  topP: { min: 0.01, max: 1 },
-  topK: { min: 1, max: 1000 },
-  maxTokens: { min: 16, max: 200_000 },
-  frequencyPenalty: { min: -2, max: 2 },
-  presencePenalty: { min: -2, max: 2 },
-} as const;
-type BoundedParameter = keyof typeof parameterBounds;
-const boundedParameters = Object.keys(parameterBounds) as BoundedParameter[];
 
 /** The settings that define a parameter space (the `paramloop.space` setting). */
 export const spaceSettingsSchema = z
@@ -102,7 +78,7 @@ export function buildSpace(raw: unknown): ParameterSpace {
   }
   const settings = parsed.data;
   const baseline = settings.baseline;
-  for (const name of boundedParameters) {
+  for (const name of numericParameters) {
     const value = baseline[name];
     if (value === undefined) continue;
     const { min, max } = parameterBounds[name];
@@ -111,7 +87,7 @@ export function buildSpace(raw: unknown): ParameterSpace {
 
   // Axes: the grid's values, else the baseline's single value (or "unset").
   const axes: Array<{ name: ParameterName; values: unknown[] }> = [];
-  for (const name of boundedParameters) {
+  for (const name of numericParameters) {
     const axis = settings.grid[name];
     if (axis === undefined) {
       axes.push({ name, values: [baseline[name]] });
@@ -122,7 +98,7 @@ export function buildSpace(raw: unknown): ParameterSpace {
     for (const v of values) {
       if (v < min || v > max) throw new SpaceError(`paramloop.space.grid.${name}: ${v} is outside the bounds [${min}, ${max}]`);
     }
-    axes.push({ name, values: dedupe(values.map((v) => (name === 'topK' || name === 'maxTokens' ? Math.round(v) : v))) });
+    axes.push({ name, values: dedupe(values.map((v) => (parameterDefinitions[name].integer ? Math.round(v) : v))) });
   }
   axes.push({ name: 'model', values: settings.grid.model ? dedupe(settings.grid.model) : [baseline.model] });
   axes.push({ name: 'reasoningEffort', values: settings.grid.reasoningEffort ? dedupe(settings.grid.reasoningEffort) : [baseline.reasoningEffort] });

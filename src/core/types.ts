@@ -3,6 +3,7 @@
  * optimizer, what the optimizer decides, and what comes back. The store persists exactly these; the
  * OPE estimators and the safety machinery read them. Pure data: JSON-serialisable, no classes.
  */
+import type { ArmParameters, ParameterName } from './parameters';
 
 /** The planning commands a request can come from. */
 export const taskTypes = ['planTask', 'planSelection', 'breakDownTodo', 'planTests'] as const;
@@ -12,23 +13,9 @@ export type TaskType = (typeof taskTypes)[number];
 export const rolloutPhases = ['shadow', 'canary', 'guarded', 'general'] as const;
 export type RolloutPhase = (typeof rolloutPhases)[number];
 
-export const reasoningEfforts = ['minimal', 'low', 'medium', 'high'] as const;
-export type ReasoningEffort = (typeof reasoningEfforts)[number];
-
-/** A point on the LLM parameter surface. Absent fields are left to the provider's default. */
-export interface ArmParameters {
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  maxTokens?: number;
-  frequencyPenalty?: number;
-  presencePenalty?: number;
-  seed?: number;
-  stop?: string[];
-  model?: string;
-  reasoningEffort?: ReasoningEffort;
-}
-export type ParameterName = keyof ArmParameters;
+// The LLM parameters are declared once, in parameters.ts, and re-exported with the records that carry them.
+export { reasoningEfforts } from './parameters';
+export type { ArmParameters, ParameterName, ReasoningEffort } from './parameters';
 
 /** An arm of the bandit: a stable id, its index in the parameter space, its parameters. */
 export interface Arm {

@@ -6,7 +6,9 @@
 //   served_by, arm_index, arm_id, baseline_arm_index, propensity,
 //   probabilities (JSON array, index = arm index),
 //   temperature, top_p, top_k, max_tokens, frequency_penalty, presence_penalty, seed, model,
-//   reasoning_effort, stop (JSON array)            — the requested parameters, empty when unset,
+//   reasoning_effort, stop (JSON array)            — the requested parameters, empty when unset: one
+//                                                    column per parameter of src/core/parameters.ts,
+//                                                    in its order, lists (stop) last,
 //   honoured_params, dropped_params (names joined by ';'),
 //   context_fingerprint, context_features (JSON object feature name -> value),
 //   shadow_arm_index, shadow_propensity, waivers (';'-joined),
@@ -15,19 +17,27 @@
 //   prompt_text                                    — only present when prompt text is included,
 //   outcome_timestamp, latency_ms, ttft_ms, tokens_in, tokens_out, finish_reason, error, quality,
 //   verdict, rating, cost, defaulted (true/false), reward, violations (';'-joined)
+import { listParameters, parameterNames } from '../../core/parameters';
 import type { LoggedDecision } from '../events';
 import type { ExportOptions } from './jsonl';
 import { forExport } from './jsonl';
 
 type Cell = string | number | boolean | undefined;
 
+/** The parameters, one column each: single values in declaration order, then lists (JSON arrays). */
+const parameterColumns = [...parameterNames.filter((name) => !listParameters.includes(name)), ...listParameters];
+
+/** A parameter's column name: its name in snake_case (`maxTokens` → `max_tokens`). */
+function columnName(parameter: string): string {
+  return parameter.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
 const baseColumns = [
   'request_id', 'timestamp', 'time', 'policy_id', 'policy_version', 'phase', 'served_by', 'arm_index', 'arm_id',
-  'baseline_arm_index', 'propensity', 'probabilities', 'temperature', 'top_p', 'top_k', 'max_tokens',
-  'frequency_penalty', 'presence_penalty', 'seed', 'model', 'reasoning_effort', 'stop', 'honoured_params',
+  'baseline_arm_index', 'propensity', 'probabilities', ...parameterColumns.map(columnName), 'honoured_params',
   'dropped_params', 'context_fingerprint', 'context_features', 'shadow_arm_index', 'shadow_propensity', 'waivers',
   'session_key', 'eligible_arms',
-] as const;
+];
 const outcomeColumns = [
   'outcome_timestamp', 'latency_ms', 'ttft_ms', 'tokens_in', 'tokens_out', 'finish_reason', 'error', 'quality',
   'verdict', 'rating', 'cost', 'defaulted', 'reward', 'violations',
@@ -57,9 +67,12 @@ export function csvRow(input: LoggedDecision, options: ExportOptions = {}): stri
   const p = d.params;
   const cells: Cell[] = [
     d.requestId, d.timestamp, new Date(d.timestamp).toISOString(), d.policyId, d.policyVersion, d.phase, d.servedBy,
-    d.armIndex, d.armId, d.baselineArmIndex, d.propensity, JSON.stringify(d.probabilities), p.temperature, p.topP,
-    p.topK, p.maxTokens, p.frequencyPenalty, p.presencePenalty, p.seed, p.model, p.reasoningEffort,
-    p.stop === undefined ? undefined : JSON.stringify(p.stop), d.honouredParams?.join(';'), d.droppedParams?.join(';'),
+    d.armIndex, d.armId, d.baselineArmIndex, d.propensity, JSON.stringify(d.probabilities),
+    ...parameterColumns.map((name) => {
+      const value = p[name];
+      return Array.isArray(value) ? JSON.stringify(value) : value;
+    }),
+    d.honouredParams?.join(';'), d.droppedParams?.join(';'),
     d.contextFingerprint, JSON.stringify(features), d.shadow?.armIndex, d.shadow?.propensity, d.waivers?.join(';'),
     d.sessionKey, d.eligibleArms?.join(';'),
   ];

@@ -16,6 +16,7 @@
 // Neither `eligibleArms` nor `sessionKey` has a DSJSON field: an arm the budget excluded already
 // shows as probability 0 in `p` (every arm stays in `_multi`, so action ids remain arm index + 1),
 // and VW has no notion of a session. The JSONL and CSV exports carry both.
+import { categoricalParameters, numericParameters } from '../../core/parameters';
 import type { ArmParameters } from '../../core/types';
 import type { LoggedDecision } from '../events';
 
@@ -24,16 +25,20 @@ export type ArmCatalog = ReadonlyMap<number, { armId: string; params: ArmParamet
 
 type Feature = string | number;
 
+/**
+ * The parameters that tell arms apart (src/core/parameters.ts): the numeric ones, then the
+ * categorical ones. Those every arm shares (seed, stop) say nothing about the action.
+ */
+const featureParameters = [...numericParameters, ...categoricalParameters];
+
 function armFeatures(armIndex: number, catalog: ArmCatalog): Record<string, Feature> {
   const arm = catalog.get(armIndex);
   const features: Record<string, Feature> = { id: arm?.armId ?? `arm${armIndex}` };
   const p = arm?.params ?? {};
-  for (const key of ['temperature', 'topP', 'topK', 'maxTokens', 'frequencyPenalty', 'presencePenalty'] as const) {
+  for (const key of featureParameters) {
     const value = p[key];
     if (value !== undefined) features[key] = value;
   }
-  if (p.model !== undefined) features.model = p.model;
-  if (p.reasoningEffort !== undefined) features.reasoningEffort = p.reasoningEffort;
   return features;
 }
 

@@ -2,7 +2,8 @@
 // its version; every other line is one decision with its outcome and reward inside it when known:
 //   {"format":"paramloop.decisions","version":2,"schemaVersion":3}
 //   {"decision":{…Decision},"outcome":{…Outcome},"reward":{"reward":0.61,"violations":[]}}
-// Import validates every line against the schemas below (unknown fields are errors, so a typo
+// Import validates every line against the schemas below (a decision's parameters against
+// `recordedArmParametersSchema`, src/core/parameters.ts; unknown fields are errors, so a typo
 // cannot silently drop data) and the invariants of a logged choice (src/core/decisionChecks.ts:
 // probabilities sum to 1, the propensity is the served arm's probability, …), and is all or
 // nothing. Across lines, an arm index names one arm: the same armIndex with two armIds (or one
@@ -14,9 +15,9 @@
 import { z } from 'zod';
 import { checkLoggedChoice } from '../../core/decisionChecks';
 import { describeJsonValue, nonFiniteToken, parseJsonLine } from '../../core/jsonLine';
-import { parameterBounds } from '../../core/space';
+import { recordedArmParametersSchema } from '../../core/parameters';
 import { taskTypes } from '../../core/types';
-import { finishReasons, parameterNames, reasoningEfforts, rolloutPhases, verdicts } from './vocabulary';
+import { finishReasons, parameterNames, rolloutPhases, verdicts } from './vocabulary';
 import type { LoggedDecision } from '../events';
 import { schemaVersion } from '../schema';
 
@@ -54,24 +55,6 @@ export function* jsonlLines(records: Iterable<LoggedDecision>, options: ExportOp
 }
 
 const finite = z.number().finite();
-/** A parameter inside the bounds every arm of a parameter space respects (space.ts). */
-const bounded = (name: keyof typeof parameterBounds, integer = false): z.ZodNumber => {
-  const { min, max } = parameterBounds[name];
-  const message = `must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], the bounds of every parameter space`;
-  return (integer ? z.number().int({ message }) : finite).min(min, { message }).max(max, { message });
-};
-const armParameters = z.strictObject({
-  temperature: bounded('temperature').optional(),
-  topP: bounded('topP').optional(),
-  topK: bounded('topK', true).optional(),
-  maxTokens: bounded('maxTokens', true).optional(),
-  frequencyPenalty: bounded('frequencyPenalty').optional(),
-  presencePenalty: bounded('presencePenalty').optional(),
-  seed: z.number().int().optional(),
-  stop: z.array(z.string()).optional(),
-  model: z.string().optional(),
-  reasoningEffort: z.enum(reasoningEfforts).optional(),
-});
 const probability = finite.min(0).max(1);
 
 export const decisionSchema = z.strictObject({
@@ -82,7 +65,7 @@ export const decisionSchema = z.strictObject({
   contextFingerprint: z.string(),
   armIndex: z.number().int().min(0),
   armId: z.string(),
-  params: armParameters,
+  params: recordedArmParametersSchema,
   propensity: probability,
   probabilities: z.array(probability),
   policyId: z.string(),
