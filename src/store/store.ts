@@ -200,6 +200,8 @@ export class Store extends StoreReads implements DecisionSink {
   private readonly options: StoreOptions;
   /** The lock this open replaced: its holder ended without closing the store (a crash or a kill). */
   readonly staleLock: LockHolder | undefined;
+  /** The lock this open holds (with the secret its socket's clients present); undefined read-only. */
+  readonly lockHolder: LockHolder | undefined;
 
   private constructor(
     readonly dir: string,
@@ -222,6 +224,7 @@ export class Store extends StoreReads implements DecisionSink {
     // A copy: updateSettings changes it, never the caller's object.
     this.options = { ...options };
     this.staleLock = lock?.staleHolder;
+    this.lockHolder = lock?.holder;
     this.lastAppliedSeq = lastSeq;
     this.lastAckedSeq = lastSeq;
     this.ackedDecisionsTotal = totalDecisionCount(db);
