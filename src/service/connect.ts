@@ -30,6 +30,8 @@ export interface ConnectOptions {
   kind: ServerKind;
   /** How long connecting (and each reconnection) keeps trying before it gives up (default 15 s). */
   timeoutMs?: number;
+  /** A client rehearses a takeover once in the background (rehearsal.ts; default true). */
+  rehearse?: boolean;
   /** Where connecting and serving report what happened (a takeover, a refused client). */
   log?: (message: string) => void;
 }
@@ -66,14 +68,27 @@ const helloTimeoutMs = 2000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Serves the store in `dir`, or connects to the process that does, trying until the deadline. */
-export async function establish(dir: string, options: ConnectOptions): Promise<Endpoint> {
+/**
+ * Serves the store in `dir`, or connects to the process that does, trying until the deadline. A
+ * stale lock is claimed only `claimDelayMs` after it was first seen (a process slower to take over
+ * gives the faster ones a head start).
+ */
+export async function establish(dir: string, options: ConnectOptions, claimDelayMs = 0): Promise<Endpoint> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   await prepareStoreFolder(dir, false);
   const place = await socketPlace(dir);
   await ensurePrivateFolder(place.folder);
+  let staleSince: number | undefined;
   for (;;) {
     const state = await readLockState(dir);
+    if (state.kind === 'stale' && claimDelayMs > 0) {
+      staleSince ??= Date.now();
+      const wait = staleSince + claimDelayMs - Date.now();
+      if (wait > 0) {
+        await sleep(Math.min(wait, 25));
+        continue;
+      }
+    }
     const reached = await attempt(dir, place, state, options);
     if (typeof reached !== 'string') return reached;
     if (Date.now() >= deadline) throw new ServiceUnavailableError(dir, `after ${options.timeoutMs ?? 15_000} ms still waiting for ${reached}`);
@@ -121,6 +136,7 @@ async function serve(dir: string, place: SocketPlace, options: ConnectOptions): 
     // logs after the handover (serving.ts) can never share its id with one made here.
     guarded: { ...options.settings.guarded, requestIdNonce: options.settings.guarded?.requestIdNonce ?? `${randomBytes(4).toString('hex')}-` },
   };
+  const started = performance.now();
   let service: OptimizerService;
   try {
     service = await OptimizerService.open(dir, settings, options.open);
@@ -143,6 +159,7 @@ async function serve(dir: string, place: SocketPlace, options: ConnectOptions): 
     throw error;
   }
   await sweepClaims(place.folder);
+  options.log?.(`serving the store (opened and restored in ${Math.round(performance.now() - started)} ms)`);
   return { kind: 'local', service, core, server, serving: { thisProcess: true, pid: process.pid, kind: options.kind, since } };
 }
 

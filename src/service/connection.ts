@@ -24,10 +24,14 @@ import { establish, type ConnectOptions, type Endpoint, type ServingProcess } fr
 import type { OptimizerService } from './optimizerService';
 import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type ResultOf, type ServiceOperations } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
+import { rehearseTakeover } from './rehearsal';
 import { ServiceError } from './serviceError';
 import type { ServiceStatus } from './status';
 
 export type { ConnectOptions, ServingProcess } from './connect';
+
+/** How long a client that has not rehearsed a takeover waits before it claims one (see `ready`). */
+const unrehearsedClaimDelayMs = 250;
 
 /** Requests a client remembers at most (recommended decisions not yet logged, feedback not yet merged). */
 const rememberedLimit = 1000;
@@ -40,7 +44,10 @@ export async function connect(dir: string, options: ConnectOptions): Promise<Ser
 /** The error is the connection going away (the request may be sent again), not the service's answer. */
 function isConnectionLoss(error: unknown): boolean {
   if (error instanceof ConnectionError) return true;
-  if (error instanceof ResponseError) return error.code === ErrorCodes.PendingResponseRejected || error.code === errorCodes.serverClosing || error.code === ErrorCodes.ConnectionInactive;
+  if (error instanceof ResponseError) {
+    const lost: number[] = [ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive, ErrorCodes.MessageWriteError, ErrorCodes.MessageReadError, errorCodes.serverClosing];
+    return lost.includes(error.code);
+  }
   return error instanceof ServiceError && error.code === errorCodes.serverClosing;
 }
 
@@ -58,6 +65,8 @@ export class ServiceConnection implements ServiceOperations {
   private readonly recommended = new Map<string, Decision>();
   private readonly feedbackGiven = new Map<string, Feedback>();
   private lastServing: ServingProcess;
+  private rehearsed = false;
+  private rehearsalDone = false;
 
   constructor(
     readonly dir: string,
@@ -91,6 +100,14 @@ export class ServiceConnection implements ServiceOperations {
 
   private adopt(endpoint: Endpoint): void {
     this.endpoint = endpoint;
+    // A client may have to take over at any moment: it rehearses once, so that the takeover does
+    // not wait for code to be compiled (rehearsal.ts).
+    if (endpoint.kind === 'remote' && !this.rehearsed && this.options.rehearse !== false) {
+      this.rehearsed = true;
+      void rehearseTakeover(this.dir, this.options.settings, this.options.open).then(() => {
+        this.rehearsalDone = true;
+      });
+    }
     const changed = endpoint.serving.pid !== this.lastServing.pid || endpoint.serving.since !== this.lastServing.since;
     this.lastServing = endpoint.serving;
     if (endpoint.kind === 'remote') endpoint.connection.onClose(() => this.lost(endpoint));
@@ -112,7 +129,8 @@ export class ServiceConnection implements ServiceOperations {
   private ready(): Promise<Endpoint> {
     if (this.closed) return Promise.reject(new ServiceError('the connection to the optimizer service is closed', errorCodes.serverClosing));
     if (this.endpoint !== undefined) return Promise.resolve(this.endpoint);
-    this.reconnecting ??= establish(this.dir, this.options)
+    // A client that has not finished its rehearsal lets those that have take over first.
+    this.reconnecting ??= establish(this.dir, this.options, this.rehearsalDone || this.options.rehearse === false ? 0 : unrehearsedClaimDelayMs)
       .then(async (endpoint) => {
         if (this.closed) {
           await closeEndpoint(endpoint);
