@@ -12,12 +12,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '../core/math/random';
 import { lockFileName } from '../store/lock';
-import { tempDir } from '../store/testing/tempDir';
 import { connect } from './connection';
 import { errorCodes, protocolVersion } from './protocol';
 import { ServiceUnavailableError } from './serviceError';
 import { ensurePrivateFolder, SocketFolderError, socketPlace } from './socketPlace';
-import { environment, testConnectOptions } from './testing/connectOptions';
+import { environment, socketTestDir, testConnectOptions } from './testing/connectOptions';
 import { rawPeer, type RawPeer } from './testing/rawPeer';
 
 const posix = process.platform !== 'win32';
@@ -40,10 +39,9 @@ async function greeted(path: string, dir: string): Promise<RawPeer> {
 }
 
 test('a wrong token, a request before hello, another protocol version: each refused with an error naming why, and the connection closed; the server keeps serving', async (t) => {
-  const dir = await tempDir(t, 'socket');
+  const { dir, keep } = await socketTestDir(t, 'socket');
   const clock = { t: start };
-  const server = await connect(dir, testConnectOptions(clock));
-  t.after(() => server.close());
+  const server = keep(await connect(dir, testConnectOptions(clock)));
   assert.equal(server.role, 'serve');
   const { path } = await socketPlace(dir);
 
@@ -67,17 +65,15 @@ test('a wrong token, a request before hello, another protocol version: each refu
   assert.equal((await older.next()).error?.code, errorCodes.protocolMismatch);
   await older.closed;
 
-  const client = await connect(dir, testConnectOptions(clock));
-  t.after(() => client.close());
+  const client = keep(await connect(dir, testConnectOptions(clock)));
   assert.equal(client.role, 'client');
   assert.equal((await client.status()).decisions, 0);
 });
 
 test('malformed frames, bodies that are not JSON-RPC, unknown methods and invalid params are answered with errors naming what was wrong; nothing is stored and the server keeps serving', async (t) => {
-  const dir = await tempDir(t, 'socket');
+  const { dir, keep } = await socketTestDir(t, 'socket');
   const clock = { t: start };
-  const server = await connect(dir, testConnectOptions(clock));
-  t.after(() => server.close());
+  const server = keep(await connect(dir, testConnectOptions(clock)));
   const { path } = await socketPlace(dir);
   const peer = await greeted(path, dir);
 
@@ -137,15 +133,14 @@ test('malformed frames, bodies that are not JSON-RPC, unknown methods and invali
   assert.match((await headless.next()).error?.message ?? '', /without a Content-Length/);
   await headless.closed;
 
-  const client = await connect(dir, testConnectOptions(clock));
-  t.after(() => client.close());
+  const client = keep(await connect(dir, testConnectOptions(clock)));
   const rec = await client.recommend(context, 'session-1');
   assert.equal(rec.kind, 'decision');
   assert.equal(server.service?.store.decisionCount(), 0, 'nothing was logged by the bad requests');
 });
 
 test('a socket file left by a server that was killed is replaced by the next server', { skip: !posix }, async (t) => {
-  const dir = await tempDir(t, 'socket');
+  const { dir, keep } = await socketTestDir(t, 'socket');
   await mkdir(dir, { recursive: true });
   const place = await socketPlace(dir);
   await ensurePrivateFolder(place.folder);
@@ -157,19 +152,17 @@ test('a socket file left by a server that was killed is replaced by the next ser
   assert.ok(existsSync(place.path), 'the killed process left its socket file');
 
   const clock = { t: start };
-  const server = await connect(dir, testConnectOptions(clock));
-  t.after(() => server.close());
+  const server = keep(await connect(dir, testConnectOptions(clock)));
   assert.equal(server.role, 'serve');
-  const client = await connect(dir, testConnectOptions(clock));
-  t.after(() => client.close());
+  const client = keep(await connect(dir, testConnectOptions(clock)));
   assert.equal(client.role, 'client');
   assert.equal((await client.status()).phase, 'shadow');
 });
 
 test("the socket's folder is the user's alone: created 0700, a wider one narrowed, a symbolic link refused", { skip: !posix }, async (t) => {
-  const dir = await tempDir(t, 'socket');
+  const { dir, keep } = await socketTestDir(t, 'socket');
   const clock = { t: start };
-  const server = await connect(dir, testConnectOptions(clock));
+  const server = keep(await connect(dir, testConnectOptions(clock)));
   const place = await socketPlace(dir);
   assert.equal((await stat(place.folder)).mode & 0o777, 0o700);
   assert.equal((await stat(place.path)).mode & 0o777, 0o600);
@@ -187,7 +180,7 @@ test("the socket's folder is the user's alone: created 0700, a wider one narrowe
 });
 
 test('a lock held by a live process that does not serve: connecting gives up at its deadline, naming the process', async (t) => {
-  const dir = await tempDir(t, 'socket');
+  const { dir } = await socketTestDir(t, 'socket');
   await mkdir(dir, { recursive: true });
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   t.after(() => child.kill('SIGKILL'));
