@@ -5,15 +5,28 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { bundledWorkerFileName } from '../../store/compactor';
 
-const wasmDir = join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
-
-/** Bundles the peer and the store's snapshot worker into `outDir`; returns the peer's script. */
-export async function bundlePeer(outDir: string): Promise<string> {
+/**
+ * Bundles the peer and the store's snapshot worker into `outDir`; returns the peer's script.
+ * `srcDir`: the project's src folder (given by callers bundled as ES modules, which have no __dirname).
+ */
+export async function bundlePeer(outDir: string, srcDir = join(__dirname, '..', '..')): Promise<string> {
   const outfile = join(outDir, 'socketPeer.js');
   const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' } as const;
-  await build({ ...common, entryPoints: [join(__dirname, 'socketPeer.ts')], outfile });
-  await build({ ...common, entryPoints: [join(__dirname, '..', '..', 'store', 'compactWorker.ts')], outfile: join(outDir, bundledWorkerFileName) });
+  await build({ ...common, entryPoints: [join(srcDir, 'service', 'testing', 'socketPeer.ts')], outfile });
+  await build({ ...common, entryPoints: [join(srcDir, 'store', 'compactWorker.ts')], outfile: join(outDir, bundledWorkerFileName) });
   return outfile;
+}
+
+/** How a peer runs. */
+export interface PeerOptions {
+  /** Pause between its requests (ms, default 5); 'idle': it makes none (it only serves, or waits to). */
+  pauseMs?: number | 'idle';
+  /** Rehearse a takeover once connected as a client (default true). */
+  rehearse?: boolean;
+  /** Folder of sql-wasm.wasm (default: node_modules/sql.js/dist of this project). */
+  wasmDir?: string;
+  /** The learned policy when it serves (default thompson). */
+  policyKind?: 'thompson' | 'linucb';
 }
 
 /** A running peer and what it reported. */
@@ -37,8 +50,10 @@ export interface Peer {
 }
 
 /** Starts a peer on `dir`. */
-export function startPeer(script: string, dir: string, name: string, pauseMs = 5): Peer {
-  const child = spawn(process.execPath, [script, dir, name, String(pauseMs)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PARAMLOOP_WASM_DIR: wasmDir } });
+export function startPeer(script: string, dir: string, name: string, options: PeerOptions = {}): Peer {
+  const wasmDir = options.wasmDir ?? join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
+  const args = [script, dir, name, String(options.pauseMs ?? 5), options.rehearse === false ? 'no-rehearsal' : 'rehearsal'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PARAMLOOP_WASM_DIR: wasmDir, PARAMLOOP_PEER_POLICY: options.policyKind ?? 'thompson' } });
   if (child.pid === undefined) throw new Error('could not start a peer');
   const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
   const peer: Peer = {

@@ -7,8 +7,9 @@
 //   decision N REQUEST-ID           the decision was acknowledged (durable)
 //   outcome N REQUEST-ID [repeated] the outcome was acknowledged
 //   error MESSAGE                   anything that went wrong
-// until it is killed, or closes its connection on SIGTERM (`closed`).
-//   node socketPeer.js DIR NAME [PAUSE_MS]
+// until it is killed, or closes its connection on SIGTERM (`closed`). With PAUSE `idle` it makes no
+// requests: it serves, or waits to take over.
+//   node socketPeer.js DIR NAME [PAUSE_MS|idle] [rehearsal|no-rehearsal]
 // Each request's session key is `NAME-N`, so the store tells which logical request a decision is.
 import { join } from 'node:path';
 import { createRng } from '../../core/math/random';
@@ -23,14 +24,16 @@ const say = (line: string): void => {
 };
 
 async function main(): Promise<void> {
-  const [dir, name, pauseText] = process.argv.slice(2);
-  if (dir === undefined || name === undefined) throw new Error('usage: socketPeer DIR NAME [PAUSE_MS]');
+  const [dir, name, pauseText, rehearsal] = process.argv.slice(2);
+  if (dir === undefined || name === undefined) throw new Error('usage: socketPeer DIR NAME [PAUSE_MS|idle] [rehearsal|no-rehearsal]');
   const wasmDir = process.env.PARAMLOOP_WASM_DIR ?? join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
-  const pause = Number(pauseText ?? 5);
+  const idle = pauseText === 'idle';
+  const pause = idle ? 0 : Number(pauseText ?? 5);
   const connection = await connect(dir, {
-    settings: { space: env.space, policyKind: 'thompson', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) },
+    settings: { space: env.space, policyKind: process.env.PARAMLOOP_PEER_POLICY === 'linucb' ? 'linucb' : 'thompson', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) },
     open: { clock: { now: () => Date.now() }, store: { wasmDir, snapshotEveryEvents: 2000, snapshotIdleMs: 0, snapshotMaxDeferMs: 0 } },
     kind: 'extension',
+    rehearse: rehearsal !== 'no-rehearsal',
     log: (message) => say(`log ${message}`),
   });
   say(`role ${connection.role} ${connection.serving.pid}`);
@@ -39,6 +42,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     stopping = true;
   });
+  if (idle) {
+    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+    stopping = true;
+  }
   const world = createRng([...name].reduce((h, c) => h * 31 + c.charCodeAt(0), 7) >>> 0);
   for (let n = 1; !stopping; n++) {
     const context = env.sampleContext(world);
