@@ -30,6 +30,8 @@ export interface ConnectOptions {
   kind: ServerKind;
   /** How long connecting (and each reconnection) keeps trying before it gives up (default 15 s). */
   timeoutMs?: number;
+  /** While this process serves: how often decisions whose outcome never came are closed (default 60 s). */
+  expireEveryMs?: number;
   /** A client rehearses a takeover once in the background (rehearsal.ts; default true). */
   rehearse?: boolean;
   /** Where connecting and serving report what happened (a takeover, a refused client). */
@@ -150,7 +152,7 @@ async function serve(dir: string, place: SocketPlace, options: ConnectOptions): 
     throw new ServiceUnavailableError(dir, 'the service opened without a lock secret (read-only?)');
   }
   const since = Date.now();
-  const core = new ServingCore(service);
+  const core = new ServingCore(service, options.expireEveryMs);
   let server: ServiceServer;
   try {
     server = await ServiceServer.listen(core, { place, token, kind: options.kind, since, ...(options.log ? { log: options.log } : {}) });

@@ -190,3 +190,18 @@ test('feedback before the outcome goes into it; after the outcome it is answered
   await assert.rejects(client.feedback('nobody', { rating: 2 }), (error: unknown) => error instanceof ServiceError && error.code === errorCodes.operationFailed && /no logged decision with request id nobody/.test(error.message));
   await assert.rejects(client.feedback(decision.requestId, {}), (error: unknown) => error instanceof ServiceError && error.code === errorCodes.invalidParams && /feedback needs a verdict or a rating/.test(error.message));
 });
+
+test('while a process serves, a logged decision whose outcome never comes is closed with the default reward once the wait has passed', async (t) => {
+  const { dir, keep } = await socketTestDir(t, 'serving');
+  const clock = { t: start };
+  keep(await connect(dir, testConnectOptions(clock, { expireEveryMs: 20 })));
+  const client = keep(await connect(dir, testConnectOptions(clock, { kind: 'cli' })));
+  const rec = await client.recommend(environment.sampleContext(createRng(4)), 's');
+  if (rec.kind !== 'decision') throw new Error('refused');
+  await client.logDecision(rec.decision.requestId);
+  assert.equal((await client.status()).pending, 1);
+  clock.t += 31 * 60_000;
+  for (let i = 0; i < 100 && (await client.status()).pending > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal((await client.status()).pending, 0);
+  await assert.rejects(client.recordOutcome(rec.decision.requestId, outcomeFor(rec.decision, createRng(5), clock.t)), /was closed with the default reward at .*; this one came too late and was not recorded/);
+});

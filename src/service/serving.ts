@@ -61,8 +61,29 @@ export class ServingCore {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closing = false;
+  private readonly upkeep: NodeJS.Timeout | undefined;
 
-  constructor(readonly service: OptimizerService) {}
+  /**
+   * `expireEveryMs`: how often the decisions whose outcome never came are closed with the default
+   * reward (OptimizerService.expirePending), as long as this process serves; 0 for never (default
+   * one minute).
+   */
+  constructor(
+    readonly service: OptimizerService,
+    expireEveryMs = 60_000,
+  ) {
+    if (expireEveryMs > 0) {
+      this.upkeep = setInterval(() => {
+        if (this.closing) return;
+        try {
+          if (this.service.expirePending().length > 0) this.service.flush().catch(() => undefined);
+        } catch {
+          // The store refused (it failed): the operations that follow report it.
+        }
+      }, expireEveryMs);
+      this.upkeep.unref();
+    }
+  }
 
   /** Runs an operation with validated params; resolves once its effects are durable. */
   execute<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
@@ -103,6 +124,7 @@ export class ServingCore {
   /** Refuses new operations (they may be asked again of the next server) and waits for those running. */
   async drain(): Promise<void> {
     this.closing = true;
+    if (this.upkeep !== undefined) clearInterval(this.upkeep);
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
