@@ -6,6 +6,7 @@ import { opeSection } from './ope.bench';
 import { promotionGateSection } from './promotionGate.bench';
 import { serviceSection } from './service.bench';
 import { sloPowerSection } from './sloPower.bench';
+import { socketSection } from './socket.bench';
 import { storeSection } from './store.bench';
 
 /** One benchmark section: a name (the key in the JSON report) and a function returning its figures. */
@@ -15,4 +16,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection, socketSection];

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lockFileName, StoreLockedError } from './lock';
@@ -94,4 +94,21 @@ test('a lock cut short is stale; a lock from another host is refused with how to
 
   await writeFile(join(dir, lockFileName), holder(4242, 'build-agent-7'));
   await assert.rejects(openStore(dir, { wasmDir }), /process 4242 on host build-agent-7 has it open \(if that host no longer runs Paramloop on this folder, delete .*store\.lock\)/);
+});
+
+test('the lock carries a random secret for the socket clients of its holder, in a file only its owner can read', async (t) => {
+  const dir = await tempDir(t, 'lock');
+  const first = await openStore(dir, { wasmDir });
+  const written = JSON.parse(await readFile(join(dir, lockFileName), 'utf8')) as { secret?: unknown };
+  assert.equal(typeof written.secret, 'string');
+  assert.equal(Buffer.from(written.secret as string, 'base64url').length, 32);
+  assert.equal(first.lockHolder?.secret, written.secret);
+  if (process.platform !== 'win32') assert.equal((await stat(join(dir, lockFileName))).mode & 0o777, 0o600);
+  await first.close();
+  const second = await openStore(dir, { wasmDir });
+  assert.notEqual(second.lockHolder?.secret, written.secret, 'each open draws its own secret');
+  await second.close();
+  const reader = await openStore(dir, { wasmDir, readOnly: true });
+  assert.equal(reader.lockHolder, undefined);
+  await reader.close();
 });

@@ -12,7 +12,11 @@
 // Limit: two processes that find the same stale lock at the same instant could both take it over;
 // each open renames its own lock into place and re-reads it, which narrows but does not close that
 // window. Read-only opens take no lock.
-import { randomUUID } from 'node:crypto';
+//
+// The lock also carries a random secret, readable by its owner only (the file is created 0600): the
+// process that holds the lock serves the optimizer to the user's other processes over a local
+// socket (src/service/connect.ts), and a client proves it runs as the same user by presenting it.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, realpath, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +31,8 @@ export interface LockHolder {
   since: number;
   /** Distinguishes two opens by the same process. */
   token: string;
+  /** 32 random bytes (base64url) a client of the serving process presents; absent in older locks. */
+  secret?: string;
 }
 
 export class StoreLockedError extends Error {
@@ -66,7 +72,8 @@ function parseHolder(text: string): LockHolder | undefined {
 }
 
 async function writeLockFile(path: string, holder: LockHolder, flags: 'wx' | 'w'): Promise<void> {
-  const handle = await open(path, flags);
+  // Owner-only: the secret in it is what a client of the serving process presents.
+  const handle = await open(path, flags, 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(holder)}\n`);
     await handle.sync();
@@ -77,6 +84,8 @@ async function writeLockFile(path: string, holder: LockHolder, flags: 'wx' | 'w'
 
 /** A held lock. */
 export interface StoreLock {
+  /** What this open wrote into the lock file (with its secret). */
+  readonly holder: LockHolder;
   /** The lock this one replaced, left by a process that ended without closing the store. */
   readonly staleHolder: LockHolder | undefined;
   release(): Promise<void>;
@@ -86,7 +95,7 @@ export interface StoreLock {
 export async function acquireLock(dir: string, now: () => number = Date.now): Promise<StoreLock> {
   const key = await realpath(dir);
   const path = join(dir, lockFileName);
-  const mine: LockHolder = { pid: process.pid, host: hostname(), since: now(), token: randomUUID() };
+  const mine: LockHolder = { pid: process.pid, host: hostname(), since: now(), token: randomUUID(), secret: randomBytes(32).toString('base64url') };
   if (heldHere.has(key)) {
     throw new StoreLockedError(dir, mine, 'another store of this process has it open');
   }
@@ -116,6 +125,7 @@ export async function acquireLock(dir: string, now: () => number = Date.now): Pr
   heldHere.add(key);
   let released = false;
   return {
+    holder: mine,
     staleHolder,
     async release() {
       if (released) return;

@@ -61,6 +61,8 @@ export class Store extends StoreReads {
   private readonly options: StoreOptions;
   /** The lock this open replaced: its holder ended without closing the store (a crash or a kill). */
   readonly staleLock: LockHolder | undefined;
+  /** The lock this open holds (with the secret its socket's clients present); undefined read-only. */
+  readonly lockHolder: LockHolder | undefined;
 
   private constructor(
     readonly dir: string,
@@ -82,6 +84,7 @@ export class Store extends StoreReads {
     // A copy: updateSettings changes it, never the caller's object. The parts read it at each use.
     this.options = { ...options };
     this.staleLock = lock?.staleHolder;
+    this.lockHolder = lock?.holder;
     this.writes = new WritePath(db, writer, journal, this.options, lastSeq, (events) => this.snapshots.noteDurable(events));
     const runRetention = (): void => {
       if (this.options.retention !== undefined) this.applyRetention(this.options.retention);

@@ -1,0 +1,262 @@
+/**
+ * The serving side of the optimizer service's protocol: runs each operation on the OptimizerService
+ * this process holds, answers only once what it changed is durable (the store flushed), and makes a
+ * request that is sent again after a lost connection safe to repeat:
+ *
+ * - Any operation: a `callId` already answered by this process gets the same answer again.
+ * - recommend: otherwise a new decision. After a handover that is correct: an unlogged decision
+ *   was never sent (a request is sent only once its recommendation arrived, and a decision is
+ *   logged only once its request is sent), so nothing depends on the lost one; it left no trace in
+ *   the log and the restored learner is the same, so the new decision is as valid as the old.
+ * - logDecision: a decision already logged (waiting for its outcome, or stored) is answered as
+ *   logged. A decision this process never made (the server that made it went away between the
+ *   recommendation and the log) is logged as the client got it, after its checks: it was drawn
+ *   from a learner the log restores exactly, so its propensity is the one to log.
+ * - recordOutcome: an outcome already stored is answered from the log (`repeated`), without the
+ *   rollout events it caused then (they are in the log and the status); a different outcome for the
+ *   same request is refused.
+ * - Rollout controls and waivers, when retried: answered with the event or waiver that shows the
+ *   first attempt took effect (the rollout's last event of that kind by that person for that reason,
+ *   the waiver in the state asked for), else applied.
+ * - feedback: held until the request's outcome and merged into it (the outcome's own verdict and
+ *   rating win), or `late` when the outcome is already recorded: the log has no feedback record
+ *   apart from outcomes, so late feedback is not learned from. Held feedback lives in this
+ *   process: a handover before the outcome loses it, unless the client that sent it also records
+ *   the outcome (the client merges its own feedback too).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { checkLoggedChoice } from '../core/decisionChecks';
+import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
+import type { Waiver } from '../core/safety/waivers';
+import type { Decision, Outcome } from '../core/types';
+import type { OptimizerService } from './optimizerService';
+import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
+import type { OutcomeResult } from './protocolRecords';
+import { ServiceError } from './serviceError';
+import { toStoreEvent } from './storeRecords';
+
+/** A map that forgets its oldest entries beyond `limit`. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    if (this.size > this.limit) this.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
+type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> };
+
+const failed = (message: string): ServiceError => new ServiceError(message, errorCodes.operationFailed);
+
+/** Runs the protocol's operations on one open OptimizerService. */
+export class ServingCore {
+  /** Answers by callId: a request sent again gets the first answer. */
+  private readonly answered = new BoundedMap<string, Promise<unknown>>(4096);
+  private readonly heldFeedback = new BoundedMap<string, Feedback>(10_000);
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closing = false;
+  private readonly upkeep: NodeJS.Timeout | undefined;
+
+  /**
+   * `expireEveryMs`: how often the decisions whose outcome never came are closed with the default
+   * reward (OptimizerService.expirePending), as long as this process serves; 0 for never (default
+   * one minute).
+   */
+  constructor(
+    readonly service: OptimizerService,
+    expireEveryMs = 60_000,
+  ) {
+    if (expireEveryMs > 0) {
+      this.upkeep = setInterval(() => {
+        if (this.closing) return;
+        try {
+          if (this.service.expirePending().length > 0) this.service.flush().catch(() => undefined);
+        } catch {
+          // The store refused (it failed): the operations that follow report it.
+        }
+      }, expireEveryMs);
+      this.upkeep.unref();
+    }
+  }
+
+  /** Runs an operation with validated params; resolves once its effects are durable. */
+  execute<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
+    const method = operations[name].method;
+    if (this.closing) return Promise.reject(new ServiceError('the serving process is closing; ask again', errorCodes.serverClosing, method));
+    const callKey = 'callId' in params ? `${name} ${params.callId}` : undefined;
+    const earlier = callKey !== undefined ? this.answered.get(callKey) : undefined;
+    if (earlier !== undefined) return earlier as Promise<ResultOf<N>>;
+    this.inFlight++;
+    const run = (async (): Promise<ResultOf<N>> => {
+      try {
+        let result: ResultOf<N>;
+        try {
+          result = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N>)(params);
+        } catch (error) {
+          throw error instanceof ServiceError ? error : new ServiceError(error instanceof Error ? error.message : String(error), errorCodes.operationFailed, method);
+        }
+        // A copy: the optimizer keeps (and later completes) the objects it returns.
+        const answer = structuredClone(result);
+        try {
+          await this.service.flush();
+        } catch (error) {
+          throw new ServiceError(`the decision log could not be written: ${error instanceof Error ? error.message : String(error)}`, errorCodes.operationFailed, method);
+        }
+        return answer;
+      } finally {
+        if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+    })();
+    if (callKey !== undefined) {
+      this.answered.set(callKey, run);
+      // A refusal is not an answer to keep: the same call may succeed once the state allows it.
+      run.catch(() => this.answered.delete(callKey));
+    }
+    return run;
+  }
+
+  /** Refuses new operations (they may be asked again of the next server) and waits for those running. */
+  async drain(): Promise<void> {
+    this.closing = true;
+    if (this.upkeep !== undefined) clearInterval(this.upkeep);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private readonly handlers: Handlers = {
+    recommend: (p) => this.service.recommend(p.context, p.sessionKey),
+    logDecision: (p) => this.logDecision(p),
+    recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
+    feedback: (p) => this.feedback(p),
+    status: () => this.service.status(),
+    promote: (p) => this.control('promote', p, () => this.service.promote(p.actor, p.reason)),
+    rollback: (p) => this.control('rollback', p, () => this.service.rollback(p.actor, p.reason, p.to)),
+    pause: (p) => this.control('pause', p, () => this.service.pause(p.actor, p.reason)),
+    resume: (p) => this.control('resume', p, () => this.service.resume(p.actor, p.reason)),
+    proposeWaiver: (p) => {
+      const existing = p.retry ? this.waiver(p.proposal.id) : undefined;
+      const { id, taskType, period, delta, reason, note, expiresAt } = p.proposal;
+      const same = existing !== undefined && existing.requestedBy === p.requestedBy && isDeepStrictEqual({ id, taskType, period, delta, reason, note: note ?? '', expiresAt }, {
+        id: existing.id,
+        taskType: existing.taskType,
+        period: existing.period,
+        delta: existing.delta,
+        reason: existing.reason,
+        note: existing.note,
+        expiresAt: existing.expiresAt,
+      });
+      return same ? existing : this.service.proposeWaiver(p.proposal, p.requestedBy);
+    },
+    activateWaiver: (p) => {
+      const existing = p.retry ? this.waiver(p.id) : undefined;
+      return existing?.status === 'active' && existing.approver === p.approver ? existing : this.service.activateWaiver(p.id, p.approver);
+    },
+    revokeWaiver: (p) => {
+      const existing = p.retry ? this.waiver(p.id) : undefined;
+      return existing?.status === 'revoked' && existing.revokedBy === p.actor && existing.revokeReason === p.reason ? existing : this.service.revokeWaiver(p.id, p.actor, p.reason);
+    },
+  };
+
+  private waiver(id: string): Waiver | undefined {
+    return this.service.guarded.budget.waivers.find((w) => w.id === id);
+  }
+
+  /** A retried control whose first attempt took effect (its event is the rollout's last) is answered with that event. */
+  private control(kind: RolloutEventKind, p: { retry: boolean; actor: string; reason: string }, apply: () => RolloutEvent): RolloutEvent {
+    if (p.retry) {
+      const rollout = this.service.guarded.rollout;
+      const last = rollout.events.at(-1);
+      if (last?.kind === kind && last.actor === p.actor && last.reason === p.reason && last.to === rollout.phase && last.toStatus === rollout.status) return last;
+    }
+    return apply();
+  }
+
+  private logDecision(p: ParamsOf<'logDecision'>): Decision {
+    const { requestId } = p;
+    const waiting = this.service.guarded.optimizer.pendingDecision(requestId);
+    if (waiting !== undefined) return waiting;
+    const stored = this.service.store.loggedByRequestId(requestId);
+    if (stored !== undefined) return stored.decision;
+    try {
+      return this.service.logDecision(requestId, p.mapping ?? {});
+    } catch (error) {
+      if (p.decision === undefined) throw error;
+    }
+    return this.adopt(p.decision, p.mapping ?? {}, requestId);
+  }
+
+  /** Logs a decision another serving process made and answered before it went away (see the file comment). */
+  private adopt(sent: Decision, mapping: NonNullable<ParamsOf<'logDecision'>['mapping']>, requestId: string): Decision {
+    if (sent.requestId !== requestId) throw failed(`the decision sent carries request id ${sent.requestId}, not ${requestId}`);
+    const space = this.service.guarded.optimizer.space;
+    const problems = checkLoggedChoice(sent).map((issue) => `${issue.field} ${issue.message}`);
+    const arm = space.arms[sent.armIndex];
+    if (sent.probabilities.length !== space.arms.length) problems.push(`probabilities has ${sent.probabilities.length} entries for the ${space.arms.length} arms of the parameter space`);
+    else if (arm === undefined || arm.id !== sent.armId) problems.push(`arm ${sent.armIndex} of the parameter space is ${arm?.id ?? 'missing'}, not ${sent.armId}`);
+    if (problems.length > 0) throw failed(`decision ${requestId} is not one this parameter space could have made: ${problems.join('; ')}`);
+    const decision: Decision = structuredClone(sent);
+    if (mapping.honouredParams !== undefined) decision.honouredParams = [...mapping.honouredParams];
+    if (mapping.droppedParams !== undefined) decision.droppedParams = [...mapping.droppedParams];
+    if (mapping.modelUsed !== undefined) decision.modelUsed = mapping.modelUsed;
+    // Stored first: a refusal there leaves the optimizer unchanged.
+    this.service.store.append(toStoreEvent({ type: 'decision', decision }));
+    this.service.guarded.apply({ type: 'decision', decision });
+    return decision;
+  }
+
+  private recordOutcome(requestId: string, outcome: Outcome): OutcomeResult {
+    if (outcome.requestId !== requestId) throw failed(`the outcome carries request id ${outcome.requestId}, not ${requestId}`);
+    if (this.service.guarded.optimizer.pendingDecision(requestId) !== undefined) {
+      const held = this.heldFeedback.get(requestId);
+      const merged: Outcome = held === undefined ? outcome : { ...outcome, ...withoutOwn(held, outcome) };
+      const result = this.service.recordOutcome(requestId, merged);
+      this.heldFeedback.delete(requestId);
+      return result;
+    }
+    const stored = this.service.store.loggedByRequestId(requestId);
+    if (stored === undefined) throw failed(`no logged decision with request id ${requestId}: log the decision (logDecision) once its request is sent, then its outcome`);
+    if (stored.outcome === undefined || stored.reward === undefined) throw failed(`decision ${requestId} is stored but no longer waits for an outcome`);
+    if (sameOutcome(stored.outcome, outcome)) {
+      return { decision: stored.decision, report: stored.reward, servedBy: stored.decision.servedBy, events: [], repeated: true };
+    }
+    if (stored.outcome.defaulted === true) {
+      throw failed(`decision ${requestId} was closed with the default reward at ${new Date(stored.outcome.timestamp).toISOString()}, its outcome having not come within the wait; this one came too late and was not recorded`);
+    }
+    throw failed(`an outcome for ${requestId} is already recorded, and it differs from this one; a stored outcome is never replaced`);
+  }
+
+  private feedback(p: ParamsOf<'feedback'>): ResultOf<'feedback'> {
+    const { requestId } = p;
+    const given: Feedback = { ...(p.verdict !== undefined ? { verdict: p.verdict } : {}), ...(p.rating !== undefined ? { rating: p.rating } : {}) };
+    if (this.service.guarded.optimizer.pendingDecision(requestId) !== undefined) {
+      this.heldFeedback.set(requestId, { ...this.heldFeedback.get(requestId), ...given });
+      return { requestId, disposition: 'held', message: `kept for the outcome of ${requestId}, which will carry it` };
+    }
+    if (this.service.store.hasDecision(requestId)) {
+      return { requestId, disposition: 'late', message: `the outcome of ${requestId} was recorded before this feedback came, so it is not learned from` };
+    }
+    throw failed(`no logged decision with request id ${requestId} to give feedback on`);
+  }
+}
+
+/** The fields of feedback the outcome does not set itself. */
+function withoutOwn(feedback: Feedback, outcome: Outcome): Feedback {
+  return {
+    ...(feedback.verdict !== undefined && outcome.verdict === undefined ? { verdict: feedback.verdict } : {}),
+    ...(feedback.rating !== undefined && outcome.rating === undefined ? { rating: feedback.rating } : {}),
+  };
+}
+
+/** The stored outcome is this one (sent again), allowing for the feedback merged into it when stored. */
+function sameOutcome(stored: Outcome, sent: Outcome): boolean {
+  const a = JSON.parse(JSON.stringify(stored)) as Outcome;
+  const b = JSON.parse(JSON.stringify(sent)) as Outcome;
+  if (b.verdict === undefined) delete a.verdict;
+  if (b.rating === undefined) delete a.rating;
+  return isDeepStrictEqual(a, b);
+}
