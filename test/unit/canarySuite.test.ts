@@ -69,17 +69,20 @@ test('the learned policy (better in true quality) is promoted shadow → canary 
   }
 });
 
-test('in the flat world (every arm worth the baseline arm) the real learner is promoted out of shadow in at most 1 of 20 seeded runs over 40 days', (t) => {
+test('in the flat world (every arm worth the baseline arm) the real learner is promoted out of shadow in at most 2 of 20 seeded runs over 40 days', (t) => {
   // Before the gate scored a frozen candidate on unseen rows against the baseline arm at a level
   // spent across looks, every one of 20 such runs was promoted within 14 days (median about 3).
-  // `npm run -s bench -- promotionGate` measures the rate over 100 runs.
+  // The target is a rate ≤ 5%, which `npm run -s bench -- promotionGate` measures over 100 runs
+  // (2 of 100). Here, 20 runs: at a true rate of 5%, 3 or more of 20 happen 7.5% of the time; at the
+  // 20% of a gate without the correction for repeated looks, 2 or fewer happen 21% of the time, at
+  // the old gate's rate never.
   let promoted = 0;
   for (let seed = 1; seed <= 20; seed++) {
     const r = runRollout({ ...base, environment: flatWorld, policy: 'thompson', rounds: 1200, seed }).result;
     if (r.events.some((e) => e.kind === 'promote' && e.from === 'shadow')) promoted++;
   }
   t.diagnostic(`promoted out of shadow: ${promoted} of 20`);
-  assert.ok(promoted <= 1, `${promoted} of 20 null runs promoted`);
+  assert.ok(promoted <= 2, `${promoted} of 20 null runs promoted`);
 });
 
 test('a candidate 0.4 worse than itself that the gate promoted out of shadow is rolled back by the SLO monitor in each of 3 runs', () => {
