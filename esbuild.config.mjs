@@ -42,10 +42,10 @@ const builds = [
     banner: { js: '#!/usr/bin/env node' },
   },
   {
-    // The decision log (the store and sql.js's glue), which the extension loads after activation so
-    // that none of it is parsed on the activation path.
+    // The learner (the optimizer service, its socket, the store and sql.js's glue), which the
+    // extension loads after activation so that none of it is parsed on the activation path.
     ...common,
-    entryPoints: [join(root, 'src/store/session.ts')],
+    entryPoints: [join(root, 'src/service/session.ts')],
     outfile: join(root, 'dist/decisionLog.js'),
     platform: 'node',
     format: 'cjs',

@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { join } from 'node:path';
-import type * as DecisionLog from '../store/session';
-import type { StoreSession, StoreUserSettings, UserMessage, WorkspaceImportResult } from '../store/session';
+import type * as LearnerModule from '../service/session';
+import type { LearnerSession, LearnerStatus, ServiceConnection, ServingProcess, StoreUserSettings, UserMessage } from '../service/session';
+import type { RolloutPhase } from '../core/types';
 import { readSettings } from './config';
 import type { Settings } from './config';
 import { DisposableStore } from './disposable';
@@ -16,13 +17,23 @@ export interface ParamloopApi {
   readonly version: string;
   /** Resolves once the decision log has been opened (or found unavailable). */
   decisionLog(): Promise<DecisionLogStatus>;
+  /**
+   * The user's learner (the optimizer service, whether this window serves it or is a client of the
+   * window that does), for automation and tests; undefined when it is unavailable.
+   */
+  learner(): Promise<LearnerApi | undefined>;
 }
+
+/** The learner's operations: decide, log once sent, record the outcome, the user's verdict, status. */
+export type LearnerApi = Pick<ServiceConnection, 'recommend' | 'logDecision' | 'recordOutcome' | 'feedback' | 'status' | 'serving' | 'role'>;
 
 export interface DecisionLogStatus {
   /** The store's folder: `decision-log` in the extension's global storage, one log per user. */
   dir: string;
   state: 'ready' | 'unavailable';
   decisions: number;
+  /** Who serves the learner (this window, or another process by pid); absent when unavailable. */
+  servedBy?: ServingProcess;
   /** What the user was told while it opened (and while this workspace's earlier log was imported). */
   messages: UserMessage[];
   /** This workspace's earlier, per-workspace log; absent without a workspace. */
@@ -43,16 +54,16 @@ export interface WorkspaceLogStatus {
 }
 
 let root: DisposableStore | undefined;
-let session: Promise<StoreSession> | undefined;
+let session: Promise<LearnerSession> | undefined;
 
 /**
- * The decision log's bundle (dist/decisionLog.js: the store and sql.js's glue), loaded after
- * activation so that the extension's own bundle stays small.
+ * The learner's bundle (dist/decisionLog.js: the optimizer service, the store and sql.js's glue),
+ * loaded after activation so that the extension's own bundle stays small.
  */
-function loadDecisionLog(): typeof DecisionLog {
+function loadLearnerModule(): typeof LearnerModule {
   // A path built at run time: esbuild leaves this require to Node.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(join(__dirname, 'decisionLog.js')) as typeof DecisionLog;
+  return require(join(__dirname, 'decisionLog.js')) as typeof LearnerModule;
 }
 
 function storeSettings(settings: Settings): StoreUserSettings {
@@ -80,10 +91,6 @@ function tell(log: vscode.LogOutputChannel, messages: readonly UserMessage[]): v
   }
 }
 
-function importedCount(result: WorkspaceImportResult): number {
-  return result.state === 'imported' ? result.report.imported : 0;
-}
-
 export function activate(context: vscode.ExtensionContext): ParamloopApi {
   root = new DisposableStore();
   context.subscriptions.push(root);
@@ -102,66 +109,111 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   applyStatusBar();
 
   // One decision log per user, in the global storage: the workspace is a context feature, so what
-  // differs between projects is still learned. It opens off the activation path (sql.js compiles
-  // its WebAssembly first).
+  // differs between projects is still learned. The window holding the log's lock serves the learner;
+  // the user's other windows are its clients over a local socket. It opens off the activation path
+  // (sql.js compiles its WebAssembly first).
   const storeDir = join(context.globalStorageUri.fsPath, 'decision-log');
   // Where earlier versions kept a log per workspace: imported into the user's log once.
   const workspaceLogDir = context.storageUri === undefined ? undefined : join(context.storageUri.fsPath, 'decision-log');
-  let workspaceLog: WorkspaceLogStatus | undefined = workspaceLogDir === undefined ? undefined : { dir: workspaceLogDir, state: 'none', imported: 0 };
-  let opened: StoreSession | undefined;
-  let decisionLog: typeof DecisionLog | undefined;
-  session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<StoreSession> => {
+  let opened: LearnerSession | undefined;
+  let learnerModule: typeof LearnerModule | undefined;
+  let learnerView: LearnerStatus | undefined;
+  let learnerProblem = '';
+  session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<LearnerSession> => {
     try {
-      decisionLog = loadDecisionLog();
+      learnerModule = loadLearnerModule();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const text = `Decision log: its module could not be loaded (${reason}); reinstalling Paramloop should fix this. Paramloop keeps serving the baseline parameters and records no decisions.`;
-      return { store: undefined, messages: [{ level: 'error', text }] };
+      return { connection: undefined, messages: [{ level: 'error', text }], workspaceLog: { state: 'none', imported: 0 } };
     }
-    const wasmDir = decisionLog.defaultWasmDir(__dirname);
-    const result = await decisionLog.openStoreSession(storeDir, storeSettings(settings), {
-      wasmDir,
+    return learnerModule.openLearnerSession(storeDir, storeSettings(settings), {
+      wasmDir: learnerModule.defaultWasmDir(__dirname),
+      ...(workspaceLogDir !== undefined ? { workspaceLogDir } : {}),
+      tell: (messages) => tell(log, messages),
+      log: (line) => log.info(`Learner: ${line}`),
       onError: (error) => log.error(`Decision log: ${error.message}`),
     });
-    if (workspaceLogDir === undefined) return result;
-    if (result.store === undefined) {
-      // Only a window holding the user's log can import into it; the one that does will.
-      const waiting = await decisionLog.waitingWorkspaceLogMessages(workspaceLogDir);
-      if (waiting.length > 0) workspaceLog = { dir: workspaceLogDir, state: 'waiting', imported: 0 };
-      return { store: undefined, messages: [...result.messages, ...waiting] };
-    }
-    const imported = await decisionLog.importWorkspaceLogSession(result.store, workspaceLogDir, { wasmDir });
-    workspaceLog = { dir: workspaceLogDir, state: imported.result.state, imported: importedCount(imported.result) };
-    return { store: result.store, messages: [...result.messages, ...imported.messages] };
   });
   const storeStatus = (): { state: 'opening' | 'ready' | 'unavailable'; detail: string } => {
     if (opened === undefined) return { state: 'opening', detail: '' };
-    if (opened.store === undefined) return { state: 'unavailable', detail: opened.messages.map((m) => m.text).join(' ') };
+    if (opened.connection === undefined) return { state: 'unavailable', detail: opened.messages.map((m) => m.text).join(' ') };
+    if (learnerProblem !== '') return { state: 'ready', detail: learnerProblem };
     return { state: 'ready', detail: '' };
   };
 
-  const decisionsLogged = (): number => {
-    try {
-      return opened?.store?.decisionCount() ?? 0;
-    } catch {
-      return 0; // closing (deactivation) or failed: the state says so
-    }
+  const applyLearnerToStatusBar = (): void => {
+    const phase = learnerView === undefined ? 'shadow' : (lastPhase ?? 'shadow');
+    statusBar.text = `$(beaker) Paramloop: ${phase}`;
+    statusBar.tooltip =
+      learnerView === undefined
+        ? 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the sidebar.'
+        : `Paramloop rollout phase: ${phase}${learnerView.rolloutStatus === 'active' ? '' : ` (${learnerView.rolloutStatus})`}. Learner served by ${learnerView.servedBy}. Click to open the sidebar.`;
+  };
+  let lastPhase: RolloutPhase | undefined;
+  let refreshing: Promise<void> | undefined;
+  /** Asks the learner for its status (wherever it is served) and shows it; never throws. */
+  const refreshLearner = (): Promise<void> => {
+    const connection = opened?.connection;
+    if (connection === undefined || learnerModule === undefined) return Promise.resolve();
+    const module = learnerModule;
+    refreshing ??= connection
+      .status()
+      .then((status) => {
+        learnerView = module.learnerStatusOf(status, connection.serving);
+        lastPhase = status.phase;
+        learnerProblem = '';
+      })
+      .catch((error: unknown) => {
+        learnerProblem = `The learner did not answer: ${error instanceof Error ? error.message : String(error)}`;
+      })
+      .finally(() => {
+        refreshing = undefined;
+        applyLearnerToStatusBar();
+        sidebar.refresh();
+      });
+    return refreshing;
   };
 
   const sidebar = root.register(
-    new SidebarViewProvider(context.extensionUri, log, () => ({
-      extensionVersion: version,
-      phase: 'shadow',
-      decisionsLogged: decisionsLogged(),
-      store: storeStatus(),
-      note: 'No planning requests logged yet. Until the learned policy earns promotion, requests are served with the baseline parameters.',
-    })),
+    new SidebarViewProvider(
+      context.extensionUri,
+      log,
+      () => {
+        const status = {
+          extensionVersion: version,
+          phase: lastPhase ?? 'shadow',
+          decisionsLogged: learnerView?.decisions ?? 0,
+          store: storeStatus(),
+          note:
+            (learnerView?.decisions ?? 0) === 0
+              ? 'No planning requests logged yet. Until the learned policy earns promotion, requests are served with the baseline parameters.'
+              : 'Until the learned policy earns promotion, requests are served with the baseline parameters.',
+        };
+        return learnerView === undefined ? status : { ...status, learner: learnerView };
+      },
+      () => void refreshLearner(),
+    ),
   );
   const ready = session.then((result) => {
     opened = result;
     tell(log, result.messages);
-    if (result.store !== undefined) log.info(`Decision log open in ${storeDir} (${result.store.decisionCount()} decisions)`);
+    const connection = result.connection;
+    if (connection !== undefined) {
+      log.info(`Decision log ${storeDir}: the learner is served by ${learnerModule?.describeServing(connection.serving) ?? 'this window'}`);
+      const unsubscribe = connection.onServingChange((serving) => {
+        log.info(`Learner: now served by ${learnerModule?.describeServing(serving) ?? `process ${serving.pid}`}`);
+        void refreshLearner();
+      });
+      root?.register({ dispose: unsubscribe });
+      // Other windows log too: while the sidebar shows, its counts follow.
+      const timer = setInterval(() => {
+        if (sidebar.visible) void refreshLearner();
+      }, 5000);
+      root?.register({ dispose: () => clearInterval(timer) });
+    }
     sidebar.refresh();
+    void refreshLearner();
     return result;
   });
   root.register(vscode.window.registerWebviewViewProvider(SidebarViewProvider.viewId, sidebar));
@@ -185,7 +237,12 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       problems.forEach((problem) => log.warn(problem));
       applyStatusBar();
       const { retention, includePromptText } = storeSettings(settings);
-      if (decisionLog !== undefined) opened?.store?.updateSettings({ retention: decisionLog.retentionOrNone(retention), storePromptText: includePromptText });
+      if (learnerModule !== undefined && opened?.storeOptions !== undefined) {
+        // What a later takeover by this window opens the store with, and the store it serves now.
+        const update = { retention: learnerModule.retentionOrNone(retention), storePromptText: includePromptText };
+        Object.assign(opened.storeOptions, update);
+        opened.connection?.service?.store.updateSettings(update);
+      }
       sidebar.refresh();
     }),
   );
@@ -197,24 +254,48 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     version,
     decisionLog: async () => {
       const result = await ready;
+      const connection = result.connection;
+      let decisions = 0;
+      if (connection !== undefined) decisions = (await connection.status()).decisions;
       const status: DecisionLogStatus = {
         dir: storeDir,
-        state: result.store === undefined ? 'unavailable' : 'ready',
-        decisions: result.store?.decisionCount() ?? 0,
+        state: connection === undefined ? 'unavailable' : 'ready',
+        decisions,
         messages: result.messages,
       };
-      if (workspaceLog !== undefined) status.workspaceLog = workspaceLog;
+      if (connection !== undefined) status.servedBy = connection.serving;
+      if (workspaceLogDir !== undefined) status.workspaceLog = { dir: workspaceLogDir, ...result.workspaceLog };
       return status;
+    },
+    learner: async () => {
+      const connection = (await ready).connection;
+      if (connection === undefined) return undefined;
+      // Every operation refreshes what this window shows.
+      const after = <T>(promise: Promise<T>): Promise<T> => promise.finally(() => void refreshLearner());
+      const api: LearnerApi = {
+        recommend: (context, sessionKey) => after(connection.recommend(context, sessionKey)),
+        logDecision: (requestId, mapping) => after(connection.logDecision(requestId, mapping)),
+        recordOutcome: (requestId, outcome) => after(connection.recordOutcome(requestId, outcome)),
+        feedback: (requestId, feedback) => after(connection.feedback(requestId, feedback)),
+        status: () => connection.status(),
+        get serving() {
+          return connection.serving;
+        },
+        get role() {
+          return connection.role;
+        },
+      };
+      return api;
     },
   };
 }
 
-/** Closes the decision log (its last events are flushed and folded into a snapshot). */
+/** Closes the learner: this window's clients take over, or this client disconnects. */
 export async function deactivate(): Promise<void> {
   const pending = session;
   session = undefined;
   try {
-    await (await pending)?.store?.close();
+    await (await pending)?.connection?.close();
   } finally {
     root?.dispose();
     root = undefined;

@@ -20,7 +20,14 @@ export class SidebarViewProvider implements vscode.WebviewViewProvider, vscode.D
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
     private readonly status: StatusSource,
+    /** Called whenever the webview (re)loads and asks for the status: a chance to fetch fresh data. */
+    private readonly onShown: () => void = () => undefined,
   ) {}
+
+  /** Whether the view is showing. */
+  get visible(): boolean {
+    return this.view?.visible ?? false;
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
@@ -46,6 +53,7 @@ export class SidebarViewProvider implements vscode.WebviewViewProvider, vscode.D
     switch (message.type) {
       case 'ready':
         this.refresh();
+        this.onShown();
         return;
       case 'runCommand':
         try {

@@ -47,6 +47,12 @@ export interface OpenServiceOptions {
    * place instead of by the store's timed batches.
    */
   syncEvery?: number;
+  /**
+   * Runs once the store is open and before the optimizer is restored from it (whatever it adds is
+   * restored with the rest): the extension imports a workspace's earlier log here. What it throws
+   * fails the open (the store is closed again).
+   */
+  prepare?: (store: Store) => Promise<void>;
 }
 
 export class OptimizerService {
@@ -70,6 +76,7 @@ export class OptimizerService {
   static async open(dir: string, settings: ServiceSettings, options: OpenServiceOptions): Promise<OptimizerService> {
     const store = await openStore(dir, options.store);
     try {
+      if (options.prepare) await options.prepare(store);
       const appender: StoreAppender & { close?: () => Promise<void> } =
         options.syncEvery !== undefined && !options.store.readOnly ? new StoreDecisionSink(store, Math.max(1, Math.floor(options.syncEvery))) : store;
       const events = new StoreEventSink(appender, store.checkpoints());

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-import { rolloutPhases } from '../core/types';
+import { rolloutPhases, taskTypes } from '../core/types';
 
 /** Sent by the webview once its script has loaded; the host answers with a `status`. */
 export const readyMessage = z.object({ type: z.literal('ready'), protocolVersion: z.literal(1) }).strict();
@@ -21,15 +21,49 @@ export const runCommandMessage = z
 export const webviewToHostMessage = z.discriminatedUnion('type', [readyMessage, runCommandMessage]);
 export type WebviewToHostMessage = z.infer<typeof webviewToHostMessage>;
 
+const count = z.number().int().nonnegative();
+const finite = z.number().finite();
+
+/** An arm's expected reward as the learned policy sees it: posterior mean and standard deviation. */
+const armEstimate = z.object({ armId: z.string(), mean: finite, sd: finite.nonnegative() }).strict();
+
+/** The learner (the optimizer service) as the sidebar shows it; absent while none is reachable. */
+export const learnerStatus = z
+  .object({
+    /** Who serves the learner, in words: this window, another window (process N), the command line (process N). */
+    servedBy: z.string().max(200),
+    servedByThisWindow: z.boolean(),
+    /** Active, paused, or another rollout status. */
+    rolloutStatus: z.string().max(40),
+    policyVersion: count,
+    /** Towards the next gate: samples (outcomes in shadow, learned outcomes after) and days. */
+    progress: z.object({ samples: count, minSamples: count, days: finite.nonnegative(), minDays: finite.nonnegative() }).strict(),
+    decisions: count,
+    outcomes: count,
+    /** Logged decisions waiting for their outcome. */
+    pending: count,
+    incidents: count,
+    /** Per task type, for a typical request: the arm the learned policy favours, and the baseline arm. */
+    favoured: z.array(z.object({ taskType: z.enum(taskTypes), favoured: armEstimate, baseline: armEstimate }).strict()).max(taskTypes.length),
+    lastVerdict: z.object({ passed: z.boolean(), summary: z.string().max(2000) }).strict().optional(),
+    /** Tokens spent today per task type, and the day's limit (null: none). */
+    budget: z.array(z.object({ taskType: z.enum(taskTypes), daySpent: count, dayLimit: count.nullable() }).strict()).max(taskTypes.length),
+    /** Waivers proposed or active. */
+    waivers: z.array(z.object({ id: z.string().max(200), status: z.string().max(40), taskType: z.string().max(40), delta: count, expiresAt: finite }).strict()).max(100),
+  })
+  .strict();
+export type LearnerStatus = z.infer<typeof learnerStatus>;
+
 /** Sent by the host: what the sidebar shows. */
 export const statusMessage = z
   .object({
     type: z.literal('status'),
     extensionVersion: z.string(),
     phase: z.enum(rolloutPhases),
-    decisionsLogged: z.number().int().nonnegative(),
+    decisionsLogged: count,
     /** The decision log: opening, ready, or unavailable (then `detail` says why). */
     store: z.object({ state: z.enum(['opening', 'ready', 'unavailable']), detail: z.string().max(2000) }).strict(),
+    learner: learnerStatus.optional(),
     note: z.string(),
   })
   .strict();

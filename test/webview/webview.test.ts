@@ -54,6 +54,58 @@ describe('sidebar webview bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('renders the learner: who serves, counts, progress towards the gate, the last verdict, budgets, waivers and the favoured arms as a table', async () => {
+    const { page, errors } = await harness.open();
+    const estimate = (armId: string, mean: number, sd: number) => ({ armId, mean, sd });
+    const learner = {
+      servedBy: 'another window (process 4242)',
+      servedByThisWindow: false,
+      rolloutStatus: 'paused',
+      policyVersion: 17,
+      progress: { samples: 4, minSamples: 10, days: 2.25, minDays: 3 },
+      decisions: 42,
+      outcomes: 40,
+      pending: 2,
+      incidents: 1,
+      favoured: [
+        { taskType: 'planTask', favoured: estimate('t0.2-p0.9-m2048', 0.71, 0.05), baseline: estimate('baseline', 0.6, 0.04) },
+        { taskType: 'planTests', favoured: estimate('baseline', 0.55, 0.1), baseline: estimate('baseline', 0.55, 0.1) },
+      ],
+      lastVerdict: { passed: false, summary: 'lower bound -0.02 ≤ 0' },
+      budget: [{ taskType: 'planTask', daySpent: 1200, dayLimit: 40000 }, { taskType: 'planTests', daySpent: 0, dayLimit: null }],
+      waivers: [{ id: 'w1', status: 'active', taskType: 'all', delta: 5000, expiresAt: Date.UTC(2026, 11, 3, 9, 30) }],
+    };
+    await sendToWebview(page, { ...validStatus, learner });
+    await page.waitForSelector('main#app[data-state="ready"]');
+    const rows = await page.locator('dl.status > *').allTextContents();
+    const pairs = new Map<string, string>();
+    for (let i = 0; i + 1 < rows.length; i += 2) pairs.set(rows[i]!, rows[i + 1]!);
+    assert.equal(pairs.get('Learner served by'), 'another window (process 4242)');
+    assert.equal(pairs.get('Outcomes'), '40');
+    assert.equal(pairs.get('Awaiting outcome'), '2');
+    assert.equal(pairs.get('Towards the next gate'), '4 of 10 samples, 2.3 of 3 days');
+    assert.equal(pairs.get('Rollout'), 'paused');
+    assert.equal(pairs.get('Rollbacks'), '1');
+    assert.equal(pairs.get('Last gate verdict'), 'not passed: lower bound -0.02 ≤ 0');
+    assert.equal(pairs.get('Tokens today'), 'Plan a task 1200 of 40000');
+    assert.equal(pairs.get('Waivers'), 'w1 (active, +5000 tokens, all, until 2026-12-03 09:30 UTC)');
+    assert.equal(await page.locator('table.favoured caption').innerText(), 'Favoured parameters per task type (expected reward, mean ± sd)');
+    const cells = await page.locator('table.favoured tr').allInnerTexts();
+    assert.equal(cells.length, 3);
+    assert.match(cells[1]!, /Plan a task\s+t0\.2-p0\.9-m2048 \(0\.710 ± 0\.050\)\s+baseline \(0\.600 ± 0\.040\)/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('refuses a learner status outside the protocol (a negative count), keeping what it showed', async () => {
+    const { page } = await harness.open();
+    await sendToWebview(page, validStatus);
+    await page.waitForSelector('main#app[data-state="ready"]');
+    const before = await appText(page);
+    await sendToWebview(page, { ...validStatus, decisionsLogged: 43, learner: { servedBy: 'x' } });
+    await waitForWarnings(page, 1);
+    assert.equal(await appText(page), before);
+  });
+
   it('shows why the decision log is unavailable, as a warning', async () => {
     const { page, errors } = await harness.open();
     await sendToWebview(page, { ...validStatus, store: { state: 'unavailable', detail: 'The store in /x is in use: process 12.' } });
