@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Browser, BrowserContext } from 'playwright-core';
 import type { DecisionLogStatus } from '../../src/extension/extension';
-import type { AgentAnswer, AgentCommand, AgentInfo } from '../integration/agentProtocol';
+import type { AgentAnswer, AgentCommand, AgentInfo, AgentLearnerStatus, AgentLogged } from '../integration/agentProtocol';
 import { agentDir, agentMarkerKind, answerFile, commandFile, waitForJson, writeJsonAtomically } from '../integration/agentProtocol';
 import type { CodeServer } from './codeServer';
 import { makeTempDir, startCodeServer } from './codeServer';
@@ -117,6 +117,16 @@ export class AgentWindow {
   /** What the window's Paramloop says about the decision log (`ParamloopApi.decisionLog()`). */
   decisionLog(): Promise<DecisionLogStatus> {
     return this.call<DecisionLogStatus>({ name: 'decisionLog' });
+  }
+
+  /** The window's learner: its status, who serves it and this window's role. */
+  learnerStatus(): Promise<AgentLearnerStatus> {
+    return this.call<AgentLearnerStatus>({ name: 'learnerStatus' });
+  }
+
+  /** Runs `count` requests through the window's learner (recommend, log, outcome). */
+  logRequests(count: number, seed: number, sessionKey = `${this.label}-${seed}`): Promise<AgentLogged> {
+    return this.call<AgentLogged>({ name: 'logRequests', count, seed, sessionKey });
   }
 
   /** The sidebar's text, after opening it in this window. */

@@ -4,11 +4,38 @@
 // extension host lives on meanwhile, as it does for a user.
 import { mkdirSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { ParamloopApi } from '../../src/extension/extension';
+import { createRng } from '../../src/core/math/random';
+import type { LearnerApi, ParamloopApi } from '../../src/extension/extension';
+import { createLlmPlanningEnvironment } from '../../src/sim/llmPlanning';
 import { agentDir, agentMarkerKind, answerFile, commandFile, waitForJson, writeJsonAtomically } from './agentProtocol';
-import type { AgentAnswer, AgentCommand, AgentInfo } from './agentProtocol';
+import type { AgentAnswer, AgentCommand, AgentInfo, AgentLearnerStatus, AgentLogged } from './agentProtocol';
 
 const extensionId = 'paramloop.paramloop';
+
+const environment = createLlmPlanningEnvironment();
+
+async function learnerOf(extension: vscode.Extension<ParamloopApi>): Promise<LearnerApi> {
+  const learner = await extension.exports.learner();
+  if (learner === undefined) throw new Error("this window's learner is unavailable");
+  return learner;
+}
+
+/** Requests through the extension's learner, as a planning command will make them. */
+async function logRequests(learner: LearnerApi, count: number, seed: number, sessionKey: string): Promise<AgentLogged> {
+  const rng = createRng(seed);
+  const logged: AgentLogged = { requestIds: [], servedBy: [] };
+  for (let i = 0; i < count; i++) {
+    const context = environment.sampleContext(rng);
+    const recommendation = await learner.recommend(context, sessionKey);
+    if (recommendation.kind !== 'decision') throw new Error(`request ${i + 1} was refused: ${JSON.stringify(recommendation)}`);
+    const decision = await learner.logDecision(recommendation.decision.requestId, { honouredParams: ['temperature', 'topP', 'maxTokens'], modelUsed: 'simulated' });
+    const outcome = environment.sampleOutcome(context, environment.space.arms[decision.armIndex]!, rng, decision.requestId, Date.now());
+    await learner.recordOutcome(decision.requestId, outcome);
+    logged.requestIds.push(decision.requestId);
+    logged.servedBy.push(learner.serving.pid);
+  }
+  return logged;
+}
 
 async function handle(command: AgentCommand, extension: vscode.Extension<ParamloopApi>): Promise<unknown> {
   switch (command.name) {
@@ -22,6 +49,14 @@ async function handle(command: AgentCommand, extension: vscode.Extension<Paramlo
     }
     case 'decisionLog':
       return extension.exports.decisionLog();
+    case 'learnerStatus': {
+      const learner = await learnerOf(extension);
+      const status = await learner.status();
+      const answer: AgentLearnerStatus = { role: learner.role, serving: learner.serving, decisions: status.decisions, outcomes: status.outcomes, pending: status.pending, phase: status.phase };
+      return answer;
+    }
+    case 'logRequests':
+      return logRequests(await learnerOf(extension), command.count, command.seed, command.sessionKey);
     case 'executeCommand':
       return (await vscode.commands.executeCommand(command.command, ...(command.args ?? []))) ?? null;
     case 'stop':

@@ -13,10 +13,33 @@ export type AgentCommand =
   | { name: 'info' }
   /** `ParamloopApi.decisionLog()`: the decision log's status as the extension reports it. */
   | { name: 'decisionLog' }
+  /** `ParamloopApi.learner()`: its status, who serves it and this window's role. */
+  | { name: 'learnerStatus' }
+  /**
+   * Runs `count` requests through `ParamloopApi.learner()` (recommend, log once sent, outcome drawn
+   * from the simulated LLM-planning environment with `seed`), in session `sessionKey`.
+   */
+  | { name: 'logRequests'; count: number; seed: number; sessionKey: string }
   /** Runs a VS Code command (e.g. `notifications.showList`) and answers its result. */
   | { name: 'executeCommand'; command: string; args?: unknown[] }
   /** Ends the agent's `run()`: the workbench then reports the exit code. */
   | { name: 'stop' };
+
+/** What `learnerStatus` answers. */
+export interface AgentLearnerStatus {
+  role: 'serve' | 'client';
+  serving: { thisProcess: boolean; pid: number; kind: string; since: number };
+  decisions: number;
+  outcomes: number;
+  pending: number;
+  phase: string;
+}
+
+/** What `logRequests` answers: the request ids logged, and who served each request's outcome. */
+export interface AgentLogged {
+  requestIds: string[];
+  servedBy: number[];
+}
 
 /** What `info` answers. */
 export interface AgentInfo {
