@@ -143,3 +143,28 @@ test('a bad --at exits 2 naming the flag and the value, with nothing on stdout',
     assert.equal(err, `paramloop status: --at must be a time (ISO 8601 such as 2026-01-20T12:00Z, or ms since the epoch), got '${bad}'\n`);
   }
 });
+
+test('import and simulate --db refuse a log a VS Code window serves, naming the serving process; export still reads it', async (t) => {
+  const { db } = await simulatedLog('writers');
+  const window = await servingWindow(t, db);
+  const decisionsBefore = (await statusJson(['--db', db])).decisions;
+
+  const exported = join(root, 'writers.jsonl');
+  const exporting = await runCaptured(['export', '--db', db, '--format', 'jsonl', '--out', exported]);
+  assert.equal(exporting.code, 0, exporting.err);
+
+  const served = new RegExp(
+    `the decision log in .*writers is served by process ${window.pid} \\(extension: a VS Code window\\) since \\d{4}-.*; '(import|simulate)' writes the log directly, which only the serving process may do: close that VS Code window first, then run it again\\. Nothing was changed\\.\\n$`,
+  );
+  for (const args of [
+    ['import', '--db', db, exported],
+    ['simulate', '--env', 'llm-planning', '--rounds', '10', '--db', db],
+    ['simulate', '--env', 'llm-planning', '--rollout', '--rounds', '10', '--db', db],
+  ]) {
+    const { code, out, err } = await runCaptured(args);
+    assert.equal(code, 1, `${args.join(' ')}: ${err}`);
+    assert.match(err, served, args.join(' '));
+    assert.doesNotMatch(out, /committed/);
+  }
+  assert.equal((await statusJson(['--db', db])).decisions, decisionsBefore, 'nothing was written');
+});
