@@ -81,3 +81,33 @@ function describeRules(rules: NumberRules): string {
   if (max !== undefined) return `${kind} of at most ${max}`;
   return kind;
 }
+
+/** An ISO 8601 date or date-time (`2026-01-20`, `2026-01-20T12:00Z`, `2026-01-20T12:00:00.5+02:00`). */
+const isoTime = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Parses a time option: an ISO 8601 date or date-time (a date alone is midnight UTC; a date-time
+ * without `Z` or an offset is local time, as JavaScript reads it) or milliseconds since the epoch.
+ * Returns ms since the epoch, or `undefined` when the option was not given. A day or time that does
+ * not exist (2026-02-30, 24:00) is refused rather than rolled over; errors name the option and the
+ * text given.
+ */
+export function parseTimeOption(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const fail = (): never => {
+    throw new CliError(`${flag} must be a time (ISO 8601 such as 2026-01-20T12:00Z, or ms since the epoch), got '${raw}'`);
+  };
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    return Number.isSafeInteger(ms) && ms <= 8.64e15 ? ms : fail();
+  }
+  const match = isoTime.exec(text);
+  if (match === null) return fail();
+  const [, year, month, day, hour = '0', minute = '0', second = '0'] = match;
+  const calendar = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  const realDay = calendar.getUTCFullYear() === Number(year) && calendar.getUTCMonth() === Number(month) - 1 && calendar.getUTCDate() === Number(day);
+  if (!realDay || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return fail();
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : fail();
+}

@@ -7,6 +7,7 @@ import { StoreDataLossError, StoreNotFoundError } from '../store/recovery';
 import { StoreVersionError } from '../store/schema';
 import { commands } from './commands';
 import { CliError, type CliIo } from './io';
+import { lockedStoreMessage } from './storeAccess';
 import { cliVersion } from './version';
 
 const usage = `usage: paramloop <command> [options]
@@ -45,10 +46,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`paramloop ${name}: ${error.message}\n`);
       return 2;
     }
-    // The store's own refusals are the user's to act on: a folder in use, one that cannot be or does
-    // not hold a store, a store from a newer version, or one that would lose events when opened.
+    // A store another process holds: named as the serving process when it serves the log.
+    if (error instanceof StoreLockedError) {
+      io.stderr(`paramloop ${name}: ${await lockedStoreMessage(name, error)}\n`);
+      return 1;
+    }
+    // The store's own refusals are the user's to act on: a folder that cannot be or does not hold
+    // a store, a store from a newer version, or one that would lose events when opened.
     if (
-      error instanceof StoreLockedError ||
       error instanceof StoreFolderError ||
       error instanceof StoreNotFoundError ||
       error instanceof StoreDataLossError ||

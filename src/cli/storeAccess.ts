@@ -1,6 +1,10 @@
 // Opening a store for a CLI command that takes --accept-loss: a refusal for lost events says how to
 // open the store anyway (the store's other refusals are reported by main.ts), and what opening
-// found is printed on stderr.
+// found is printed on stderr. A refusal because another process holds the store says whether that
+// process serves the log (and then which, since when), since only the serving process may write it.
+import { connect } from '../service/connection';
+import type { ServerKind } from '../service/protocol';
+import type { StoreLockedError } from '../store/lock';
 import { StoreDataLossError } from '../store/store';
 import type { RecoveryNotice } from '../store/store';
 import { CliError } from './io';
@@ -25,4 +29,33 @@ export async function openForCommand<T extends { notices: readonly Pick<Recovery
   }
   for (const notice of opened.notices) io.stderr(`paramloop ${command}: ${notice.level}: ${notice.message}\n`);
   return opened;
+}
+
+/** How long to wait for the holder of a store's lock to answer as its serving process. */
+const servingAnswerTimeoutMs = 1000;
+
+const whatToDo: Record<ServerKind, string> = {
+  extension: 'close that VS Code window first',
+  cli: 'wait until that paramloop command has ended',
+};
+
+/**
+ * Why `command` cannot write the store another process holds: when that process serves the log
+ * (it answers on the store's socket as the lock's holder), the serving process by pid and kind and
+ * since when, and that only it may write the log; otherwise the store's own message.
+ */
+export async function lockedStoreMessage(command: string, error: StoreLockedError): Promise<string> {
+  let connection;
+  try {
+    connection = await connect(error.dir, { serve: false, kind: 'cli', timeoutMs: servingAnswerTimeoutMs });
+  } catch {
+    return error.message;
+  }
+  const { pid, kind, since } = connection.serving;
+  await connection.close().catch(() => undefined);
+  const who = kind === 'extension' ? 'a VS Code window' : 'a paramloop command';
+  return (
+    `the decision log in ${error.dir} is served by process ${pid} (${kind}: ${who}) since ${new Date(since).toISOString()}; ` +
+    `'${command}' writes the log directly, which only the serving process may do: ${whatToDo[kind]}, then run it again. Nothing was changed.`
+  );
 }

@@ -4,9 +4,12 @@
  * service (the lock was free, or its holder died and this process won the claim to take it over:
  * takeover.ts), or connects to the holder's socket and says hello with the lock's secret. It keeps
  * trying, every few tens of milliseconds, while the state is in between (a holder opening the store
- * and not yet listening, a lock being released), until its deadline.
+ * and not yet listening, a lock being released), until its deadline. A client only (`serve: false`,
+ * for a command that must not write the log, such as `paramloop status`) never opens the service:
+ * where it would, it fails at once with a ServiceUnavailableError saying that no process serves.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { createMessageConnection, ResponseError, type MessageConnection } from 'vscode-jsonrpc/node';
 import { prepareStoreFolder } from '../store/folder';
@@ -22,6 +25,8 @@ import { CheckedMessageReader, checkedMessageWriter } from './wire';
 
 /** How to serve, should this process be the one. */
 export interface ConnectOptions {
+  /** This process serves when no other does (the default); see ClientConnectOptions for a client only. */
+  serve?: true;
   /** The settings the service learns with when this process serves (the serving process's rule). */
   settings: ServiceSettings;
   /** How the service opens its log when this process serves. */
@@ -35,6 +40,20 @@ export interface ConnectOptions {
   /** A client rehearses a takeover once in the background (rehearsal.ts; default true). */
   rehearse?: boolean;
   /** Where connecting and serving report what happened (a takeover, a refused client). */
+  log?: (message: string) => void;
+}
+
+/**
+ * A client only: connects to the process that serves and never serves itself (no lock taken, no
+ * rehearsal, nothing written). While no process serves, connecting fails with a
+ * ServiceUnavailableError; so does a reconnection after the serving process went away.
+ */
+export interface ClientConnectOptions {
+  serve: false;
+  /** What this process is, as the serving process will be told. */
+  kind: ServerKind;
+  /** How long connecting keeps trying while a holder of the lock does not answer yet (default 15 s). */
+  timeoutMs?: number;
   log?: (message: string) => void;
 }
 
@@ -75,11 +94,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * stale lock is claimed only `claimDelayMs` after it was first seen (a process slower to take over
  * gives the faster ones a head start).
  */
-export async function establish(dir: string, options: ConnectOptions, claimDelayMs = 0): Promise<Endpoint> {
+export async function establish(dir: string, options: ConnectOptions | ClientConnectOptions, claimDelayMs = 0): Promise<Endpoint> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  await prepareStoreFolder(dir, false);
+  const clientOnly = options.serve === false;
+  await prepareStoreFolder(dir, clientOnly);
+  if (clientOnly && !existsSync(dir)) throw new ServiceUnavailableError(dir, 'no process serves it (there is no such folder)');
   const place = await socketPlace(dir);
-  await ensurePrivateFolder(place.folder);
+  // A client only creates nothing: without the socket's folder nothing listens yet.
+  if (!clientOnly || existsSync(place.folder)) await ensurePrivateFolder(place.folder);
   let staleSince: number | undefined;
   for (;;) {
     const state = await readLockState(dir);
@@ -99,13 +121,15 @@ export async function establish(dir: string, options: ConnectOptions, claimDelay
 }
 
 /** One attempt: an endpoint, or what is being waited for. */
-async function attempt(dir: string, place: SocketPlace, state: LockState, options: ConnectOptions): Promise<Endpoint | string> {
+async function attempt(dir: string, place: SocketPlace, state: LockState, options: ConnectOptions | ClientConnectOptions): Promise<Endpoint | string> {
   switch (state.kind) {
     case 'foreign':
       throw new ServiceUnavailableError(dir, `process ${state.holder.pid} on host ${state.holder.host} holds its lock; only a process on that host can serve it`);
     case 'free':
+      if (options.serve === false) throw new ServiceUnavailableError(dir, 'no process serves it (nothing holds its lock)');
       return (await serve(dir, place, options)) ?? 'another process that took the free lock to serve';
     case 'stale': {
+      if (options.serve === false) throw new ServiceUnavailableError(dir, `no process serves it (process ${state.holder?.pid ?? 'unknown'}, which held its lock, has ended)`);
       const claim = await claimTakeover(place.folder, state.key);
       if (claim === undefined) return 'the process taking over from a process that ended to serve';
       try {
@@ -119,12 +143,16 @@ async function attempt(dir: string, place: SocketPlace, state: LockState, option
     }
     case 'live': {
       const { holder } = state;
-      if (holder.secret === undefined) return `process ${holder.pid}, which holds the store without serving it (a lock without a secret: an older version, or a command that writes the store directly)`;
+      if (holder.secret === undefined) {
+        const why = `process ${holder.pid}, which holds the store without serving it (a lock without a secret: an older version, or a command that writes the store directly)`;
+        if (options.serve === false) throw new ServiceUnavailableError(dir, `no process serves it: ${why}`);
+        return why;
+      }
       const remote = await connectTo(place, holder.secret, options.kind);
       if (remote !== undefined) return remote;
       // A lock of this very process that no connection of it serves: the store's lock tells a
       // copied lock file (taken over) from one this process holds (refused).
-      if (holder.pid === process.pid) return (await serve(dir, place, options)) ?? `this process's own open store to serve`;
+      if (holder.pid === process.pid && options.serve !== false) return (await serve(dir, place, options)) ?? `this process's own open store to serve`;
       return `process ${holder.pid}, which holds the store, to answer on ${place.path}`;
     }
   }

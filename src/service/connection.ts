@@ -20,7 +20,7 @@ import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
 import type { Decision, Outcome, RequestContext } from '../core/types';
-import { establish, type ConnectOptions, type Endpoint, type ServingProcess } from './connect';
+import { establish, type ClientConnectOptions, type ConnectOptions, type Endpoint, type ServingProcess } from './connect';
 import type { OptimizerService } from './optimizerService';
 import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type ResultOf, type ServiceOperations } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
@@ -28,7 +28,7 @@ import { rehearseTakeover } from './rehearsal';
 import { ServiceError } from './serviceError';
 import type { ServiceStatus } from './status';
 
-export type { ConnectOptions, ServingProcess } from './connect';
+export type { ClientConnectOptions, ConnectOptions, ServingProcess } from './connect';
 
 /** How long a client that has not rehearsed a takeover waits before it claims one (see `ready`). */
 const unrehearsedClaimDelayMs = 250;
@@ -36,8 +36,11 @@ const unrehearsedClaimDelayMs = 250;
 /** Requests a client remembers at most (recommended decisions not yet logged, feedback not yet merged). */
 const rememberedLimit = 1000;
 
-/** Opens the connection to the optimizer service of the store in `dir`: serving it, or a client of the process that does. */
-export async function connect(dir: string, options: ConnectOptions): Promise<ServiceConnection> {
+/**
+ * Opens the connection to the optimizer service of the store in `dir`: serving it, or a client of
+ * the process that does (with `serve: false`, only ever a client).
+ */
+export async function connect(dir: string, options: ConnectOptions | ClientConnectOptions): Promise<ServiceConnection> {
   return new ServiceConnection(dir, options, await establish(dir, options));
 }
 
@@ -70,7 +73,7 @@ export class ServiceConnection implements ServiceOperations {
 
   constructor(
     readonly dir: string,
-    private readonly options: ConnectOptions,
+    private readonly options: ConnectOptions | ClientConnectOptions,
     endpoint: Endpoint,
   ) {
     this.lastServing = endpoint.serving;
@@ -102,9 +105,11 @@ export class ServiceConnection implements ServiceOperations {
     this.endpoint = endpoint;
     // A client may have to take over at any moment: it rehearses once, so that the takeover does
     // not wait for code to be compiled (rehearsal.ts).
-    if (endpoint.kind === 'remote' && !this.rehearsed && this.options.rehearse !== false) {
+    // A client only never takes over, so it does not rehearse.
+    const options = this.options;
+    if (endpoint.kind === 'remote' && !this.rehearsed && options.serve !== false && options.rehearse !== false) {
       this.rehearsed = true;
-      void rehearseTakeover(this.dir, this.options.settings, this.options.open).then(() => {
+      void rehearseTakeover(this.dir, options.settings, options.open).then(() => {
         this.rehearsalDone = true;
       });
     }
@@ -130,7 +135,8 @@ export class ServiceConnection implements ServiceOperations {
     if (this.closed) return Promise.reject(new ServiceError('the connection to the optimizer service is closed', errorCodes.serverClosing));
     if (this.endpoint !== undefined) return Promise.resolve(this.endpoint);
     // A client that has not finished its rehearsal lets those that have take over first.
-    this.reconnecting ??= establish(this.dir, this.options, this.rehearsalDone || this.options.rehearse === false ? 0 : unrehearsedClaimDelayMs)
+    const unrehearsed = !this.rehearsalDone && this.options.serve !== false && this.options.rehearse !== false;
+    this.reconnecting ??= establish(this.dir, this.options, unrehearsed ? unrehearsedClaimDelayMs : 0)
       .then(async (endpoint) => {
         if (this.closed) {
           await closeEndpoint(endpoint);
@@ -204,8 +210,9 @@ export class ServiceConnection implements ServiceOperations {
     return result;
   }
 
-  status(): Promise<ServiceStatus> {
-    return this.call('status', {});
+  /** The service's status, computed at `at` (ms since the epoch) when given, else at the serving process's now. */
+  status(at?: number): Promise<ServiceStatus> {
+    return this.call('status', at === undefined ? {} : { at });
   }
 
   promote(actor: string, reason: string): Promise<RolloutEvent> {

@@ -181,9 +181,12 @@ export class OptimizerService {
     return this.guarded.revokeWaiver(id, actor, reason);
   }
 
-  /** What the service knows, for people (the status command, the sidebar). */
-  status(): ServiceStatus {
-    return serviceStatus(this.guarded, this.store, this.clock.now(), this.notices);
+  /**
+   * What the service knows, for people (the status command, the sidebar); days in phase and the
+   * budget's periods at `at` (ms since the epoch), by default the clock's now.
+   */
+  status(at?: number): ServiceStatus {
+    return serviceStatus(this.guarded, this.store, at ?? this.clock.now(), this.notices);
   }
 
   /** Everything appended so far is durable. */

@@ -121,7 +121,8 @@ export const operations = {
   ),
   recordOutcome: operation('paramloop/recordOutcome', z.strictObject({ ...call, requestId, outcome: outcomeSchema }), outcomeResultSchema),
   feedback: operation('paramloop/feedback', feedbackParamsSchema, feedbackResultSchema),
-  status: operation('paramloop/status', z.strictObject({}), serviceStatusSchema),
+  /** `at`: the time (ms since the epoch) days in phase and budget periods are computed at; default now. */
+  status: operation('paramloop/status', z.strictObject({ at: z.number().finite().optional() }), serviceStatusSchema),
   promote: operation('paramloop/promote', control, rolloutEventSchema),
   rollback: operation('paramloop/rollback', control.extend({ to: z.enum(['previous', 'shadow']).optional() }), rolloutEventSchema),
   pause: operation('paramloop/pause', control, rolloutEventSchema),
@@ -160,7 +161,7 @@ export interface ServiceOperations {
   logDecision(requestId: string, mapping?: ProviderMapping): Promise<Decision>;
   recordOutcome(requestId: string, outcome: Outcome): Promise<OutcomeResult>;
   feedback(requestId: string, feedback: Feedback): Promise<FeedbackResult>;
-  status(): Promise<ServiceStatus>;
+  status(at?: number): Promise<ServiceStatus>;
   promote(actor: string, reason: string): Promise<RolloutEvent>;
   rollback(actor: string, reason: string, to?: 'previous' | 'shadow'): Promise<RolloutEvent>;
   pause(actor: string, reason: string): Promise<RolloutEvent>;

@@ -133,7 +133,7 @@ export class ServingCore {
     logDecision: (p) => this.logDecision(p),
     recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
     feedback: (p) => this.feedback(p),
-    status: () => this.service.status(),
+    status: (p) => this.service.status(p.at),
     promote: (p) => this.control('promote', p, () => this.service.promote(p.actor, p.reason)),
     rollback: (p) => this.control('rollback', p, () => this.service.rollback(p.actor, p.reason, p.to)),
     pause: (p) => this.control('pause', p, () => this.service.pause(p.actor, p.reason)),

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createRng } from '../core/math/random';
@@ -191,4 +191,27 @@ test('a lock held by a live process that does not serve: connecting gives up at 
     assert.match(error.message, new RegExp(`still waiting for process ${child.pid}, which holds the store, to answer on `));
     return true;
   });
+});
+
+test('a client only (serve: false) never serves: with none serving it fails at once and creates nothing; with one serving it asks it, status at a given time included', async (t) => {
+  const { dir, keep } = await socketTestDir(t, 'socket');
+  const started = Date.now();
+  await assert.rejects(connect(join(dir, 'missing'), { serve: false, kind: 'cli' }), (error: unknown) => error instanceof ServiceUnavailableError && /no process serves it/.test(error.message));
+  assert.equal(existsSync(join(dir, 'missing')), false, 'the folder was not created');
+  await mkdir(join(dir, 'log'));
+  await assert.rejects(connect(join(dir, 'log'), { serve: false, kind: 'cli' }), (error: unknown) => error instanceof ServiceUnavailableError && /no process serves it \(nothing holds its lock\)/.test(error.message));
+  assert.ok(Date.now() - started < 2000, 'it did not wait for a deadline');
+  assert.deepEqual(await readdir(join(dir, 'log')), [], 'nothing was written into the folder');
+
+  const clock = { t: start };
+  const server = keep(await connect(join(dir, 'log'), testConnectOptions(clock)));
+  const client = keep(await connect(join(dir, 'log'), { serve: false, kind: 'cli' }));
+  assert.equal(client.role, 'client');
+  assert.equal(client.serving.pid, process.pid);
+  assert.equal((await client.status()).progress.days, 0);
+  assert.equal((await client.status(start + 2.5 * 86_400_000)).progress.days, 2.5);
+  // Once the serving process has gone, the client only does not take over.
+  await server.close();
+  await assert.rejects(client.status(), (error: unknown) => error instanceof ServiceUnavailableError);
+  assert.equal(existsSync(join(dir, 'log', lockFileName)), false, 'no process holds the lock');
 });
