@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Folders that must run without VS Code: the optimizer, the store, the CLI and the webview protocol. */
-export const pureFolders = ['src/core/**', 'src/store/**', 'src/service/**', 'src/cli/**', 'src/shared/**', 'src/sim/**'];
+export const pureFolders = ['src/core/**', 'src/store/**', 'src/service/**', 'src/cli/**', 'src/shared/**', 'src/sim/**', 'src/llm/**', 'src/planning/**'];
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -45,7 +45,7 @@ function nodeBoundCoreModules() {
   return [...bound].map((f) => relative(root, f).replace(/\.ts$/, ''));
 }
 
-const noVscode = { name: 'vscode', message: 'src/core, src/store, src/service, src/cli, src/shared and src/sim must not import vscode: they run and are tested without VS Code.' };
+const noVscode = { name: 'vscode', message: 'src/core, src/store, src/service, src/cli, src/shared, src/sim, src/llm and src/planning must not import vscode: they run and are tested without VS Code.' };
 
 /** What the browser bundle may not import: Node built-ins, the Node-only layers, core modules that use Node. */
 const browserRestrictions = {
