@@ -265,3 +265,28 @@ test('a phase is declared inconclusive at its deadline (14 days in shadow) even 
   assert.ok(inconclusive.day >= 14 && inconclusive.day < 14 + 1 / 24, `declared on day ${inconclusive.day}`);
   assert.equal(g.phase, 'shadow');
 });
+
+test('allowed arms narrow a request to the arms its model can take: every draw among them or the baseline, the mask logged, probabilities summing to 1 over it', () => {
+  const clock = { t: Date.UTC(2026, 0, 5, 9) };
+  const g = makeGuarded(clock, 11, { rollout: { phases: { canary: { trafficShare: 0.5, minSamples: 10, minDurationDays: 3, deadlineDays: 28 } } } });
+  g.promote('tester', 'start in canary');
+  // Three trust-region arms other than the baseline, plus one outside the trust region (dropped from the mask).
+  const inside = space.trustRegionArms.filter((a) => a !== space.baselineArm).slice(0, 3);
+  const outside = space.arms.findIndex((arm) => !space.trustRegionArms.includes(arm.index));
+  assert.ok(inside.length === 3 && outside >= 0);
+  const expected = [...inside, space.baselineArm].sort((x, y) => x - y);
+  const drawn = new Set<number>();
+  for (let i = 0; i < 200; i++) {
+    const rec = g.recommend(context, `key-${i}`, { allowedArms: [...inside, outside] });
+    if (rec.kind !== 'decision') throw new Error('refused');
+    assert.deepEqual(rec.decision.eligibleArms, expected);
+    assert.ok(expected.includes(rec.decision.armIndex), `arm ${rec.decision.armIndex} outside the allowed arms`);
+    const mass = expected.reduce((sum, a) => sum + (rec.decision.probabilities[a] ?? 0), 0);
+    assert.ok(Math.abs(mass - 1) < 1e-12, `probability on the allowed arms ${mass}`);
+    assert.equal(rec.decision.probabilities[rec.decision.armIndex], rec.decision.propensity);
+    drawn.add(rec.decision.armIndex);
+    g.logDecision(rec.decision.requestId);
+  }
+  assert.ok(drawn.size >= 2, `only ${[...drawn].join(',')} drawn in 200 requests`);
+  assert.throws(() => g.recommend(context, 'key-x', { allowedArms: [space.arms.length] }), /not an arm of this space/);
+});

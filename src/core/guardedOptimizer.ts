@@ -19,7 +19,7 @@ import { DriftDetector, type DriftReport } from './safety/drift';
 import type { OptimizerEvent, OptimizerEvents } from './events';
 import { contextFeatureNames } from './features';
 import type { GateEvidence, GateVerdict } from './safety/gates';
-import { defaultMinEffectiveSampleSize, guardedSloDefaults, type GuardedOptions, type GuardedOutcome, type GuardedRecommendation } from './guardedOptions';
+import { defaultMinEffectiveSampleSize, guardedSloDefaults, type GuardedOptions, type GuardedOutcome, type GuardedRecommendation, type RecommendArmOptions } from './guardedOptions';
 import { GateBook, type GateLook, type GuardedState } from './guardedState';
 import { LLMParameterOptimizer, type ProviderMapping } from './optimizer';
 import type { PolicySettings } from './policies';
@@ -157,14 +157,19 @@ export class GuardedOptimizer {
    * max_tokens), then the optimizer with the learned policy confined to the trust region and the
    * server picked by the sticky split of `sessionKey`. A refused request gets no decision. The
    * decision is not logged until `logDecision` (its request sent).
+   *
+   * `allowedArms` narrows the arms further for this request (those the request's model can be
+   * served with, one per group the model cannot tell apart); the baseline arm stays allowed. The
+   * mask is logged with the decision, so off-policy evaluation scores a candidate under it.
    */
-  recommend(context: RequestContext, sessionKey: string): GuardedRecommendation {
+  recommend(context: RequestContext, sessionKey: string, options: RecommendArmOptions = {}): GuardedRecommendation {
     const now = this.options.clock.now();
     const arms = this.options.space.arms;
     for (let a = 0; a < arms.length; a++) this.armCosts[a] = context.promptTokens + (arms[a]!.params.maxTokens ?? 4096);
     for (const waiver of this.budget.expireWaivers(now)) this.emit({ type: 'waiver', timestamp: now, waiver: structuredClone(waiver) });
     // Only trust-region arms are allowed, so a budget fallback (the cheapest allowed arm) stays in it too.
-    const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask, this.options.space.trustRegionArms);
+    const allowed = options.allowedArms ? this.allowedTrustRegionArms(options.allowedArms) : this.options.space.trustRegionArms;
+    const budget = this.budget.eligibility(context.taskType, now, this.armCosts, this.mask, allowed);
     if (budget.action === 'refuse') return { kind: 'refused', message: budget.message ?? `token budget for ${context.taskType} exhausted`, budget };
     const servedBy = this.rollout.servedBy(sessionKey);
     const decision = this.optimizer.recommend(context, { eligible: this.mask, learnedEligible: this.trustMask, servedBy });
@@ -173,6 +178,23 @@ export class GuardedOptimizer {
     const eligibleArms = armsOfMask(this.mask);
     if (eligibleArms) decision.eligibleArms = eligibleArms;
     return { kind: 'decision', decision, budget };
+  }
+
+  /** The trust-region arms among `allowedArms`, with the baseline arm always among them. */
+  private allowedTrustRegionArms(allowedArms: readonly number[]): number[] {
+    const k = this.trustMask.length;
+    const baseline = this.options.space.baselineArm;
+    const out: number[] = [];
+    const seen = new Uint8Array(k);
+    for (const a of allowedArms) {
+      if (!Number.isInteger(a) || a < 0 || a >= k) throw new RangeError(`allowed arm ${a} is not an arm of this space (0..${k - 1})`);
+      if (this.trustMask[a] && !seen[a]) {
+        seen[a] = 1;
+        out.push(a);
+      }
+    }
+    if (!seen[baseline]) out.push(baseline);
+    return out.sort((x, y) => x - y);
   }
 
   /** Logs a decision once its request was sent, with what the provider did with its parameters. */

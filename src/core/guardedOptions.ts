@@ -111,3 +111,9 @@ export interface GuardedOutcome extends RecordedOutcome {
   drift?: DriftReport['rewardAlarm'];
 }
 
+
+/** What narrows one request's arms besides the trust region and the budget. */
+export interface RecommendArmOptions {
+  /** Arm indices this request may be served with (e.g. those its model can take); the baseline arm is always allowed. */
+  allowedArms?: readonly number[];
+}

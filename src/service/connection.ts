@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectionError, ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { GuardedRecommendation } from '../core/guardedOptions';
+import type { GuardedRecommendation, RecommendArmOptions } from '../core/guardedOptions';
 import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
@@ -179,8 +179,8 @@ export class ServiceConnection implements ServiceOperations {
     return { callId: randomUUID(), retry: false };
   }
 
-  async recommend(context: RequestContext, sessionKey: string): Promise<GuardedRecommendation> {
-    const result = await this.call('recommend', { ...this.ids(), context, sessionKey });
+  async recommend(context: RequestContext, sessionKey: string, options: RecommendArmOptions = {}): Promise<GuardedRecommendation> {
+    const result = await this.call('recommend', { ...this.ids(), context, sessionKey, ...(options.allowedArms ? { allowedArms: [...options.allowedArms] } : {}) });
     if (result.kind === 'decision') remember(this.recommended, result.decision.requestId, result.decision);
     return result;
   }

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { GuardedOptimizer } from '../core/guardedOptimizer';
-import type { GuardedOptions, GuardedOutcome, GuardedRecommendation } from '../core/guardedOptions';
+import type { GuardedOptions, GuardedOutcome, GuardedRecommendation, RecommendArmOptions } from '../core/guardedOptions';
 import type { Clock, ProviderMapping } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import type { RewardSettings } from '../core/reward';
@@ -124,8 +124,8 @@ export class OptimizerService {
   }
 
   /** Decides a request (not logged until `logDecision`: its request sent). */
-  recommend(context: RequestContext, sessionKey: string): GuardedRecommendation {
-    return this.guarded.recommend(context, sessionKey);
+  recommend(context: RequestContext, sessionKey: string, options: RecommendArmOptions = {}): GuardedRecommendation {
+    return this.guarded.recommend(context, sessionKey, options);
   }
 
   /** Logs a decision once its request was sent, with what the provider honoured. */

@@ -14,7 +14,7 @@
  * retried request is answered, not applied twice (serving.ts says how, operation by operation).
  */
 import { z } from 'zod';
-import type { GuardedRecommendation } from '../core/guardedOptions';
+import type { GuardedRecommendation, RecommendArmOptions } from '../core/guardedOptions';
 import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
@@ -112,7 +112,12 @@ const operation = <P extends z.ZodType, R extends z.ZodType>(method: string, par
 
 /** Every operation a client can ask of the serving process. */
 export const operations = {
-  recommend: operation('paramloop/recommend', z.strictObject({ ...call, context: requestContextSchema, sessionKey: z.string().min(1).max(500) }), recommendationSchema),
+  /** `allowedArms`: the arms the request's model can be served with (the baseline arm is always allowed). */
+  recommend: operation(
+    'paramloop/recommend',
+    z.strictObject({ ...call, context: requestContextSchema, sessionKey: z.string().min(1).max(500), allowedArms: z.array(z.number().int().min(0)).max(100_000).optional() }),
+    recommendationSchema,
+  ),
   /** `decision`: the recommended decision as the client got it, logged as it is should the server that made it be gone. */
   logDecision: operation(
     'paramloop/logDecision',
@@ -157,7 +162,7 @@ export interface Feedback {
  * `feedback`.
  */
 export interface ServiceOperations {
-  recommend(context: RequestContext, sessionKey: string): Promise<GuardedRecommendation>;
+  recommend(context: RequestContext, sessionKey: string, options?: RecommendArmOptions): Promise<GuardedRecommendation>;
   logDecision(requestId: string, mapping?: ProviderMapping): Promise<Decision>;
   recordOutcome(requestId: string, outcome: Outcome): Promise<OutcomeResult>;
   feedback(requestId: string, feedback: Feedback): Promise<FeedbackResult>;

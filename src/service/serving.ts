@@ -129,7 +129,7 @@ export class ServingCore {
   }
 
   private readonly handlers: Handlers = {
-    recommend: (p) => this.service.recommend(p.context, p.sessionKey),
+    recommend: (p) => this.service.recommend(p.context, p.sessionKey, p.allowedArms ? { allowedArms: p.allowedArms } : {}),
     logDecision: (p) => this.logDecision(p),
     recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
     feedback: (p) => this.feedback(p),
