@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeReward, parseRewardSettings, relativeToBaseline } from './reward';
+import { computeReward, parseRewardSettings, qualityWithVerdict, relativeToBaseline } from './reward';
 import type { Outcome } from './types';
 
 const outcome: Outcome = { requestId: 'r1', timestamp: 0, latencyMs: 10_000, tokensIn: 1500, tokensOut: 500, finishReason: 'stop', quality: 0.8 };
@@ -32,4 +32,16 @@ test('unusable outcomes are refused, naming the field', () => {
 
 test('relative reward is the difference to the baseline', () => {
   assert.equal(relativeToBaseline(0.7, 0.5), 0.7 - 0.5);
+});
+
+test('a verdict sets the quality of a checked plan: accept 0.7 + 0.3·checks, reject 0.3·checks, a rating (r − 1) / 4 alone, none leaves the checks', () => {
+  assert.equal(qualityWithVerdict(0.5, 'accept'), 0.85);
+  assert.equal(qualityWithVerdict(0.5, 'reject'), 0.15);
+  assert.equal(qualityWithVerdict(0.5, 'none'), 0.5);
+  assert.equal(qualityWithVerdict(0.5, undefined), 0.5);
+  assert.equal(qualityWithVerdict(0.2, 'reject', 5), 1);
+  assert.equal(qualityWithVerdict(0.9, 'accept', 1), 0);
+  assert.equal(qualityWithVerdict(0.9, undefined, 3), 0.5);
+  // Out-of-range checks are clamped into [0, 1].
+  assert.equal(qualityWithVerdict(1.4, 'accept'), 1);
 });

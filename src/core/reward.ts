@@ -5,7 +5,7 @@
  * regret exact; constraint violations are reported, and cost a configurable penalty.
  */
 import { z } from 'zod';
-import type { Outcome, RewardReport } from './types';
+import type { Outcome, RewardReport, Verdict } from './types';
 
 export const rewardSettingsSchema = z
   .object({
@@ -84,4 +84,18 @@ export function computeReward(outcome: Outcome, settings: RewardSettings): Rewar
 /** A reward relative to the baseline's (positive: better than the baseline). */
 export function relativeToBaseline(reward: number, baselineReward: number): number {
   return reward - baselineReward;
+}
+
+/**
+ * The quality of an outcome once the user has judged it, from the quality its structural checks
+ * gave (`checked`, in [0, 1]): a rating decides alone ((rating − 1) / 4: 1 → 0, 5 → 1); an accepted
+ * plan is worth 0.7 plus 0.3 of its checks, a rejected one 0.3 of its checks, so that the verdict
+ * dominates while two accepted plans still differ by their structure; no verdict leaves the checks.
+ */
+export function qualityWithVerdict(checked: number, verdict: Verdict | undefined, rating?: number): number {
+  const q = Math.min(1, Math.max(0, checked));
+  if (rating !== undefined && Number.isFinite(rating)) return Math.min(1, Math.max(0, (rating - 1) / 4));
+  if (verdict === 'accept') return 0.7 + 0.3 * q;
+  if (verdict === 'reject') return 0.3 * q;
+  return q;
 }

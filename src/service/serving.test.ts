@@ -184,6 +184,9 @@ test('feedback before the outcome goes into it; after the outcome it is answered
   const stored = server.service!.store.loggedByRequestId(decision.requestId);
   assert.equal(stored?.outcome?.verdict, 'accept');
   assert.equal(stored?.outcome?.rating, 4);
+  // The outcome came with the quality of its checks alone: the rating sets it, (4 − 1) / 4, and the reward follows.
+  assert.equal(stored?.outcome?.quality, 0.75);
+  assert.notEqual(outcome.quality, 0.75);
   const late = await client.feedback(decision.requestId, { verdict: 'reject' });
   assert.equal(late.disposition, 'late');
   assert.match(late.message, /recorded before this feedback came, so it is not learned from/);

@@ -26,6 +26,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { checkLoggedChoice } from '../core/decisionChecks';
+import { qualityWithVerdict } from '../core/reward';
 import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
 import type { Waiver } from '../core/safety/waivers';
 import type { Decision, Outcome } from '../core/types';
@@ -213,7 +214,7 @@ export class ServingCore {
     if (outcome.requestId !== requestId) throw failed(`the outcome carries request id ${outcome.requestId}, not ${requestId}`);
     if (this.service.guarded.optimizer.pendingDecision(requestId) !== undefined) {
       const held = this.heldFeedback.get(requestId);
-      const merged: Outcome = held === undefined ? outcome : { ...outcome, ...withoutOwn(held, outcome) };
+      const merged: Outcome = held === undefined ? outcome : mergeFeedback(outcome, held);
       const result = this.service.recordOutcome(requestId, merged);
       this.heldFeedback.delete(requestId);
       return result;
@@ -252,10 +253,24 @@ function withoutOwn(feedback: Feedback, outcome: Outcome): Feedback {
   };
 }
 
+/**
+ * An outcome with the feedback held for it. An outcome without a verdict or rating of its own has
+ * the quality of its structural checks: the feedback's verdict and rating then set its quality too.
+ */
+function mergeFeedback(outcome: Outcome, held: Feedback): Outcome {
+  const extra = withoutOwn(held, outcome);
+  if (extra.verdict === undefined && extra.rating === undefined) return outcome;
+  const judged = outcome.verdict === undefined && outcome.rating === undefined;
+  const merged: Outcome = { ...outcome, ...extra };
+  if (judged) merged.quality = qualityWithVerdict(outcome.quality, merged.verdict, merged.rating);
+  return merged;
+}
+
 /** The stored outcome is this one (sent again), allowing for the feedback merged into it when stored. */
 function sameOutcome(stored: Outcome, sent: Outcome): boolean {
   const a = JSON.parse(JSON.stringify(stored)) as Outcome;
   const b = JSON.parse(JSON.stringify(sent)) as Outcome;
+  if (b.verdict === undefined && b.rating === undefined && (a.verdict !== undefined || a.rating !== undefined)) a.quality = b.quality;
   if (b.verdict === undefined) delete a.verdict;
   if (b.rating === undefined) delete a.rating;
   return isDeepStrictEqual(a, b);
