@@ -173,8 +173,9 @@ export async function runPlan(deps: PlanDeps, task: PlanTask, options: RunPlanOp
   const recommendation = await deps.service.recommend(context, deps.sessionKey, { allowedArms });
   if (recommendation.kind === 'refused') throw new PlanRefusedError(recommendation.message);
   const decision = recommendation.decision;
-  const armModel = space.arms[decision.armIndex]?.params.model ?? deps.model;
-  const mapping = arms.mappings[decision.armIndex]!;
+  const armModel = decision.params.model ?? deps.model;
+  // Mapped from the decision's own parameters: the serving process's space decided them.
+  const mapping = provider.map(decision.params, armModel);
   const sentAt = clock.now();
   // Logged while the request goes out: the decision is durable before the outcome can be recorded.
   const logged = deps.service.logDecision(decision.requestId, { honouredParams: mapping.honoured, droppedParams: mapping.dropped });
