@@ -169,3 +169,9 @@ export function learnerStatusOf(status: ServiceStatus, serving: ServingProcess):
   if (status.lastVerdict) learner.lastVerdict = { passed: status.lastVerdict.passed, summary: status.lastVerdict.summary.slice(0, 2000) };
   return learner;
 }
+
+// What the extension's planning commands use, loaded with the learner (none of it on the activation path).
+export { runPlan, PlanArmsCache, ProviderHealth, PlanRefusedError } from '../planning/runPlan';
+export type { PlanRun } from '../planning/runPlan';
+export { readLearnerSettings } from './learnerSettings';
+export type { LearnerSettingsInput } from './learnerSettings';
