@@ -3,9 +3,16 @@ import { join } from 'node:path';
 import type * as LearnerModule from '../service/session';
 import type { LearnerSession, LearnerStatus, ServiceConnection, ServingProcess, StoreUserSettings, UserMessage } from '../service/session';
 import type { RolloutPhase } from '../core/types';
-import { readSettings } from './config';
+import type { ServiceSettings } from '../service/optimizerService';
+import type { OutcomeResult } from '../service/protocolRecords';
+import { registerChatParticipant } from './chat';
+import { failureMessage, registerCommands } from './commands';
+import { readLearnerInput, readProviderSettings, readSettings } from './config';
 import type { Settings } from './config';
 import { DisposableStore } from './disposable';
+import { PlanDocuments } from './planDocuments';
+import { PlanningController, type PlanCommandArgs, type PlanCommandResult } from './planning';
+import { Providers } from './providers';
 import { SidebarViewProvider } from './sidebarView';
 
 const moduleLoadedAt = performance.now();
@@ -22,6 +29,10 @@ export interface ParamloopApi {
    * window that does), for automation and tests; undefined when it is unavailable.
    */
   learner(): Promise<LearnerApi | undefined>;
+  /** Runs a planning command's work without its UI around errors (tests and automation). */
+  plan(args: PlanCommandArgs & { taskType: NonNullable<PlanCommandArgs['taskType']> }): Promise<PlanCommandResult | undefined>;
+  /** Request ids of plans waiting for a verdict in this window. */
+  plansWaiting(): string[];
 }
 
 /** The learner's operations: decide, log once sent, record the outcome, the user's verdict, status. */
@@ -55,6 +66,7 @@ export interface WorkspaceLogStatus {
 
 let root: DisposableStore | undefined;
 let session: Promise<LearnerSession> | undefined;
+let planningController: PlanningController | undefined;
 
 /**
  * The learner's bundle (dist/decisionLog.js: the optimizer service, the store and sql.js's glue),
@@ -119,6 +131,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   let learnerModule: typeof LearnerModule | undefined;
   let learnerView: LearnerStatus | undefined;
   let learnerProblem = '';
+  let serviceSettings: ServiceSettings | undefined;
   session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<LearnerSession> => {
     try {
       learnerModule = loadLearnerModule();
@@ -127,7 +140,12 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       const text = `Decision log: its module could not be loaded (${reason}); reinstalling Paramloop should fix this. Paramloop keeps serving the baseline parameters and records no decisions.`;
       return { connection: undefined, messages: [{ level: 'error', text }], workspaceLog: { state: 'none', imported: 0 } };
     }
+    const learnerSettings = learnerModule.readLearnerSettings(readLearnerInput());
+    learnerSettings.problems.forEach((problem) => log.warn(problem));
+    if (learnerSettings.problems.length > 0) void vscode.window.showWarningMessage(`Paramloop: ${learnerSettings.problems.join(' ')}`, 'Open Settings').then((c) => c && vscode.commands.executeCommand('paramloop.openSettings'));
+    serviceSettings = withLocalBudgetDays(learnerSettings.settings);
     return learnerModule.openLearnerSession(storeDir, storeSettings(settings), {
+      serviceSettings,
       wasmDir: learnerModule.defaultWasmDir(__dirname),
       ...(workspaceLogDir !== undefined ? { workspaceLogDir } : {}),
       tell: (messages) => tell(log, messages),
@@ -144,7 +162,9 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
 
   const applyLearnerToStatusBar = (): void => {
     const phase = learnerView === undefined ? 'shadow' : (lastPhase ?? 'shadow');
-    statusBar.text = `$(beaker) Paramloop: ${phase}`;
+    const budget = learnerView?.budget.find((b) => b.taskType === 'planTask') ?? learnerView?.budget[0];
+    const today = budget === undefined ? '' : ` · ${compact(budget.daySpent)}${budget.dayLimit === null ? '' : `/${compact(budget.dayLimit)}`} tokens today`;
+    statusBar.text = `$(beaker) Paramloop: ${phase}${today}`;
     statusBar.tooltip =
       learnerView === undefined
         ? 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the sidebar.'
@@ -218,6 +238,68 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   });
   root.register(vscode.window.registerWebviewViewProvider(SidebarViewProvider.viewId, sidebar));
 
+  // Planning: plan documents, providers, the controller, its commands and the chat participant.
+  const documents = root.register(new PlanDocuments());
+  root.register(vscode.workspace.registerFileSystemProvider(PlanDocuments.scheme, documents, { isCaseSensitive: true }));
+  const providers = new Providers(context.secrets, log);
+  let providerSettings = readProviderSettings();
+  providerSettings.problems.forEach((problem) => log.warn(problem));
+  const planningLearner = async () => {
+    const result = await ready;
+    if (result.connection === undefined || learnerModule === undefined || serviceSettings === undefined) return undefined;
+    return { module: learnerModule, connection: result.connection, space: serviceSettings.space };
+  };
+  const onRecorded = (result: OutcomeResult): void => {
+    for (const event of result.events) {
+      if (event.kind === 'rollback') void vscode.window.showWarningMessage(`Paramloop rolled back to ${event.to}: ${event.reason}`, 'Show log').then((c) => c && log.show(true));
+      else if (event.kind === 'promote') void vscode.window.showInformationMessage(`Paramloop: the learned policy is promoted to ${event.to}.`);
+      else if (event.kind === 'promotable') void vscode.window.showInformationMessage(`Paramloop: the learned policy may be promoted to the next phase.`, 'Promote').then((c) => c && vscode.commands.executeCommand('paramloop.promote'));
+      log.info(`Rollout: ${event.kind} ${event.from} → ${event.to} by ${event.actor}: ${event.reason}`);
+    }
+    if (result.incident) log.warn(`Incident ${result.incident.id}: ${result.incident.breach.message}`);
+    void refreshLearner();
+  };
+  const planning = root.register(
+    new PlanningController({
+      log,
+      documents,
+      learner: planningLearner,
+      provider: async (args, learner) => providers.get(learner.module, providerSettings.settings, learner.space, { ...(args.provider ? { provider: args.provider } : {}), ...(args.model ? { model: args.model } : {}) }),
+      verdictWaitSeconds: () => settings.feedback.waitSeconds,
+      idleTimeoutSeconds: () => settings.request.timeoutSeconds,
+      sessionKey: `window-${vscode.env.sessionId}`,
+      onRecorded,
+      onFailure: (error, retry) => {
+        const { text, actions } = failureMessage(error);
+        log.error(text);
+        void vscode.window.showErrorMessage(text, 'Retry', ...actions.map((a) => a.title), 'Show log').then((choice) => {
+          if (choice === 'Retry') retry();
+          else if (choice === 'Show log') log.show(true);
+          else {
+            const action = actions.find((a) => a.title === choice);
+            if (action) void vscode.commands.executeCommand(action.command, action.args);
+          }
+        });
+      },
+    }),
+  );
+  planningController = planning;
+  registerCommands(root, {
+    planning,
+    log,
+    secrets: context.secrets,
+    connection: async () => (await ready).connection,
+    changed: () => void refreshLearner(),
+    keysChanged: () => providers.reset(),
+  });
+  root.register(context.secrets.onDidChange(() => providers.reset()));
+  try {
+    root.register(registerChatParticipant(planning, () => providerSettings.settings.provider, log));
+  } catch (error) {
+    // Hosts without the chat API (older code-server builds) still get the commands.
+    log.info(`The @paramloop chat participant is not available here: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   root.register(vscode.commands.registerCommand('paramloop.showLog', () => log.show(true)));
   root.register(
     vscode.commands.registerCommand('paramloop.openSettings', () =>
@@ -235,6 +317,9 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       if (!event.affectsConfiguration('paramloop')) return;
       ({ settings, problems } = readSettings());
       problems.forEach((problem) => log.warn(problem));
+      providerSettings = readProviderSettings();
+      providerSettings.problems.forEach((problem) => log.warn(problem));
+      providers.reset();
       applyStatusBar();
       const { retention, includePromptText } = storeSettings(settings);
       if (learnerModule !== undefined && opened?.storeOptions !== undefined) {
@@ -277,7 +362,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
         logDecision: (requestId, mapping) => after(connection.logDecision(requestId, mapping)),
         recordOutcome: (requestId, outcome) => after(connection.recordOutcome(requestId, outcome)),
         feedback: (requestId, feedback) => after(connection.feedback(requestId, feedback)),
-        status: () => connection.status(),
+        status: (at?: number) => connection.status(at),
         get serving() {
           return connection.serving;
         },
@@ -287,7 +372,23 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       };
       return api;
     },
+    plan: (args) => planning.plan(args.taskType, args),
+    plansWaiting: () => planning.waiting(),
   };
+}
+
+/** 12345 → "12k", 1500000 → "1.5M". */
+function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 0 : 1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(Math.round(n));
+}
+
+/** Budget days and weeks follow the user's time zone unless the settings say otherwise. */
+function withLocalBudgetDays(settings: ServiceSettings): ServiceSettings {
+  const budget = settings.guarded?.budget ?? {};
+  if (budget.utcOffsetMinutes !== undefined) return settings;
+  return { ...settings, guarded: { ...settings.guarded, budget: { ...budget, utcOffsetMinutes: -new Date().getTimezoneOffset() } } };
 }
 
 /** Closes the learner: this window's clients take over, or this client disconnects. */
@@ -295,6 +396,9 @@ export async function deactivate(): Promise<void> {
   const pending = session;
   session = undefined;
   try {
+    // Plans still waiting for a verdict are recorded without one before the learner closes.
+    await planningController?.settleAll();
+    planningController = undefined;
     await (await pending)?.connection?.close();
   } finally {
     root?.dispose();

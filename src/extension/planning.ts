@@ -72,6 +72,8 @@ export interface PlanningDeps {
   provider(args: PlanCommandArgs, learner: PlanningLearner): Promise<{ provider: LlmProvider; model: string; health: ProviderHealth; arms: PlanArmsCache }>;
   /** Seconds a plan waits for a verdict before its outcome is recorded without one. */
   verdictWaitSeconds(): number;
+  /** Seconds without a byte from the provider before a request is given up. */
+  idleTimeoutSeconds(): number;
   /** The session key of this window's requests (the sticky traffic split). */
   sessionKey: string;
   /** What recording an outcome caused (a rollback, a promotion, a budget event): told to the user. */
@@ -164,6 +166,7 @@ export class PlanningController implements vscode.Disposable {
               task,
               {
                 signal: abort.signal,
+                idleTimeoutMs: this.deps.idleTimeoutSeconds() * 1000,
                 onText: (text) => {
                   streamed += text;
                   chars += text.length;

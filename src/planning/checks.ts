@@ -50,17 +50,26 @@ export interface PlanChecks {
   nonEmptySteps: number;
   /** Share of steps not repeating an earlier one. */
   distinctSteps: number;
+  /**
+   * Share of steps that name what they touch, as the prompt asks: code in backticks, a file path, or
+   * a call such as `parse()`.
+   */
+  concreteSteps: number;
 }
 
 /** How much each check weighs in the quality (sums to 1). */
 export const checkWeights: Readonly<Record<keyof PlanChecks, number>> = {
-  numberedSteps: 0.25,
-  inOrder: 0.1,
-  notTruncated: 0.25,
-  withinLength: 0.1,
-  nonEmptySteps: 0.15,
-  distinctSteps: 0.15,
+  numberedSteps: 0.15,
+  inOrder: 0.05,
+  notTruncated: 0.2,
+  withinLength: 0.05,
+  nonEmptySteps: 0.1,
+  distinctSteps: 0.1,
+  concreteSteps: 0.35,
 };
+
+/** Code in backticks, a path with a file extension, or a call: what makes a step checkable. */
+const concrete = /`[^`\n]+`|(?:^|[\s(])[\w.-]*[\w-]\/[\w./-]+|\b[\w-]+\.(?:ts|tsx|js|jsx|mjs|cjs|py|rs|go|java|rb|cs|cpp|c|h|json|md|yml|yaml|toml|sql|sh|css|html)\b|\b[A-Za-z_$][\w$]*\(\)/;
 
 export interface PlanReport {
   steps: PlanStep[];
@@ -95,6 +104,7 @@ export function checkPlan(text: string, taskType: TaskType, finishReason: Finish
     withinLength: n > 0 && n <= guide.maxSteps ? 1 : 0,
     nonEmptySteps: n === 0 ? 0 : steps.filter((s) => words(s) >= 3).length / n,
     distinctSteps: n === 0 ? 0 : distinct / n,
+    concreteSteps: n === 0 ? 0 : steps.filter((s) => concrete.test(s.text) || s.detail.some((d) => concrete.test(d))).length / n,
   };
   let quality = 0;
   for (const name of Object.keys(checkWeights) as Array<keyof PlanChecks>) quality += checkWeights[name] * checks[name];
@@ -106,5 +116,6 @@ export function checkPlan(text: string, taskType: TaskType, finishReason: Finish
   if (n > guide.maxSteps) problems.push(`${n} steps, more than ${guide.maxSteps}`);
   if (n > 0 && checks.nonEmptySteps < 1) problems.push(`${Math.round((1 - checks.nonEmptySteps) * n)} empty or one-word step(s)`);
   if (n > 0 && checks.distinctSteps < 1) problems.push(`${n - distinct} repeated step(s)`);
+  if (n > 0 && checks.concreteSteps < 1) problems.push(`${Math.round((1 - checks.concreteSteps) * n)} step(s) naming no file, function or command`);
   return { steps, checks, quality, problems };
 }

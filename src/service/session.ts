@@ -60,6 +60,8 @@ export interface LearnerSessionOptions {
   clock?: Clock;
   /** How long connecting keeps trying (default 15 s). */
   timeoutMs?: number;
+  /** The learner's settings when this window serves (default: `defaultServiceSettings()`). */
+  serviceSettings?: ServiceSettings;
 }
 
 const degraded = 'Paramloop keeps serving the baseline parameters and records no decisions until this is resolved.';
@@ -106,7 +108,7 @@ export async function openLearnerSession(dir: string, settings: StoreUserSetting
   const clock = options.clock ?? { now: () => Date.now() };
   try {
     const connection = await connect(dir, {
-      settings: defaultServiceSettings(),
+      settings: options.serviceSettings ?? defaultServiceSettings(),
       open: { clock, store: storeOptions, prepare },
       kind: 'extension',
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

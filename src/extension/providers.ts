@@ -1,0 +1,85 @@
+import * as vscode from 'vscode';
+import type { LlmProvider, ProviderId } from '../llm/provider';
+import type * as LearnerModule from '../service/session';
+import type { PlanArmsCache, ProviderHealth } from '../planning/runPlan';
+import type { ParameterSpace } from '../core/space';
+import { VscodeLmProvider } from './vscodeLmProvider';
+
+/** Where a provider's API key is kept in VS Code's SecretStorage (never in settings). */
+export const secretKey = (provider: ProviderId): string => `paramloop.apiKey.${provider}`;
+
+/** The provider settings as read (user scope for URLs: see package.json's restricted configurations). */
+export interface ProviderSettings {
+  provider: ProviderId;
+  model: string;
+  openaiBaseUrl: string;
+  anthropicBaseUrl: string;
+  /** `paramloop.modelConstraints` as written. */
+  modelConstraints: unknown;
+}
+
+/** A provider in use, with what planning keeps per provider: its health and the arms per model. */
+export interface ActiveProvider {
+  provider: LlmProvider;
+  model: string;
+  health: ProviderHealth;
+  arms: PlanArmsCache;
+}
+
+/**
+ * Builds providers from the settings and the secret storage, and keeps each (with its health, its
+ * learned constraints and its cached arms) while its settings, key and the space stay the same.
+ */
+export class Providers {
+  private readonly cache = new Map<string, ActiveProvider>();
+  private constraints: InstanceType<typeof LearnerModule.ModelConstraints> | undefined;
+  private constraintsSource = '';
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  async get(module: typeof LearnerModule, settings: ProviderSettings, space: ParameterSpace, override: { provider?: ProviderId; model?: string } = {}): Promise<ActiveProvider> {
+    const id = override.provider ?? settings.provider;
+    const model = override.model ?? settings.model;
+    const constraints = this.constraintsFor(module, settings.modelConstraints);
+    const apiKey = id === 'vscode-lm' ? undefined : await this.secrets.get(secretKey(id));
+    const baseUrl = id === 'anthropic' ? settings.anthropicBaseUrl : id === 'openai-compatible' ? settings.openaiBaseUrl : '';
+    const key = JSON.stringify([id, baseUrl, apiKey === undefined ? 0 : module.keyFingerprint(apiKey), this.constraintsSource]);
+    let active = this.cache.get(key);
+    if (active && active.arms.space !== space) active = undefined;
+    if (!active) {
+      let provider: LlmProvider;
+      if (id === 'vscode-lm') provider = new VscodeLmProvider(module, constraints);
+      else if (id === 'anthropic') provider = module.createAnthropicProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
+      else provider = module.createOpenAiCompatibleProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
+      const previous = [...this.cache.values()].find((p) => p.provider.id === id);
+      active = { provider, model, health: previous?.health ?? new module.ProviderHealth(), arms: new module.PlanArmsCache(provider, space) };
+      this.cache.set(key, active);
+    }
+    return { ...active, model };
+  }
+
+  /** Forgets every provider (the settings or a key changed). */
+  reset(): void {
+    this.cache.clear();
+  }
+
+  private constraintsFor(module: typeof LearnerModule, raw: unknown): InstanceType<typeof LearnerModule.ModelConstraints> {
+    const source = JSON.stringify(raw ?? []);
+    if (this.constraints && source === this.constraintsSource) return this.constraints;
+    let entries: ReturnType<typeof module.parseModelConstraints> = [];
+    try {
+      entries = module.parseModelConstraints(raw ?? [], 'paramloop.modelConstraints');
+    } catch (error) {
+      const text = `${error instanceof Error ? error.message : String(error)}; the built-in table is used without your entries.`;
+      this.log.warn(text);
+      void vscode.window.showWarningMessage(`Paramloop: ${text}`);
+    }
+    this.constraints = new module.ModelConstraints(entries);
+    this.constraintsSource = source;
+    this.cache.clear();
+    return this.constraints;
+  }
+}
