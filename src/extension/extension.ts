@@ -33,6 +33,11 @@ export interface ParamloopApi {
   plan(args: PlanCommandArgs & { taskType: NonNullable<PlanCommandArgs['taskType']> }): Promise<PlanCommandResult | undefined>;
   /** Request ids of plans waiting for a verdict in this window. */
   plansWaiting(): string[];
+  /**
+   * What the user's log holds for a request (its decision, outcome and reward), read from the store
+   * when this window serves; undefined otherwise or when the log has no such request.
+   */
+  loggedRequest(requestId: string): Promise<{ decision: unknown; outcome?: unknown; reward?: unknown } | undefined>;
 }
 
 /** The learner's operations: decide, log once sent, record the outcome, the user's verdict, status. */
@@ -374,6 +379,10 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     },
     plan: (args) => planning.plan(args.taskType, args),
     plansWaiting: () => planning.waiting(),
+    loggedRequest: async (requestId) => {
+      const store = (await ready).connection?.service?.store;
+      return store?.loggedByRequestId(requestId);
+    },
   };
 }
 

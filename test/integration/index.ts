@@ -8,6 +8,8 @@ export async function run(): Promise<void> {
   // Bundled specs register through the globals mocha installs for a file being loaded.
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   await import('./extension.test');
+  mocha.suite.emit('pre-require', globalThis, 'planning.test', mocha);
+  await import('./planning.test');
   const stats = await new Promise<Mocha.Stats>((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
   });

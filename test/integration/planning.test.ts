@@ -1,0 +1,194 @@
+// The planning loop in a real extension host, against a simulator of an OpenAI-compatible server that
+// the suite starts on 127.0.0.1 (src/llm/testing/simServer.ts: plans whose quality responds to the
+// parameters by task type, with a known best arm, and fault modes). The extension's own provider
+// code talks to it over HTTP; nothing of the extension is replaced.
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { ParamloopApi } from '../../src/extension/extension';
+import type { PlanCommandResult } from '../../src/extension/planning';
+import { expectedQuality, startSimServer, type SimServer } from '../../src/llm/testing/simServer';
+import { askRunner, hasRunner } from './hostChannel';
+
+const extensionId = 'paramloop.paramloop';
+
+async function api(): Promise<ParamloopApi> {
+  const extension = vscode.extensions.getExtension<ParamloopApi>(extensionId);
+  assert.ok(extension);
+  await extension.activate();
+  return extension.exports;
+}
+
+const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('paramloop');
+
+async function setUser(values: Record<string, unknown>): Promise<void> {
+  for (const [key, value] of Object.entries(values)) await config().update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+const sampleCode = [
+  'export function total(items: { price: number; count: number }[]): number {',
+  '  let sum = 0;',
+  '  for (const item of items) sum += item.price * item.count;',
+  '  // TODO: apply the discount rules from pricing.md and round to cents',
+  '  return sum;',
+  '}',
+  '',
+  'export function formatTotal(n: number): string {',
+  '  return `$${n.toFixed(2)}`;',
+  '}',
+].join('\n');
+
+describe('Planning commands against a simulated provider (real provider code over HTTP)', function () {
+  this.timeout(180_000);
+  let sim: SimServer;
+  let file: string;
+
+  before(async () => {
+    sim = await startSimServer({ seed: 7, msPerToken: 0.02 });
+    await setUser({ provider: 'openai-compatible', model: 'sim-planner', 'openaiCompatible.baseUrl': sim.openAiBaseUrl, 'feedback.waitSeconds': 5 });
+    const dir = mkdtempSync(join(tmpdir(), 'paramloop-plan-'));
+    file = join(dir, 'pricing.ts');
+    writeFileSync(file, sampleCode);
+    const log = await (await api()).decisionLog();
+    assert.equal(log.state, 'ready', JSON.stringify(log.messages));
+  });
+
+  after(async () => {
+    await setUser({ provider: undefined, model: undefined, 'openaiCompatible.baseUrl': undefined, 'feedback.waitSeconds': undefined });
+    await sim.close();
+  });
+
+  const run = async (command: string, args: Record<string, unknown>): Promise<PlanCommandResult> => {
+    const result = await vscode.commands.executeCommand<PlanCommandResult | undefined>(command, args);
+    assert.ok(result, `${command} returned nothing`);
+    return result;
+  };
+
+  it('Plan Task… through its argument object streams the plan into a plan editor beside the code, and logs the decision with what was sent', async () => {
+    const before = sim.requests.length;
+    const result = await run('paramloop.planTask', { task: 'add a CSV export of the totals' });
+    assert.equal(result.error, undefined, JSON.stringify(result.error));
+    assert.match(result.plan, /^1\. /);
+    assert.ok(result.uri?.startsWith('paramloop-plan:'), result.uri);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === result.uri);
+    assert.ok(editor, 'the plan is shown in an editor');
+    assert.ok(editor.document.getText().includes(result.plan.slice(0, 60)), 'the editor holds the plan');
+    assert.match(editor.document.getText(), /^# Plan Task: add a CSV export of the totals/);
+    // What reached the server: the arm's temperature and top_p, always sent (Ollama reads an omitted one as 1).
+    const request = sim.requests[before]!;
+    const body = request.body as { temperature?: number; top_p?: number; max_tokens?: number; stream?: boolean; stream_options?: unknown; messages: Array<{ content: string }> };
+    assert.equal(body.temperature, result.params.temperature);
+    assert.equal(body.top_p, result.params.topP);
+    assert.equal(body.max_tokens, result.params.maxTokens);
+    assert.equal(body.stream, true);
+    assert.deepEqual(body.stream_options, { include_usage: true });
+    assert.match(body.messages.map((m) => m.content).join('\n'), /Task type: planTask/);
+    assert.ok(result.propensity > 0 && result.propensity <= 1);
+    assert.ok(result.outcome.tokensOut > 0 && result.outcome.timeToFirstTokenMs !== undefined);
+    const logged = (await (await api()).loggedRequest(result.requestId)) as { decision: { honouredParams?: string[]; armId: string } } | undefined;
+    assert.equal(logged?.decision.armId, result.armId);
+    assert.deepEqual([...(logged?.decision.honouredParams ?? [])].sort(), [...result.honoured].sort());
+    if (hasRunner()) await askRunner('screenshot', ['plan-editor']);
+  });
+
+  it('Plan Selection, Break Down TODO and Plan Tests for File take their code from the argument object', async () => {
+    const selection = await run('paramloop.planSelection', { file, selection: { startLine: 1, endLine: 6 }, task: 'split the loop out', show: false });
+    const todo = await run('paramloop.breakDownTodo', { file, selection: { startLine: 4, endLine: 4 }, show: false });
+    const tests = await run('paramloop.planTests', { file, show: false });
+    const prompts = sim.requests.slice(-3).map((r) => (r.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content).join('\n'));
+    assert.match(prompts[0]!, /Task type: planSelection[\s\S]*lines 1–6 selected[\s\S]*<<< selection starts\nexport function total/);
+    assert.match(prompts[1]!, /Task type: breakDownTodo[\s\S]*TODO: apply the discount rules from pricing\.md and round to cents/);
+    assert.match(prompts[2]!, /Task type: planTests[\s\S]*export function formatTotal/);
+    for (const r of [selection, todo, tests]) assert.equal(r.error, undefined, JSON.stringify(r.error));
+    assert.deepEqual((await (await api()).plansWaiting()).filter((id) => [selection, todo, tests].some((r) => r.requestId === id)).length, 3);
+  });
+
+  it('Accept and Reject land in the store with the verdict, the quality they set and the reward', async () => {
+    const accepted = await run('paramloop.planTask', { task: 'cache the totals per cart', show: false });
+    const rejected = await run('paramloop.planTask', { task: 'rewrite pricing in Rust', show: false });
+    await vscode.commands.executeCommand('paramloop.acceptPlan', { requestId: accepted.requestId });
+    await vscode.commands.executeCommand('paramloop.rejectPlan', { requestId: rejected.requestId });
+    const a = (await (await api()).loggedRequest(accepted.requestId)) as { outcome?: { verdict?: string; quality: number }; reward?: { reward: number } };
+    const r = (await (await api()).loggedRequest(rejected.requestId)) as { outcome?: { verdict?: string; quality: number }; reward?: { reward: number } };
+    assert.equal(a?.outcome?.verdict, 'accept');
+    assert.equal(r?.outcome?.verdict, 'reject');
+    // accept: 0.7 + 0.3 · checks; reject: 0.3 · checks.
+    assert.ok(Math.abs(a.outcome!.quality - (0.7 + 0.3 * accepted.quality)) < 1e-9, `${a.outcome!.quality} vs checks ${accepted.quality}`);
+    assert.ok(Math.abs(r.outcome!.quality - 0.3 * rejected.quality) < 1e-9);
+    assert.ok(a.reward!.reward > r.reward!.reward);
+  });
+
+  it("after 240 Plan Selection requests the learner favours the simulator's best arm in the trust region (t0.2, top_p 1, 1,024 tokens)", async () => {
+    const status0 = await (await (await api()).learner())!.status();
+    for (let i = 0; i < 240; i++) {
+      const result = await run('paramloop.planSelection', { file, selection: { startLine: 1 + (i % 5), endLine: 6 }, task: `refactor step ${i}`, show: false });
+      assert.equal(result.error, undefined, JSON.stringify(result.error));
+    }
+    // No verdicts: each outcome is recorded with its checks once the wait (5 s here) is over.
+    const learner = (await (await api()).learner())!;
+    const deadline = Date.now() + 30_000;
+    let status = await learner.status();
+    while (status.outcomes < status0.outcomes + 240 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await learner.status();
+    }
+    assert.ok(status.outcomes >= status0.outcomes + 240, `${status.outcomes - status0.outcomes} outcomes`);
+    const favoured = status.favoured.find((f) => f.taskType === 'planSelection');
+    assert.ok(favoured, JSON.stringify(status.favoured));
+    const best = 't0.2-p1-m1024';
+    console.log(`PARAMLOOP_METRIC favouredPlanSelection=${favoured.favoured.armId} mean=${favoured.favoured.mean.toFixed(3)} baseline=${favoured.baseline.armId} ${favoured.baseline.mean.toFixed(3)} trueQualityBest=${expectedQuality('planSelection', { temperature: 0.2, topP: 1, maxTokens: 1024 }).toFixed(3)}`);
+    assert.equal(favoured.favoured.armId, best);
+  });
+
+  it('an outage gives a clear error and the next request is served with the baseline parameters, until the provider answers again', async () => {
+    sim.setFault({ kind: 'serverError', status: 500, times: 3 });
+    const failed = await run('paramloop.planTask', { task: 'during an outage', show: false });
+    assert.equal(failed.error?.kind, 'server');
+    assert.match(failed.error!.message, /500/);
+    assert.match(failed.outcome.error ?? '', /^server: /);
+    const retried = await run('paramloop.planTask', { task: 'during an outage', show: false });
+    assert.equal(retried.baselineOnly, true);
+    assert.equal(retried.servedBy, 'baseline');
+    assert.equal(retried.armId, 't0.2-p1-m2048');
+    assert.equal(retried.propensity, 1);
+    assert.equal(retried.error, undefined, 'the server answers again');
+    const after = await run('paramloop.planTask', { task: 'after the outage', show: false });
+    assert.equal(after.baselineOnly, false);
+  });
+
+  it('the API key set by the command reaches the provider and appears nowhere in settings, the log files or the store', async () => {
+    const keyed = await startSimServer({ requireKey: 'sk-paramloop-test-6b1f0c' });
+    try {
+      await setUser({ 'openaiCompatible.baseUrl': keyed.openAiBaseUrl });
+      const refused = await run('paramloop.planTask', { task: 'without a key', show: false });
+      assert.equal(refused.error?.kind, 'auth');
+      await vscode.commands.executeCommand('paramloop.setApiKey', { provider: 'openai-compatible', key: 'sk-paramloop-test-6b1f0c' });
+      const ok = await run('paramloop.planTask', { task: 'with a key', show: false });
+      assert.equal(ok.error, undefined, JSON.stringify(ok.error));
+      assert.equal(keyed.requests.at(-1)?.headers.authorization, 'Bearer sk-paramloop-test-6b1f0c');
+      await vscode.commands.executeCommand('paramloop.acceptPlan', { requestId: ok.requestId });
+      const log = await (await api()).decisionLog();
+      // <user data>/User/globalStorage/paramloop.paramloop/decision-log → <user data>
+      const userData = dirname(dirname(dirname(dirname(log.dir))));
+      const found: string[] = [];
+      const search = (dir: string): void => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          const stat = statSync(path);
+          if (stat.isDirectory()) search(path);
+          // state.vscdb is VS Code's own store, where SecretStorage keeps secrets.
+          else if (stat.size < 200_000_000 && name !== 'state.vscdb' && readFileSync(path).includes('sk-paramloop-test-6b1f0c')) found.push(path);
+        }
+      };
+      search(userData);
+      assert.deepEqual(found, []);
+      assert.equal(JSON.stringify(config()).includes('sk-paramloop'), false);
+    } finally {
+      await vscode.commands.executeCommand('paramloop.clearApiKey', { provider: 'openai-compatible' });
+      await setUser({ 'openaiCompatible.baseUrl': sim.openAiBaseUrl });
+      await keyed.close();
+    }
+  });
+});
