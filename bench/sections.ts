@@ -3,6 +3,7 @@ import { lowTrafficSection } from './lowTraffic.bench';
 import { guardedRolloutSection } from './guardedRollout.bench';
 import { coreSection } from './core.bench';
 import { opeSection } from './ope.bench';
+import { planningSection } from './planning.bench';
 import { promotionGateSection } from './promotionGate.bench';
 import { serviceSection } from './service.bench';
 import { sloPowerSection } from './sloPower.bench';
@@ -16,4 +17,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection, socketSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection, socketSection, planningSection];

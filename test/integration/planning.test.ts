@@ -191,4 +191,11 @@ describe('Planning commands against a simulated provider (real provider code ove
       await keyed.close();
     }
   });
+
+  it('the first-use walkthrough opens: choose a provider, run a first plan, judge it, see it in the sidebar', async function () {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', `${extensionId}#paramloop.firstPlan`, false);
+    if (!hasRunner()) this.skip();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await askRunner('screenshot', ['walkthrough']);
+  });
 });

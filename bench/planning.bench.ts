@@ -1,0 +1,118 @@
+// A planning request's own cost, besides the LLM's: with 300k decisions in the log (the service in
+// process, as in the window that serves), each request runs end to end through `runPlan` against the
+// simulated OpenAI-compatible server on 127.0.0.1 with no generation delay. Reported:
+// - overhead: the request's wall time minus the time spent inside the provider's stream (recommend,
+//   the arm mapped onto the model, the prompt, logging the decision, checking the plan), p50/p99,
+//   target p99 < 2 ms; with `record`, the outcome's durable write added;
+// - delay before the first token: from the call until the provider is asked (what Paramloop adds
+//   in front of the request), p50/p99, target < 5 ms.
+// `PARAMLOOP_BENCH_PLANNING_DECISIONS` sets the log's size.
+import type { BenchSection } from './sections';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parsePolicySettings } from '../src/core/policies';
+import { parseRewardSettings } from '../src/core/reward';
+import type { LlmProvider, LlmRequest, LlmResult } from '../src/llm/provider';
+import { ModelConstraints } from '../src/llm/modelConstraints';
+import { createOpenAiCompatibleProvider } from '../src/llm/openaiCompatible';
+import { startSimServer } from '../src/llm/testing/simServer';
+import { PlanArmsCache, ProviderHealth, runPlan } from '../src/planning/runPlan';
+import type { PlanTask } from '../src/planning/task';
+import { connect } from '../src/service/connection';
+import { OptimizerService, type ServiceSettings } from '../src/service/optimizerService';
+import type { PlanService } from '../src/planning/runPlan';
+import { createLlmPlanningEnvironment } from '../src/sim/llmPlanning';
+import { runRollout, SimulatedClock } from '../src/sim/runRollout';
+
+const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
+const env = createLlmPlanningEnvironment();
+const settings: ServiceSettings = { space: env.space, policyKind: 'thompson', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
+const ms = (value: number): number => Math.round(value * 1000) / 1000;
+
+function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { p50: ms(at(0.5)), p99: ms(at(0.99)), max: ms(sorted.at(-1)!), n: sorted.length };
+}
+
+/** The provider, timed: when it was asked, and how long its stream took. */
+class TimedProvider implements LlmProvider {
+  asked = 0;
+  inside = 0;
+  constructor(private readonly inner: LlmProvider) {}
+  get id(): LlmProvider['id'] {
+    return this.inner.id;
+  }
+  family(model: string): string {
+    return this.inner.family(model);
+  }
+  map(...args: Parameters<LlmProvider['map']>): ReturnType<LlmProvider['map']> {
+    return this.inner.map(...args);
+  }
+  async stream(request: LlmRequest): Promise<LlmResult> {
+    this.asked = performance.now();
+    try {
+      return await this.inner.stream(request);
+    } finally {
+      this.inside = performance.now() - this.asked;
+    }
+  }
+}
+
+export const planningSection: BenchSection = {
+  name: 'planning',
+  async run() {
+    const decisions = Number(process.env.PARAMLOOP_BENCH_PLANNING_DECISIONS ?? 300_000);
+    const dir = await mkdtemp(join(tmpdir(), 'paramloop-bench-planning-'));
+    const sim = await startSimServer({ seed: 1, msPerToken: 0, firstTokenMs: 0, chunkChars: 4096 });
+    try {
+      const clock = new SimulatedClock(Date.UTC(2026, 0, 5, 9));
+      const writer = await OptimizerService.open(dir, settings, { clock, seed: 1, store: { wasmDir }, syncEvery: 1000 });
+      runRollout({ environment: env, policy: 'thompson', policySettings: settings.policySettings, rewardSettings: settings.rewardSettings, rounds: decisions, seed: 1, resume: { optimizer: writer.guarded, clock } });
+      await writer.close();
+
+      // The service as the window that serves it: each operation answered once durable.
+      const service = await connect(dir, { settings, open: { clock: { now: () => Date.now() }, store: { wasmDir } }, kind: 'extension', rehearse: false });
+      const planService: PlanService = service;
+      const provider = new TimedProvider(createOpenAiCompatibleProvider({ baseUrl: sim.openAiBaseUrl, constraints: new ModelConstraints() }));
+      const deps = { service: planService, provider, space: env.space, model: 'sim-planner', health: new ProviderHealth(), sessionKey: 'bench', armsCache: new PlanArmsCache(provider, env.space) };
+      const source = Array.from({ length: 200 }, (_, i) => `const value${i} = compute(${i});`).join('\n');
+      const tasks: PlanTask[] = [
+        { taskType: 'planTask', text: 'add a CSV export', workspaceKind: 'folder' },
+        { taskType: 'planSelection', text: 'extract a function', source: { path: 'a.ts', languageId: 'typescript', text: source, selection: { startLine: 20, endLine: 40 } }, workspaceKind: 'folder' },
+        { taskType: 'planTests', text: '', source: { path: 'a.ts', languageId: 'typescript', text: source }, workspaceKind: 'folder' },
+      ];
+      const overhead: number[] = [];
+      const overheadWithRecord: number[] = [];
+      const beforeFirstToken: number[] = [];
+      try {
+        for (let i = 0; i < 1200; i++) {
+          const t0 = performance.now();
+          const run = await runPlan(deps, tasks[i % tasks.length]!);
+          const t1 = performance.now();
+          await run.record();
+          const t2 = performance.now();
+          if (run.error) throw run.error;
+          if (i < 200) continue;
+          overhead.push(t1 - t0 - provider.inside);
+          overheadWithRecord.push(t2 - t0 - provider.inside);
+          beforeFirstToken.push(provider.asked - t0);
+        }
+      } finally {
+        await service.close();
+      }
+      return {
+        targets: { overheadP99Ms: 2, beforeFirstTokenMs: 5 },
+        decisionsInLog: decisions,
+        overheadMs: quantiles(overhead),
+        overheadWithDurableOutcomeMs: quantiles(overheadWithRecord),
+        beforeFirstTokenMs: quantiles(beforeFirstToken),
+      };
+    } finally {
+      await sim.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
