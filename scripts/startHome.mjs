@@ -65,6 +65,22 @@ export function seedWorkspace(dir, source = sampleSource) {
   return copied;
 }
 
+/** Live (not zombie) processes of process group `pgid`, from /proc. */
+export function groupMembers(pgid) {
+  const members = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(group) === pgid && state !== 'Z') members.push(Number(name));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return members;
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -105,6 +121,9 @@ export function claimProfile(paths) {
     } catch {
       // already gone
     }
+    // Wait until it is gone, so that its port and its hold on the profile are free again.
+    const deadline = Date.now() + 5000;
+    while (groupMembers(serverPid).length > 0 && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
   }
   rmSync(paths.runningFile, { force: true });
   return undefined;
