@@ -1,14 +1,15 @@
 // `npm start` as a new user runs it, with code-server (PARAMLOOP_START_WEB=1) and its profile and
 // sample workspace in a temporary folder (PARAMLOOP_START_HOME): it prints the URL, seeds the sample,
 // stops every process it started on SIGTERM, SIGINT or when npm is killed, and the next start finds
-// the profile and the user's edits as they were left. Needs the test host (code-server under .cache/,
+// the profile and the user's edits as they were left; with desktop `code` on PATH it launches that
+// on the same profile. Needs the test host (code-server under .cache/,
 // installed on first use); `npm run test:integration` runs it as its `start` part:
 //
 //   node --import tsx --test test/host/start.test.ts
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,12 +33,12 @@ interface Run {
 }
 
 /** Starts `command` in its own process group, as `npm start` would run from the project folder. */
-function launch(command: string, args: string[]): Run {
+function launch(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(command, args, {
     cwd: projectRoot,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PARAMLOOP_START_WEB: '1', PARAMLOOP_START_HOME: home, INIT_CWD: projectRoot },
+    env: { ...process.env, PARAMLOOP_START_WEB: '1', PARAMLOOP_START_HOME: home, INIT_CWD: projectRoot, ...env },
   });
   if (child.pid === undefined) throw new Error(`${command} did not start`);
   started.push(child);
@@ -186,4 +187,23 @@ test('a server left by a start killed outright is stopped by the next start; Ctr
   process.kill(run.pid, 'SIGINT');
   assert.deepEqual(await run.exited, { code: 0, signal: null }, run.output);
   await assertAllGone(run, serverPid, 3000);
+});
+
+test('with desktop `code` on PATH it is launched on the same profile and workspace', { timeout: 120_000 }, async () => {
+  // A stand-in for VS Code's `code` command that records how it was called.
+  const bin = join(home, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const argsFile = join(home, 'code-args.json');
+  writeFileSync(join(bin, 'code'), `#!/bin/sh\nexec "${process.execPath}" -e 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))' "${argsFile}" "$@"\n`);
+  chmodSync(join(bin, 'code'), 0o755);
+  const run = launch(process.execPath, ['scripts/start.mjs'], { PARAMLOOP_START_WEB: '0', PATH: `${bin}:${process.env.PATH ?? ''}` });
+  assert.deepEqual(await run.exited, { code: 0, signal: null }, run.output);
+  const args = JSON.parse(readFileSync(argsFile, 'utf8')) as string[];
+  assert.deepEqual(args, [
+    '--user-data-dir', join(profile, 'user-data'),
+    '--extensions-dir', join(profile, 'extensions'),
+    `--extensionDevelopmentPath=${projectRoot}`,
+    join(home, 'start-workspace'),
+  ]);
+  assert.equal((JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>)['editor.fontSize'], 17);
 });
