@@ -6,6 +6,18 @@ import { rmSync } from 'node:fs';
 const processGroups = new Set<number>();
 const folders = new Set<string>();
 let installed = false;
+let gracefulStop: ((signal: NodeJS.Signals) => Promise<number>) | undefined;
+let stopping = false;
+
+/**
+ * For a long-running process (`npm start`): on SIGINT, SIGTERM or SIGHUP, run `stop` (which stops the
+ * children gently and resolves with the exit code) before the forced cleanup, instead of killing
+ * them outright. A second signal while it runs forces the cleanup at once.
+ */
+export function onStopSignal(stop: (signal: NodeJS.Signals) => Promise<number>): void {
+  installHandlers();
+  gracefulStop = stop;
+}
 
 /** Registers a detached child's process group, to be killed if the runner ends before it does. */
 export function trackProcessGroup(pid: number): void {
@@ -47,6 +59,22 @@ function installHandlers(): void {
   process.on('exit', cleanupNow);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
+      if (gracefulStop && !stopping) {
+        stopping = true;
+        const stop = gracefulStop;
+        void stop(signal).then(
+          (exitCode) => {
+            cleanupNow();
+            process.exit(exitCode);
+          },
+          (error: unknown) => {
+            console.error('host: stopping failed:', error);
+            cleanupNow();
+            process.exit(1);
+          },
+        );
+        return;
+      }
       console.error(`\nhost: ${signal} received, stopping the test host`);
       cleanupNow();
       process.exit(code);

@@ -1,8 +1,8 @@
 // Starts and stops code-server (VS Code served to a browser, with a real Node extension host) on
-// 127.0.0.1, with throwaway user-data and extensions folders and the flags that let a test payload
-// load an extension under development.
+// 127.0.0.1, with throwaway user-data and extensions folders (or the ones given, e.g. `npm start`'s
+// profile, which are kept) and the flags that let a test payload load an extension under development.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,16 @@ export const quietUserSettings = {
 } as const;
 
 export interface CodeServerOptions {
+  /**
+   * The port to listen on when it is free, else a free one. What the browser keeps for the workbench
+   * (secrets, UI state) is per origin, so `npm start` asks for the same port every time.
+   */
+  readonly preferredPort?: number;
+  /**
+   * User data folder, kept as it is (settings, global storage): the quiet settings are written only
+   * when it has no settings.json yet. A fresh temporary one with the quiet settings when omitted.
+   */
+  readonly userDataDir?: string;
   /** Extensions folder; a fresh temporary one when omitted. */
   readonly extensionsDir?: string;
   /** Extra environment for the server and so for its extension host (e.g. what the suite reads). */
@@ -41,17 +51,19 @@ export interface CodeServerOptions {
 
 /** A running code-server. */
 export interface CodeServer {
+  /** The server's process id, which is also its process group's id (it runs detached). */
+  readonly pid: number;
   readonly port: number;
   /** `http://127.0.0.1:PORT` */
   readonly origin: string;
   readonly extensionsDir: string;
   readonly userDataDir: string;
-  /** Temporary folder holding this run's user data, extensions (unless given) and log. */
+  /** Temporary folder holding this run's user data, extensions and log (those not given). */
   readonly runDir: string;
   readonly logFile: string;
   /** Resolves with the exit code when the server stops. */
   readonly exited: Promise<number | null>;
-  /** Kills the server's whole process group and removes the temporary folder. */
+  /** Stops the server's whole process group (SIGTERM, SIGKILL after 5 s) and removes the temporary folder. */
   stop(): Promise<void>;
 }
 
@@ -72,13 +84,24 @@ export function codeServerFlags(port: number, userDataDir: string, extensionsDir
   ];
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+/** A TCP port that was free a moment ago on 127.0.0.1: `wanted` if it was, else any. */
+export async function freePort(wanted = 0): Promise<number> {
+  if (wanted > 0) {
+    try {
+      return await listenOnce(wanted);
+    } catch {
+      // taken: any free port
+    }
+  }
+  return listenOnce(0);
+}
+
+async function listenOnce(wanted: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(wanted, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
@@ -111,15 +134,16 @@ export function installExtension(host: HostInstall, vsix: string, extensionsDir:
 /** Starts code-server on a free port and waits until `/healthz` answers. */
 export async function startCodeServer(host: HostInstall, options: CodeServerOptions = {}): Promise<CodeServer> {
   const runDir = makeTempDir('paramloop-host-');
-  const userDataDir = join(runDir, 'user-data');
+  const userDataDir = options.userDataDir ?? join(runDir, 'user-data');
   const extensionsDir = options.extensionsDir ?? join(runDir, 'extensions');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), `${JSON.stringify(quietUserSettings, null, 2)}\n`);
+  const settingsFile = join(userDataDir, 'User', 'settings.json');
+  if (options.userDataDir === undefined || !existsSync(settingsFile)) writeFileSync(settingsFile, `${JSON.stringify(quietUserSettings, null, 2)}\n`);
   const logFile = options.logFile ?? join(runDir, 'code-server.log');
 
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = await freePort(attempt === 1 ? (options.preferredPort ?? 0) : 0);
     const grace = options.reconnectionGraceSeconds === undefined ? [] : ['--reconnection-grace-time', String(options.reconnectionGraceSeconds)];
     const child = spawn(host.nodeBin, [host.codeServerEntry, ...codeServerFlags(port, userDataDir, extensionsDir), ...grace], {
       // Its own process group, so that stop() also reaches the extension host and file watchers.
@@ -154,7 +178,7 @@ export async function startCodeServer(host: HostInstall, options: CodeServerOpti
 
     const origin = `http://127.0.0.1:${port}`;
     const healthy = await waitForHealth(origin, exited, 60_000);
-    if (healthy) return { port, origin, extensionsDir, userDataDir, runDir, logFile, exited, stop };
+    if (healthy) return { pid, port, origin, extensionsDir, userDataDir, runDir, logFile, exited, stop };
     signalGroup(pid, 'SIGKILL');
     untrackProcessGroup(pid);
     if (attempt >= 2) throw new Error(`code-server did not answer /healthz on ${origin}; its log is ${logFile}`);
