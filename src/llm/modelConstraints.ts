@@ -215,6 +215,7 @@ export class ModelConstraints {
   private readonly entries: ConstraintEntry[];
   private readonly learned = new Map<string, Set<ParameterName>>();
   private readonly learnedExclusive = new Map<string, Array<[ParameterName, ParameterName]>>();
+  private readonly learnedRenamed = new Map<string, Partial<Record<ParameterName, string>>>();
 
   /** `userEntries` extend the built-in table and win over it at equal specificity. */
   constructor(userEntries: readonly ConstraintEntry[] = [], base: readonly ConstraintEntry[] = builtInConstraints) {
@@ -231,6 +232,19 @@ export class ModelConstraints {
     this.learned.set(key, set);
     if (set.has(param)) return false;
     set.add(param);
+    return true;
+  }
+
+  /**
+   * Records that `model` wants `param` under another wire name (OpenAI: "Use 'max_completion_tokens'
+   * instead"). Returns false when it was already known.
+   */
+  markRenamed(provider: ProviderId, model: string, param: ParameterName, wire: string): boolean {
+    const key = `${provider}\u0000${model}`;
+    const renamed = this.learnedRenamed.get(key) ?? {};
+    this.learnedRenamed.set(key, renamed);
+    if (renamed[param] === wire) return false;
+    renamed[param] = wire;
     return true;
   }
 
@@ -287,6 +301,7 @@ export class ModelConstraints {
       resolved.status[name] = 'rejected';
       resolved.because[name] = 'learned';
     }
+    Object.assign(resolved.renamed, this.learnedRenamed.get(`${provider}\u0000${model}`));
     resolved.exclusive.push(...(this.learnedExclusive.get(`${provider}\u0000${model}`) ?? []));
     // The model is what is asked for, not a parameter a model can refuse.
     resolved.status.model = 'honoured';
@@ -433,4 +448,21 @@ export function parameterForWireName(provider: ProviderId, wire: string): Parame
   if ((parameterNames as readonly string[]).includes(name)) return name as ParameterName;
   for (const parameter of parameterNames) if (wireNames['openai-compatible'][parameter] === name) return parameter;
   return undefined;
+}
+
+/**
+ * A model's family, a request feature: the Ollama tag and any date suffix removed, Claude models by
+ * tier (`claude-sonnet`), OpenAI's by generation (`gpt-4o`, `o3`), others by their leading name
+ * (`llama`, `qwen`).
+ */
+export function modelFamily(model: string): string {
+  const name = (model.toLowerCase().split('/').pop() ?? '').split(':')[0]!.replace(/-(\d{8}|\d{4}-\d{2}-\d{2}|latest)$/, '');
+  const tier = /^claude.*?(opus|sonnet|haiku)/.exec(name);
+  if (tier) return `claude-${tier[1]}`;
+  const reasoning = /^(o\d+)(?![a-z0-9])/.exec(name);
+  if (reasoning) return reasoning[1]!;
+  if (name.startsWith('gpt-oss')) return 'gpt-oss';
+  const gpt = /^gpt-(\d+(?:\.\d+)?o?)/.exec(name);
+  if (gpt) return `gpt-${gpt[1]}`;
+  return /^[a-z]+/.exec(name)?.[0] ?? (name || 'unknown');
 }

@@ -240,6 +240,15 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     }
   };
 
+  /** Drops the connection once what was written has left (destroying at once would discard it). */
+  const cut = (res: ServerResponse): Promise<void> =>
+    new Promise((resolve) => {
+      res.write('', () => {
+        res.destroy();
+        resolve();
+      });
+    });
+
   const chunksOf = (text: string): string[] => {
     const out: string[] = [];
     for (let i = 0; i < text.length; i += chunkChars) out.push(text.slice(i, i + chunkChars));
@@ -351,10 +360,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       chunksOf(text).map((piece) => chunk([{ index: 0, delta: { content: piece }, finish_reason: null }])),
       simTokens(text),
     );
-    if (taken?.kind === 'streamCut') {
-      res.destroy();
-      return;
-    }
+    if (taken?.kind === 'streamCut') return cut(res);
     res.write(chunk([{ index: 0, delta: {}, finish_reason: finish }]));
     const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
     if (streamOptions?.include_usage === true) res.write(chunk([], { usage }));
@@ -427,10 +433,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       chunksOf(text).map((piece) => event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: piece } })),
       simTokens(text),
     );
-    if (taken?.kind === 'streamCut') {
-      res.destroy();
-      return;
-    }
+    if (taken?.kind === 'streamCut') return cut(res);
     res.write(event('content_block_stop', { index: 0 }));
     res.write(event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
     res.end(event('message_stop', {}));
