@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapArm, ModelConstraints, ModelConstraintsError, parameterForWireName, parseModelConstraints, serverKindFromBaseUrl, wireName } from './modelConstraints';
+import { mapArm, ModelConstraints, ModelConstraintsError, modelFamily, parameterForWireName, parseModelConstraints, serverKindFromBaseUrl, wireName } from './modelConstraints';
 
 const constraints = new ModelConstraints();
 const arm = { temperature: 0.2, topP: 0.9, topK: 40, maxTokens: 1024, frequencyPenalty: 0.1, presencePenalty: 0, seed: 7, stop: ['\n\n\n'], reasoningEffort: 'low' as const };
@@ -130,4 +130,9 @@ test('wire names in a provider’s errors map back to parameters', () => {
   assert.equal(parameterForWireName('openai-compatible', 'top_p'), 'topP');
   assert.equal(parameterForWireName('anthropic', 'stop_sequences'), 'stop');
   assert.equal(parameterForWireName('openai-compatible', 'logit_bias'), undefined);
+});
+
+test('model families are short names for a request feature', () => {
+  const families = ['llama3.2:3b', 'qwen2.5-coder:7b', 'gpt-4o-mini', 'gpt-5.1', 'o3-mini', 'o4-mini-2025-04-16', 'claude-3-5-sonnet-20241022', 'claude-opus-4-7', 'gpt-oss:20b', 'meta-llama/Llama-3.1-8B'].map(modelFamily);
+  assert.deepEqual(families, ['llama', 'qwen', 'gpt-4o', 'gpt-5.1', 'o3', 'o4', 'claude-sonnet', 'claude-opus', 'gpt-oss', 'llama']);
 });

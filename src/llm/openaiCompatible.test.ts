@@ -238,3 +238,55 @@ test('no server at the address is unreachable, naming the URL and what to do, af
   assert.deepEqual(waits, [500, 1000]);
   assert.equal(error.details.retries, 2);
 });
+
+/** A fetch that answers every request with `sse`, in pieces of 5 bytes. */
+function fetchAnswering(sse: string, contentType = 'text/event-stream'): typeof fetch {
+  return (async () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          const bytes = new TextEncoder().encode(sse);
+          for (let i = 0; i < bytes.length; i += 5) controller.enqueue(bytes.slice(i, i + 5));
+          controller.close();
+        },
+      }),
+      { status: 200, headers: { 'content-type': contentType } },
+    )) as typeof fetch;
+}
+
+test('without usage in the stream, tokens are estimated at 4 characters a token', async () => {
+  const chunk = (content: string, finish: string | null = null) => `data: ${JSON.stringify({ model: 'llama3.2:3b', choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+  const llm = createOpenAiCompatibleProvider({ fetch: fetchAnswering(chunk('1. Read the code.\n') + chunk('2. Write the test.', 'stop') + 'data: [DONE]\n\n') });
+  const result = await send(llm, { temperature: 0.3 }, 'llama3.2:3b');
+  assert.equal(result.text, '1. Read the code.\n2. Write the test.');
+  assert.equal(result.usageEstimated, true);
+  assert.equal(result.tokensOut, Math.ceil(36 / 4));
+  assert.equal(result.tokensIn, Math.ceil('You write plans.\nTask type: planTask\nTask: add a cache'.length / 4));
+  assert.equal(result.modelUsed, 'llama3.2:3b');
+  assert.equal(llm.family('llama3.2:3b'), 'llama');
+});
+
+test('an error chunk after text fails the request with the text received, not retried', async () => {
+  const sse = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: '1. Start' } }] })}\n\ndata: ${JSON.stringify({ error: { message: 'model crashed', type: 'server_error' } })}\n\n`;
+  const waits: number[] = [];
+  const llm = createOpenAiCompatibleProvider({ fetch: fetchAnswering(sse), sleep: async (ms) => void waits.push(ms) });
+  const error = await rejection(send(llm, { temperature: 0.3 }));
+  assert.equal(error.kind, 'server');
+  assert.equal(error.details.partialText, '1. Start');
+  assert.match(error.message, /model crashed/);
+  assert.deepEqual(waits, []);
+});
+
+test('a stream that ends with neither a finish reason nor [DONE] is streamCut', async () => {
+  const llm = createOpenAiCompatibleProvider({ fetch: fetchAnswering(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: '1. Half' } }] })}\n\n`) });
+  const error = await rejection(send(llm, {}));
+  assert.equal(error.kind, 'streamCut');
+  assert.equal(error.details.partialText, '1. Half');
+});
+
+test('a server that ignores stream and answers JSON is read whole', async () => {
+  const body = JSON.stringify({ model: 'm', choices: [{ message: { content: '1. One' }, finish_reason: 'length' }], usage: { prompt_tokens: 9, completion_tokens: 3 } });
+  const llm = createOpenAiCompatibleProvider({ fetch: fetchAnswering(body, 'application/json') });
+  const result = await send(llm, {});
+  assert.deepEqual([result.text, result.finishReason, result.tokensIn, result.tokensOut, result.usageEstimated], ['1. One', 'length', 9, 3, false]);
+});
