@@ -133,7 +133,7 @@ export function createAnthropicProvider(options: AnthropicOptions): LlmProvider 
         return { error: failure, lesson };
       }
       const failure = new LlmError(kind, text, details);
-      if (kind === 'rateLimited' || kind === 'overloaded') failure.details.retryAfterMs = retryDelayMs(0, headers, () => 0, Date.now);
+      if (kind === 'rateLimited' || kind === 'overloaded') failure.details.retryAfterMs = retryDelayMs(0, headers, () => 0, transport.now);
       return { error: failure };
     },
 

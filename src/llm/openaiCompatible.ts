@@ -119,7 +119,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions 
       }
       const kind = kindForStatus(status);
       const failure = new LlmError(kind, explain(kind, status, model, message), details);
-      if (kind === 'rateLimited' || kind === 'overloaded') failure.details.retryAfterMs = retryDelayMs(0, headers, () => 0, Date.now);
+      if (kind === 'rateLimited' || kind === 'overloaded') failure.details.retryAfterMs = retryDelayMs(0, headers, () => 0, transport.now);
       return { error: failure };
     },
 
