@@ -9,8 +9,9 @@
  * - space.ts: its grid axis (`spaceSettingsSchema.grid`; buildSpace reads the grid by every numeric
  *   parameter, so the compiler names a missing one) and, for a categorical one, its axis in
  *   buildSpace; its trust-region width (`trustRegion`, `isInsideTrustRegion`,
- *   `scaleTrustRegion`); its letter in `armId`; which providers honour it (`honouredParameters`);
- * - whatever sends requests to a provider, which has to pass the new parameter on.
+ *   `scaleTrustRegion`); its letter in `armId`;
+ * - the providers (src/llm): its wire name (`wireNames` in modelConstraints.ts), which providers and
+ *   models honour it (the constraint table there), and the request bodies that pass it on.
  * The numeric grid axes (hence the order of the arms), the action-feature columns, the CSV columns
  * and the DSJSON features follow the declaration order; arm ids have their own (`armId`).
  */

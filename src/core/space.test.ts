@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpace, isInsideTrustRegion, mapToProvider, scaleTrustRegion, SpaceError } from './space';
+import { buildSpace, isInsideTrustRegion, scaleTrustRegion, SpaceError } from './space';
 
 test('the default space is the 4 × 2 × 3 grid of temperature, top_p and max_tokens, with the baseline inside', () => {
   const space = buildSpace({});
@@ -41,14 +41,4 @@ test('ranges expand evenly (log-spaced when asked) and a baseline off the grid b
   assert.deepEqual([...new Set(space.arms.map((a) => a.params.maxTokens))].sort((a, b) => a! - b!), [512, 1000, 1024, 2048]);
   assert.equal(space.arms.length, 10);
   assert.deepEqual(space.arms[space.baselineArm]!.params, { temperature: 0.3, maxTokens: 1000 });
-});
-
-test('mapping onto a provider names what it honours and what it drops', () => {
-  const params = { temperature: 0.2, topP: 0.9, seed: 7, maxTokens: 1024, frequencyPenalty: 0.1 };
-  const lm = mapToProvider(params, 'vscode-lm');
-  assert.deepEqual(lm.params, { temperature: 0.2, maxTokens: 1024 });
-  assert.deepEqual(lm.dropped.sort(), ['frequencyPenalty', 'seed', 'topP']);
-  const anthropic = mapToProvider(params, 'anthropic');
-  assert.deepEqual(anthropic.dropped.sort(), ['frequencyPenalty', 'seed']);
-  assert.deepEqual(mapToProvider(params, 'openai-compatible').dropped, []);
 });

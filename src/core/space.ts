@@ -1,7 +1,7 @@
 /**
  * The parameter space (ARCHITECTURE.md §"Where each part lives", space.ts): the arms the optimizer chooses among, the baseline arm,
- * the trust region around it, and what each provider honours. Defined by settings, validated by zod;
- * every error names the setting at fault.
+ * the trust region around it. Defined by settings, validated by zod; every error names the setting at
+ * fault. What a provider or model honours is the provider's to say (src/llm/modelConstraints.ts).
  */
 import { z } from 'zod';
 import { armParametersSchema, numericParameters, parameterBounds, parameterDefinitions } from './parameters';
@@ -218,44 +218,4 @@ export function scaleTrustRegion(trustRegion: TrustRegion, factor: number): Trus
     allowModelChange: trustRegion.allowModelChange,
     reasoningEffortSteps: Math.floor(trustRegion.reasoningEffortSteps * factor),
   };
-}
-
-/** The providers Paramloop talks to. */
-export const providerKinds = ['vscode-lm', 'openai-compatible', 'anthropic'] as const;
-export type ProviderKind = (typeof providerKinds)[number];
-
-/**
- * Which parameters each provider honours. The VS Code Language Model API passes only free-form
- * model options and no sampling controls beyond what the chat provider reads, so only the model and
- * a token cap are dependable there; Anthropic's Messages API has no penalties and no seed.
- */
-export const honouredParameters: Record<ProviderKind, readonly ParameterName[]> = {
-  'vscode-lm': ['model', 'maxTokens', 'temperature'],
-  'openai-compatible': ['model', 'temperature', 'topP', 'maxTokens', 'frequencyPenalty', 'presencePenalty', 'seed', 'stop', 'reasoningEffort'],
-  anthropic: ['model', 'temperature', 'topP', 'topK', 'maxTokens', 'stop', 'reasoningEffort'],
-};
-
-/** An arm mapped onto a provider: what it will send, and what it had to drop. */
-export interface ProviderMapping {
-  params: ArmParameters;
-  honoured: ParameterName[];
-  dropped: ParameterName[];
-}
-
-/** Maps an arm's parameters onto what a provider honours; dropped parameters are named. */
-export function mapToProvider(params: ArmParameters, provider: ProviderKind): ProviderMapping {
-  const allowed = new Set(honouredParameters[provider]);
-  const out: ArmParameters = {};
-  const honoured: ParameterName[] = [];
-  const dropped: ParameterName[] = [];
-  for (const [name, value] of Object.entries(params) as Array<[ParameterName, unknown]>) {
-    if (value === undefined) continue;
-    if (allowed.has(name)) {
-      (out as Record<string, unknown>)[name] = value;
-      honoured.push(name);
-    } else {
-      dropped.push(name);
-    }
-  }
-  return { params: out, honoured, dropped };
 }

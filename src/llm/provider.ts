@@ -45,6 +45,11 @@ export interface RequestMapping {
    * only in what it drops). A canonical JSON of the honoured parameters and their values.
    */
   effectiveKey: string;
+  /**
+   * Values the provider sends for parameters the arm leaves unset, because the API requires them
+   * (Anthropic's `max_tokens`). They are not the arm's, so they are neither honoured nor in the key.
+   */
+  providerDefaults?: ArmParameters;
 }
 
 /** A request to stream a completion. */
