@@ -45,6 +45,7 @@ export class Providers {
     const model = override.model ?? settings.model;
     const constraints = this.constraintsFor(module, settings.modelConstraints);
     const apiKey = id === 'vscode-lm' ? undefined : await this.secrets.get(secretKey(id));
+    if (id === 'anthropic' && !apiKey) throw new Error('no API key for Anthropic: run "Paramloop: Set API Key…" (it is kept in VS Code\'s secret storage only).');
     const baseUrl = id === 'anthropic' ? settings.anthropicBaseUrl : id === 'openai-compatible' ? settings.openaiBaseUrl : '';
     const key = JSON.stringify([id, baseUrl, apiKey === undefined ? 0 : module.keyFingerprint(apiKey), this.constraintsSource]);
     let active = this.cache.get(key);
@@ -52,7 +53,7 @@ export class Providers {
     if (!active) {
       let provider: LlmProvider;
       if (id === 'vscode-lm') provider = new VscodeLmProvider(module, constraints);
-      else if (id === 'anthropic') provider = module.createAnthropicProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
+      else if (id === 'anthropic') provider = module.createAnthropicProvider({ baseUrl, apiKey: apiKey ?? '', constraints });
       else provider = module.createOpenAiCompatibleProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
       const previous = [...this.cache.values()].find((p) => p.provider.id === id);
       active = { provider, model, health: previous?.health ?? new module.ProviderHealth(), arms: new module.PlanArmsCache(provider, space) };

@@ -22,7 +22,7 @@ export class VscodeLmProvider implements LlmProvider {
   ) {}
 
   family(model: string): string {
-    return this.llm.modelFamily(this.id, model);
+    return this.llm.modelFamily(model);
   }
 
   map(params: ArmParameters, model: string): RequestMapping {

@@ -140,13 +140,16 @@ test('a rejected parameter is learned and the request sent once more without it;
   assert.deepEqual(llm.map({ temperature: 0.7 }, 'sim-reasoning').dropped, ['temperature']);
 });
 
-test('a second rejected parameter fails the request as unsupportedParameter, and is not sent next time', async () => {
+test('each rejected parameter gets its own resend: temperature and top_p rejected in turn, the third attempt answers, and neither is sent next time', async () => {
   const constraints = new ModelConstraints();
   const { llm } = provider({ constraints });
-  const error = await rejection(send(llm, { temperature: 0.2, topP: 0.9 }, 'sim-reasoning'));
-  assert.equal(error.kind, 'unsupportedParameter');
-  assert.equal(error.details.param, 'topP');
-  assert.equal(error.details.code, 'unsupported_parameter');
+  const before = sim.requests.length;
+  const result = await send(llm, { temperature: 0.2, topP: 0.9 }, 'sim-reasoning');
+  assert.deepEqual(
+    sim.requests.slice(before).map((r) => r.status),
+    [400, 400, 200],
+  );
+  assert.deepEqual(result.learnedUnsupported, ['temperature', 'topP']);
   assert.deepEqual(constraints.learnedUnsupported('openai-compatible', 'sim-reasoning'), ['temperature', 'topP']);
   const next = await send(llm, { temperature: 0.2, topP: 0.9 }, 'sim-reasoning');
   assert.equal(next.retries, 0);

@@ -50,7 +50,6 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
   const start = transport.now();
   let mapping = request.mapping;
   let retries = 0;
-  let learnedOnce = false;
   let renamedOnce = false;
   const learnedUnsupported: ParameterName[] = [];
   for (;;) {
@@ -67,13 +66,12 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
       error.details.retries = retries;
       if (lesson) {
         const taught = lesson();
-        if (taught?.learned) learnedUnsupported.push(taught.learned);
-        // One resend without a rejected parameter, and one under a parameter's new name: a model that
-        // rejects a second parameter fails this request (it will not be sent that one either next time).
-        const once = taught?.learned ? !learnedOnce : !renamedOnce;
+        // One resend without each rejected parameter (it is marked unsupported for the model from now
+        // on), and one under a parameter's new name; a parameter rejected again fails the request.
+        const once = taught?.learned ? !learnedUnsupported.includes(taught.learned) : !renamedOnce;
+        if (taught?.learned && once) learnedUnsupported.push(taught.learned);
         if (taught && once) {
-          if (taught.learned) learnedOnce = true;
-          else renamedOnce = true;
+          if (!taught.learned) renamedOnce = true;
           mapping = taught.mapping;
           retries++;
           continue;

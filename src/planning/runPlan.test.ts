@@ -77,7 +77,7 @@ test('while the provider fails, requests are confined to the baseline arm (prope
   const sim = await startSimServer({ seed: 5, msPerToken: 0 });
   t.after(() => sim.close());
   const deps = await setup(t, sim);
-  sim.setFault({ kind: 'serverError', status: 503, times: 3 });
+  sim.setFault({ kind: 'serverError', status: 500, times: 3 });
   const failed = await runPlan(deps, task);
   assert.equal(failed.error?.kind, 'server');
   assert.equal(failed.outcome.finishReason, 'error');

@@ -6,6 +6,7 @@
 // records nothing until the problem is fixed; nothing on disk is changed by a refused open.
 //
 // Bundled on its own as dist/decisionLog.js: the extension loads it after activation.
+import { createHash } from 'node:crypto';
 import { buildSpace } from '../core/space';
 import { parsePolicySettings } from '../core/policies';
 import { parseRewardSettings } from '../core/reward';
@@ -177,3 +178,12 @@ export { runPlan, PlanArmsCache, ProviderHealth, PlanRefusedError } from '../pla
 export type { PlanRun } from '../planning/runPlan';
 export { readLearnerSettings } from './learnerSettings';
 export type { LearnerSettingsInput } from './learnerSettings';
+export { LlmError } from '../llm/provider';
+export { ModelConstraints, parseModelConstraints, mapArm, wireName, modelFamily } from '../llm/modelConstraints';
+export { createOpenAiCompatibleProvider } from '../llm/openaiCompatible';
+export { createAnthropicProvider } from '../llm/anthropic';
+
+/** A short, one-way fingerprint of an API key: tells keys apart without keeping the key in a cache's keys. */
+export function keyFingerprint(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 12);
+}

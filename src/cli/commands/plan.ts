@@ -94,9 +94,10 @@ export const planCommand: CliCommand = {
       throw new CliError(`--constraints: ${error instanceof Error ? error.message : String(error)}`);
     }
     const apiKey = process.env.PARAMLOOP_API_KEY ?? (providerId === 'anthropic' ? process.env.ANTHROPIC_API_KEY : process.env.OPENAI_API_KEY);
+    if (providerId === 'anthropic' && !apiKey) throw new CliError('no API key for Anthropic: set PARAMLOOP_API_KEY or ANTHROPIC_API_KEY');
     const provider: LlmProvider =
       providerId === 'anthropic'
-        ? createAnthropicProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints })
+        ? createAnthropicProvider({ baseUrl, apiKey: apiKey ?? '', constraints })
         : createOpenAiCompatibleProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
 
     let connection;
