@@ -144,7 +144,7 @@ export const planCommand: CliCommand = {
         );
       } else {
         if (!run.text.endsWith('\n') && run.text !== '') io.stdout('\n');
-        io.stderr(`paramloop plan: request ${run.requestId}, ${run.decision.servedBy} arm ${run.decision.armId} (${run.decision.phase}), reward ${recorded.report.reward.toFixed(3)}${run.report.problems.length > 0 ? `; checks: ${run.report.problems.join('; ')}` : ''}\n`);
+        io.stderr(`paramloop plan: request ${run.requestId}, ${run.decision.servedBy} arm ${run.decision.armId} (${run.decision.phase}), reward ${recorded.report.reward.toFixed(3)}${!run.error && run.report.problems.length > 0 ? `; checks: ${run.report.problems.join('; ')}` : ''}\n`);
       }
       if (run.error) {
         if (!values.json) io.stderr(`paramloop plan: ${run.error.kind}: ${run.error.message}\n`);
