@@ -274,6 +274,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       idleTimeoutSeconds: () => settings.request.timeoutSeconds,
       sessionKey: `window-${vscode.env.sessionId}`,
       onRecorded,
+      onDecision: () => void refreshLearner(),
       onFailure: (error, retry) => {
         const { text, actions } = failureMessage(error);
         log.error(text);

@@ -80,6 +80,8 @@ export interface PlanningDeps {
   onRecorded(result: OutcomeResult): void;
   /** Shows a provider failure with what to do, offering to retry. */
   onFailure(error: LlmError, retry: () => void): void;
+  /** A decision was logged: what the window shows of the learner is out of date. */
+  onDecision(): void;
 }
 
 /** A plan closed within this many seconds of being written, with no verdict, counts as rejected unread. */
@@ -186,6 +188,7 @@ export class PlanningController implements vscode.Disposable {
       if (writeTimer) clearTimeout(writeTimer);
     }
     if (uri) this.deps.documents.write(uri, `${header}${run.text}${planFooter(run)}`);
+    this.deps.onDecision();
     const result = commandResult(run, uri);
     if (run.error) {
       // A failed or cancelled request has nothing to judge: its outcome is recorded now.

@@ -67,14 +67,16 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions 
 
   const map = (params: ArmParameters, model: string): RequestMapping => mapArm(id, model, params, constraints, server ? { server } : {});
 
-  const explain = (kind: LlmError['kind'], status: number, model: string, message: string): string => {
+  const explain = (kind: LlmError['kind'], status: number, model: string, said: string): string => {
+    // The server's own sentence, without its closing period: ours follows.
+    const message = said.trim().replace(/[.\s]+$/, '');
     switch (kind) {
       case 'auth':
-        return `${baseUrl} refused the API key (HTTP ${status}): ${message}. Set the key for this endpoint.`;
+        return `${baseUrl} refused the API key (HTTP ${status}): ${message}. Set the key for this endpoint ("Paramloop: Set API Key…", or PARAMLOOP_API_KEY for the command line).`;
       case 'permission':
         return `${baseUrl} does not let this key use ${model} (HTTP ${status}): ${message}`;
       case 'notFound':
-        return `${baseUrl} has no model ${model} (HTTP ${status}): ${message}${server === 'ollama' ? ` Pull it with \`ollama pull ${model}\`.` : ''}`;
+        return `${baseUrl} has no model ${model} (HTTP ${status}): ${message}.${server === 'ollama' ? ` Pull it with \`ollama pull ${model}\`.` : ''}`;
       case 'quota':
         return `out of quota at ${baseUrl} (HTTP ${status}): ${message}`;
       case 'rateLimited':

@@ -9,7 +9,10 @@ import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ParamloopApi } from '../../src/extension/extension';
 import type { PlanCommandResult } from '../../src/extension/planning';
-import { expectedQuality, startSimServer, type SimServer } from '../../src/llm/testing/simServer';
+import { buildSpace } from '../../src/core/space';
+import { createRng } from '../../src/core/math/random';
+import { drawPlan, startSimServer, type SimServer } from '../../src/llm/testing/simServer';
+import { checkPlan } from '../../src/planning/checks';
 import { askRunner, hasRunner } from './hostChannel';
 
 const extensionId = 'paramloop.paramloop';
@@ -67,6 +70,9 @@ describe('Planning commands against a simulated provider (real provider code ove
   };
 
   it('Plan Task… through its argument object streams the plan into a plan editor beside the code, and logs the decision with what was sent', async () => {
+    // The code on the left, as a user has it; the plan opens beside it.
+    for (const command of ['workbench.action.closeAllEditors', 'workbench.action.closePanel', 'workbench.action.closeAuxiliaryBar']) await vscode.commands.executeCommand(command);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
     const before = sim.requests.length;
     const result = await run('paramloop.planTask', { task: 'add a CSV export of the totals' });
     assert.equal(result.error, undefined, JSON.stringify(result.error));
@@ -74,7 +80,10 @@ describe('Planning commands against a simulated provider (real provider code ove
     assert.ok(result.uri?.startsWith('paramloop-plan:'), result.uri);
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === result.uri);
     assert.ok(editor, 'the plan is shown in an editor');
-    assert.ok(editor.document.getText().includes(result.plan.slice(0, 60)), 'the editor holds the plan');
+    // The plan document is rewritten as the plan streams; the editor reloads it on each change.
+    for (let waited = 0; !editor.document.getText().includes(result.plan.slice(-60)) && waited < 5000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(editor.document.getText().includes(result.plan.slice(-60)), `the editor holds the plan: ${editor.document.getText().slice(0, 300)}`);
+    assert.match(editor.document.getText(), /_Served by the (baseline|learned policy) in shadow · temperature/);
     assert.match(editor.document.getText(), /^# Plan Task: add a CSV export of the totals/);
     // What reached the server: the arm's temperature and top_p, always sent (Ollama reads an omitted one as 1).
     const request = sim.requests[before]!;
@@ -90,6 +99,7 @@ describe('Planning commands against a simulated provider (real provider code ove
     const logged = (await (await api()).loggedRequest(result.requestId)) as { decision: { honouredParams?: string[]; armId: string } } | undefined;
     assert.equal(logged?.decision.armId, result.armId);
     assert.deepEqual([...(logged?.decision.honouredParams ?? [])].sort(), [...result.honoured].sort());
+    assert.equal(editor.viewColumn, vscode.ViewColumn.Two, 'beside the code');
     if (hasRunner()) await askRunner('screenshot', ['plan-editor']);
   });
 
@@ -120,9 +130,24 @@ describe('Planning commands against a simulated provider (real provider code ove
     assert.ok(a.reward!.reward > r.reward!.reward);
   });
 
-  it("after 240 Plan Selection requests the learner favours the simulator's best arm in the trust region (t0.2, top_p 1, 1,024 tokens)", async () => {
+  it("after 480 Plan Selection requests the learner favours an arm whose expected reward is within 0.01 of the simulator's best in the trust region", async () => {
+    // Ground truth: each trust-region arm's expected reward on planSelection, from 400 plans the
+    // simulator draws for it, checked as the extension checks them (tokens weigh 0.01 per 1,000).
+    const space = buildSpace({});
+    const rng = createRng(99);
+    const expected = new Map<string, number>();
+    for (const a of space.trustRegionArms) {
+      const arm = space.arms[a]!;
+      let sum = 0;
+      for (let i = 0; i < 400; i++) {
+        const plan = drawPlan('planSelection', arm.params, rng);
+        sum += checkPlan(plan.text, 'planSelection', plan.truncated ? 'length' : 'stop').quality - 0.01 * (plan.text.length / 4 + 300) / 1000;
+      }
+      expected.set(arm.id, sum / 400);
+    }
+    const best = Math.max(...expected.values());
     const status0 = await (await (await api()).learner())!.status();
-    for (let i = 0; i < 240; i++) {
+    for (let i = 0; i < 480; i++) {
       const result = await run('paramloop.planSelection', { file, selection: { startLine: 1 + (i % 5), endLine: 6 }, task: `refactor step ${i}`, show: false });
       assert.equal(result.error, undefined, JSON.stringify(result.error));
     }
@@ -130,16 +155,17 @@ describe('Planning commands against a simulated provider (real provider code ove
     const learner = (await (await api()).learner())!;
     const deadline = Date.now() + 30_000;
     let status = await learner.status();
-    while (status.outcomes < status0.outcomes + 240 && Date.now() < deadline) {
+    while (status.outcomes < status0.outcomes + 480 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       status = await learner.status();
     }
-    assert.ok(status.outcomes >= status0.outcomes + 240, `${status.outcomes - status0.outcomes} outcomes`);
+    assert.ok(status.outcomes >= status0.outcomes + 480, `${status.outcomes - status0.outcomes} outcomes`);
     const favoured = status.favoured.find((f) => f.taskType === 'planSelection');
     assert.ok(favoured, JSON.stringify(status.favoured));
-    const best = 't0.2-p1-m1024';
-    console.log(`PARAMLOOP_METRIC favouredPlanSelection=${favoured.favoured.armId} mean=${favoured.favoured.mean.toFixed(3)} baseline=${favoured.baseline.armId} ${favoured.baseline.mean.toFixed(3)} trueQualityBest=${expectedQuality('planSelection', { temperature: 0.2, topP: 1, maxTokens: 1024 }).toFixed(3)}`);
-    assert.equal(favoured.favoured.armId, best);
+    const got = expected.get(favoured.favoured.armId);
+    console.log(`PARAMLOOP_METRIC favouredPlanSelection=${favoured.favoured.armId} expected=${got?.toFixed(3)} best=${best.toFixed(3)} baseline=${favoured.baseline.armId} expected=${expected.get(favoured.baseline.armId)?.toFixed(3)}`);
+    assert.ok(got !== undefined && got >= best - 0.01, `favoured ${favoured.favoured.armId} (${got}) vs best ${best}: ${[...expected].map(([id, v]) => `${id} ${v.toFixed(3)}`).join(', ')}`);
+    assert.ok(got > expected.get(favoured.baseline.armId)! + 0.1, 'well above the baseline arm');
   });
 
   it('an outage gives a clear error and the next request is served with the baseline parameters, until the provider answers again', async () => {
@@ -178,6 +204,7 @@ describe('Planning commands against a simulated provider (real provider code ove
           const path = join(dir, name);
           const stat = statSync(path);
           if (stat.isDirectory()) search(path);
+          else if (!stat.isFile()) continue;
           // state.vscdb is VS Code's own store, where SecretStorage keeps secrets.
           else if (stat.size < 200_000_000 && name !== 'state.vscdb' && readFileSync(path).includes('sk-paramloop-test-6b1f0c')) found.push(path);
         }
