@@ -30,7 +30,7 @@ parentPort?.on('message', (request: WorkerRequest) => {
         case 'compact':
           return compactSnapshot(SQL, request.dir, request.beforeSeq, request.baseSeq);
         case 'checkImage':
-          return { unreadable: checkSnapshotImage(SQL, new Uint8Array(request.image, request.offset, request.length)) ?? null };
+          return { unreadable: checkSnapshotImage(SQL, Buffer.from(request.image, request.offset, request.length)) ?? null };
         case 'load':
           return null; // sql.js loaded ahead of a request
       }

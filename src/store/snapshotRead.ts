@@ -54,7 +54,9 @@ export async function readSnapshotChecked(path: string, { shared = false, pause,
   try {
     const { size } = await handle.stat();
     // Not zero-filled by hand: every byte is read over (a SharedArrayBuffer's pages are mapped lazily).
-    const file = shared && sharedMemoryAvailable ? new Uint8Array(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+    // A Buffer either way: sql.js takes a database's bytes with `slice()`, which copies a plain
+    // typed array (hundreds of milliseconds at this size) and not a Buffer.
+    const file = shared && sharedMemoryAvailable ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
     // The trailer first: it says how much of the file the checksum covers.
     let sealed = false;
     if (size >= trailerBytes) {
