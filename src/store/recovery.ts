@@ -278,7 +278,7 @@ async function loadSnapshot(SQL: SqlJsStatic, read: SnapshotRead, checker: Snaps
   try {
     // Settles to the reason the bytes are unreadable, or undefined; never rejects.
     const verdict: Promise<string | undefined> = inWorker
-      ? checker.checkImage(bytes).catch(() => checkHere(image)) // the worker failed: checked here
+      ? checker.checkImage(bytes).catch(() => quickCheckProblem(image)) // the worker failed: checked here
       : Promise.resolve(undefined);
     // Forward migrations write the image (and the bytes the worker reads): only once it is checked.
     const from = readSchemaVersion(image);
@@ -313,15 +313,6 @@ async function loadSnapshot(SQL: SqlJsStatic, read: SnapshotRead, checker: Snaps
   } finally {
     // Kept open until the verdict: a check that falls back to this thread reads it.
     image.close();
-  }
-}
-
-/** SQLite's quick_check of `image` on this thread: why it is unreadable, or undefined. Never throws. */
-function checkHere(image: Database): string | undefined {
-  try {
-    return quickCheckProblem(image);
-  } catch (error) {
-    return `integrity check failed: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 

@@ -70,7 +70,12 @@ export function openSnapshot(SQL: SqlJsStatic, bytes: Uint8Array, { integrity = 
 
 /** What SQLite's quick_check finds wrong with `db`'s page structure, or undefined when it is sound. */
 export function quickCheckProblem(db: Database): string | undefined {
-  const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+  let check: unknown;
+  try {
+    check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+  } catch (error) {
+    check = error instanceof Error ? error.message : String(error); // e.g. "database disk image is malformed"
+  }
   return check === 'ok' ? undefined : `integrity check failed: ${String(check)}`;
 }
 
