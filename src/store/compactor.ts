@@ -134,13 +134,29 @@ export class Compactor {
   }
 
   /**
-   * Checks the snapshot at `path` in the worker as opening it would (header, size, SQLite's
-   * quick_check): resolves to why it is unreadable, or undefined when it is sound. Rejects only
-   * when the worker itself fails.
+   * Checks snapshot image bytes that live in shared memory (the main thread read them; the worker
+   * reads the same memory, nothing is copied) as opening them would: header, size, SQLite's
+   * quick_check, schema. Resolves to why they are unreadable, or undefined; rejects only when the
+   * worker itself fails. The bytes must not change until it settles.
    */
-  async checkSnapshot(path: string): Promise<string | undefined> {
-    const result = (await this.request({ kind: 'check', path })) as { unreadable: string | null };
+  async checkImage(image: Uint8Array): Promise<string | undefined> {
+    if (!(image.buffer instanceof SharedArrayBuffer)) throw new Error('checkImage needs bytes in shared memory');
+    const result = (await this.request({ kind: 'checkImage', image: image.buffer, offset: image.byteOffset, length: image.byteLength })) as { unreadable: string | null };
     return result.unreadable ?? undefined;
+  }
+
+  /**
+   * Starts the worker and has it load SQLite ahead of a request (opening a store reads its snapshot
+   * meanwhile). Ended by `releaseIdle`, or after the next request.
+   */
+  prepare(): void {
+    this.worker ??= this.start();
+    this.worker.postMessage({ kind: 'load', id: 0, wasmDir: this.wasmDir });
+  }
+
+  /** Ends the worker when no request is pending (one started by `prepare` and never used). */
+  async releaseIdle(): Promise<void> {
+    if (this.waiting.size === 0 && this.detached.size === 0) await this.terminate();
   }
 
   private request(message: Record<string, unknown>): Promise<unknown> {

@@ -2,7 +2,7 @@
 // pages sit in the WebAssembly heap), not in a file of sql.js's in-memory file system.
 //
 // Why: sql.js keeps a database file as one JavaScript typed array that grows in 12.5% steps, and
-// each step allocates a new array and copies the whole file into it. At 300k decisions (~160 MiB)
+// each step allocates a new array and copies the whole file into it. At 300k decisions (~446 MiB)
 // one such step blocks the event loop for 90 ms or more. Pages of an in-memory SQLite database are
 // allocated one by one, so the cost of a write no longer depends on the size of the database.
 //

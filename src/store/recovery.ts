@@ -11,8 +11,10 @@ import { openLiveDatabase } from './memoryDatabase';
 import { TimeSlicer } from './slicer';
 import { EventWriter } from './records';
 import { migrate, readSchemaVersion, schemaVersion, StoreVersionError } from './schema';
-import { decodeEntry, headerUserVersion, openSnapshot, previousSnapshotFileName, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
-import { sealedAndDamaged, unsealSnapshot, verifySnapshotChecksum } from './snapshotSeal';
+import { decodeEntry, headerUserVersion, openSnapshot, previousSnapshotFileName, quickCheckProblem, readLastSeq, snapshotFileName, stamp } from './snapshotFile';
+import { sealedAndDamaged } from './snapshotSeal';
+import { inSharedMemory, readSnapshotChecked, sharedMemoryAvailable } from './snapshotRead';
+import type { SnapshotRead } from './snapshotRead';
 import { checkContinuity, continuityNotices } from './continuity';
 import { droppedUnitNotices, JournalReplayer } from './replay';
 import { openingLostData } from './notices';
@@ -41,12 +43,24 @@ export interface RecoveryOptions {
   readOnly: boolean;
   now: () => number;
   /**
-   * Checks the snapshot file elsewhere (the store's worker): resolves to why it is unreadable, or
-   * undefined; rejects when it could not check (the check then runs here).
+   * The store's worker, which runs SQLite's checks of a snapshot (time in proportion to its size)
+   * off the main thread, on the bytes this thread read into shared memory, while they are copied
+   * into the live database. Without it the checks run here.
    */
-  checkSnapshot?: (path: string) => Promise<string | undefined>;
+  checker?: SnapshotChecker;
   /** Throw a StoreDataLossError, with nothing on disk changed, when opening would lose anything. */
   refuseLoss?: boolean;
+}
+
+/** Checks snapshot images off the main thread (the store's worker, compactor.ts). */
+export interface SnapshotChecker {
+  /** Starts the worker ahead of a check (the file is read meanwhile). */
+  prepare(): void;
+  /**
+   * Header, size, SQLite's quick_check and schema of image bytes in shared memory: resolves to why
+   * they are unreadable, or undefined; rejects when it could not check (the check then runs here).
+   */
+  checkImage(image: Uint8Array): Promise<string | undefined>;
 }
 
 /** A read-only open of a folder that holds no store (a mistyped path must not read as an empty log). */
@@ -84,7 +98,7 @@ async function whatIsThere(dir: string): Promise<string> {
  * changed, when the snapshot or the journal was written by a newer schema. Read-only: an unreadable
  * snapshot is left in place (otherwise it is renamed aside with a timestamp, never deleted).
  */
-export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now, checkSnapshot, refuseLoss = false }: RecoveryOptions): Promise<RecoveredDatabase> {
+export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly, now, checker, refuseLoss = false }: RecoveryOptions): Promise<RecoveredDatabase> {
   const notices: RecoveryNotice[] = [];
   const folderExists = existsSync(dir);
   // Reading a folder that is not a store is an error (a writable open creates one).
@@ -94,47 +108,47 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
   // 1. Read everything and check versions before changing anything.
   const currentPath = join(dir, snapshotFileName);
   const previousPath = join(dir, previousSnapshotFileName);
-  const currentBytes = await readIfPresent(currentPath);
-  const previousHead = await readIfPresent(previousPath, 100);
   const checkSlicer = new TimeSlicer();
   const pause = async (): Promise<void> => {
     if (checkSlicer.due()) await checkSlicer.pause();
   };
-  for (const [bytes, path] of [[currentBytes, currentPath], [previousHead, previousPath]] as const) {
+  // With a worker, the file goes into shared memory, where the worker checks it while this thread
+  // copies it into the live database; it loads SQLite while the file is read.
+  const shared = checker !== undefined && sharedMemoryAvailable;
+  if (shared && existsSync(currentPath)) checker.prepare();
+  // Read once, hashed while it is read.
+  const current = await readSnapshotChecked(currentPath, { shared, pause });
+  const previousHead = await readIfPresent(previousPath, 100);
+  for (const [bytes, path] of [[current?.file, currentPath], [previousHead, previousPath]] as const) {
     const version = bytes === undefined ? undefined : headerUserVersion(bytes);
     if (version === undefined || version <= schemaVersion) continue;
     // Unless the file is ours and fails its checksum (a damaged header), it is a newer store.
-    if (!(await sealedAndDamaged(path === currentPath && currentBytes !== undefined ? currentBytes : await readFile(path), pause))) {
-      throw new StoreVersionError(version, schemaVersion, `The database ${path}`);
-    }
+    const damagedSeal = path === currentPath && current !== undefined ? current.sealed && current.damage !== undefined : await sealedAndDamaged(await readFile(path), pause);
+    if (!damagedSeal) throw new StoreVersionError(version, schemaVersion, `The database ${path}`);
   }
   const listed = folderExists ? await listSegments(dir) : [];
-  if (readOnly && currentBytes === undefined && previousHead === undefined && listed.length === 0) throw new StoreNotFoundError(dir, await whatIsThere(dir));
+  if (readOnly && current === undefined && previousHead === undefined && listed.length === 0) throw new StoreNotFoundError(dir, await whatIsThere(dir));
   for (const segment of listed) {
     const schema = await readSegmentSchema(dir, segment.file);
     if (schema !== undefined && schema > schemaVersion) throw new StoreVersionError(schema, schemaVersion, `The journal ${join(dir, segment.file)}`);
   }
 
   // 2. The current snapshot, else the previous one (its journal segments are kept until a newer
-  // snapshot is verified), else an empty database: the journal alone.
-  let image: Database | undefined;
-  let base: 'the snapshot' | 'the previous snapshot' | undefined;
+  // snapshot is verified), else an empty database: the journal alone. A snapshot is used only once
+  // its checksum, header and SQLite's quick_check pass.
   const damaged: { path: string; reason: string }[] = [];
-  if (currentBytes !== undefined) {
-    try {
-      image = await openChecked(SQL, currentPath, currentBytes, checkSnapshot, pause);
-      base = 'the snapshot';
-    } catch (error) {
-      damaged.push({ path: currentPath, reason: error instanceof Error ? error.message : String(error) });
-    }
+  let loaded: LoadedSnapshot | undefined;
+  let base: 'the snapshot' | 'the previous snapshot' | undefined;
+  if (current !== undefined) {
+    const result = await loadSnapshot(SQL, current, checker);
+    if ('unreadable' in result) damaged.push({ path: currentPath, reason: result.unreadable });
+    else [loaded, base] = [result, 'the snapshot'];
   }
-  if (image === undefined && previousHead !== undefined) {
-    try {
-      image = await openChecked(SQL, previousPath, await readFile(previousPath), checkSnapshot, pause);
-      base = 'the previous snapshot';
-    } catch (error) {
-      damaged.push({ path: previousPath, reason: error instanceof Error ? error.message : String(error) });
-    }
+  if (loaded === undefined && previousHead !== undefined) {
+    const previous = await readSnapshotChecked(previousPath, { shared, pause });
+    const result = previous === undefined ? { unreadable: 'the file vanished while the store was opened' } : await loadSnapshot(SQL, previous, checker);
+    if ('unreadable' in result) damaged.push({ path: previousPath, reason: result.unreadable });
+    else [loaded, base] = [result, 'the previous snapshot'];
   }
   const dirty = damaged.length > 0 || base === 'the previous snapshot';
   const rebuiltFrom = base === 'the previous snapshot' ? `the previous snapshot ${previousPath} and the journal` : 'the journal alone';
@@ -147,34 +161,22 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
     else moves.push({ from: path, to: `${path}.corrupt-${stamp(now())}`, notice });
     notices.push(notice);
   }
-  if (currentBytes === undefined && base === 'the previous snapshot') {
+  if (current === undefined && base === 'the previous snapshot') {
     notices.push({ level: 'warning', code: 'snapshot-fallback', file: currentPath, message: `The snapshot ${currentPath} is missing. The store was rebuilt from ${rebuiltFrom}.` });
   }
   // The previous snapshot becomes the current one: the next snapshot builds on it.
   if (!readOnly && base === 'the previous snapshot') moves.push({ from: previousPath, to: currentPath });
-  image ??= new SQL.Database();
-  // Closed on failure: the file image until its pages are copied, then the live database.
-  let held = image;
+  // 3. No usable snapshot: an empty database, migrated to the current schema (step 3 for a snapshot
+  // ran in loadSnapshot: forward migrations on its file image, then its pages copied into the live
+  // in-memory database, where writes cost the same at any size, memoryDatabase.ts).
+  loaded ??= await loadEmpty(SQL);
+  const db = loaded.db;
   let dirtied = dirty;
   try {
-    // 3. Forward migrations, on the file image; then its pages move into the live in-memory
-    // database, where writes cost the same at any size (memoryDatabase.ts).
-    const from = readSchemaVersion(image);
-    const applied = migrate(image);
-    if (from > 0 && applied.length > 0) {
-      notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${from} to ${schemaVersion}.` });
+    if (loaded.from > 0 && loaded.applied.length > 0) {
+      notices.push({ level: 'info', code: 'migrated', message: `The database was migrated from schema version ${loaded.from} to ${schemaVersion}.` });
       dirtied = true;
     }
-    // 1,024 pages (4 MiB) at a time, yielding between slices: 160 MiB is 40 steps.
-    const copySlicer = new TimeSlicer();
-    const db = await openLiveDatabase(SQL, image, {
-      pagesPerStep: 1024,
-      pause: async () => {
-        if (copySlicer.due()) await copySlicer.pause();
-      },
-    });
-    image.close();
-    held = db;
 
     // 4. Replay the journal tail, after checking that it runs on from the snapshot without a gap.
     // Segments kept only for an older snapshot are not read.
@@ -243,8 +245,85 @@ export async function recoverDatabase(SQL: SqlJsStatic, dir: string, { readOnly,
 
     return { db, writer, maxSeq, replayed, dirty: dirtied, segmentStarts: listed.map((s) => s.startSeq), notices, snapshotFolded: folded };
   } catch (error) {
-    held.close();
+    db.close();
     throw error;
+  }
+}
+
+/** A snapshot copied into the live database, with the migrations its image went through. */
+interface LoadedSnapshot {
+  db: Database;
+  /** The schema version the snapshot was written with (0: none, an empty database). */
+  from: number;
+  applied: number[];
+}
+
+/**
+ * The live database holding the snapshot `read`, or why the snapshot is unreadable: its checksum
+ * (verified while it was read), its header and size, SQLite's quick_check (in the worker, on the
+ * same shared bytes, while this thread copies them; here when there is no worker or it failed) and
+ * its schema. The copy is discarded unless every check passes. Errors that say nothing about the
+ * file (a migration or a copy that fails on sound bytes) are thrown.
+ */
+async function loadSnapshot(SQL: SqlJsStatic, read: SnapshotRead, checker: SnapshotChecker | undefined): Promise<LoadedSnapshot | { unreadable: string }> {
+  if (read.damage !== undefined || read.snapshot === undefined) return { unreadable: read.damage ?? 'unreadable' };
+  const bytes = read.snapshot.image;
+  const inWorker = checker !== undefined && inSharedMemory(bytes);
+  let image: Database;
+  try {
+    image = openSnapshot(SQL, bytes, { integrity: !inWorker });
+  } catch (error) {
+    return { unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    // Settles to the reason the bytes are unreadable, or undefined; never rejects.
+    const verdict: Promise<string | undefined> = inWorker
+      ? checker.checkImage(bytes).catch(() => quickCheckProblem(image)) // the worker failed: checked here
+      : Promise.resolve(undefined);
+    // Forward migrations write the image (and the bytes the worker reads): only once it is checked.
+    const from = readSchemaVersion(image);
+    if (from < schemaVersion) {
+      const unreadable = await verdict;
+      if (unreadable !== undefined) return { unreadable };
+    }
+    const applied = migrate(image);
+    // 256 pages (1 MiB) at a time, yielding whenever a slice of a few milliseconds has run, and
+    // before the first step (reading and hashing the file ran up to here).
+    const copySlicer = new TimeSlicer();
+    await copySlicer.pause();
+    let db: Database;
+    try {
+      db = await openLiveDatabase(SQL, image, {
+        pagesPerStep: 256,
+        pause: async () => {
+          if (copySlicer.due()) await copySlicer.pause();
+        },
+      });
+    } catch (error) {
+      const unreadable = await verdict;
+      if (unreadable !== undefined) return { unreadable };
+      throw error;
+    }
+    const unreadable = await verdict;
+    if (unreadable !== undefined) {
+      db.close();
+      return { unreadable };
+    }
+    return { db, from, applied };
+  } finally {
+    // Kept open until the verdict: a check that falls back to this thread reads it.
+    image.close();
+  }
+}
+
+/** The live database of a store without a usable snapshot: empty, at the current schema. */
+async function loadEmpty(SQL: SqlJsStatic): Promise<LoadedSnapshot> {
+  const image = new SQL.Database();
+  try {
+    const applied = migrate(image);
+    return { db: await openLiveDatabase(SQL, image), from: 0, applied };
+  } finally {
+    image.close();
   }
 }
 
@@ -264,31 +343,6 @@ async function readIfPresent(path: string, limit?: number): Promise<Uint8Array |
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/**
- * Opens snapshot `bytes` (read from `path`) once its checksum and SQLite's quick_check pass: both
- * in the worker when there is one (they take time in proportion to the size), else here, hashing in
- * slices. Throws saying why the file is unreadable.
- */
-async function openChecked(
-  SQL: SqlJsStatic,
-  path: string,
-  bytes: Uint8Array,
-  checkSnapshot: RecoveryOptions['checkSnapshot'],
-  pause: () => Promise<void>,
-): Promise<Database> {
-  const sealed = unsealSnapshot(bytes);
-  if (checkSnapshot !== undefined) {
-    const check = await checkSnapshot(path).then(
-      (unreadable) => ({ done: true, unreadable }),
-      () => ({ done: false, unreadable: undefined }), // the worker failed: check here instead
-    );
-    if (check.unreadable !== undefined) throw new Error(check.unreadable);
-    if (check.done) return openSnapshot(SQL, sealed.image, { integrity: false });
-  }
-  await verifySnapshotChecksum(sealed, pause);
-  return openSnapshot(SQL, sealed.image);
 }
 
 /**

@@ -57,14 +57,39 @@ export function openSnapshot(SQL: SqlJsStatic, bytes: Uint8Array, { integrity = 
   const db = new SQL.Database(bytes);
   try {
     if (integrity) {
-      const check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
-      if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+      const problem = quickCheckProblem(db);
+      if (problem !== undefined) throw new Error(problem);
     }
     if (readSchemaVersion(db) === 0) throw new Error('snapshot holds no Paramloop schema');
     return db;
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/** What SQLite's quick_check finds wrong with `db`'s page structure, or undefined when it is sound. */
+export function quickCheckProblem(db: Database): string | undefined {
+  let check: unknown;
+  try {
+    check = db.exec('PRAGMA quick_check')[0]?.values[0]?.[0];
+  } catch (error) {
+    check = error instanceof Error ? error.message : String(error); // e.g. "database disk image is malformed"
+  }
+  return check === 'ok' ? undefined : `integrity check failed: ${String(check)}`;
+}
+
+/**
+ * Checks snapshot image bytes (its checksum already verified) as opening them would: header, size,
+ * SQLite's quick_check and the schema. The reason they are unreadable, or undefined. Only reads the
+ * bytes (the store's worker checks them in memory it shares with the main thread).
+ */
+export function checkSnapshotImage(SQL: SqlJsStatic, image: Uint8Array): string | undefined {
+  try {
+    openSnapshot(SQL, image).close();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -139,16 +164,6 @@ export async function readSnapshotFile(SQL: SqlJsStatic, path: string, pause?: (
   const sealed = unsealSnapshot(await readFile(path));
   await verifySnapshotChecksum(sealed, pause);
   return openSnapshot(SQL, sealed.image);
-}
-
-/** Checks the snapshot file at `path` as opening it would: the reason it is unreadable, or undefined. */
-export async function checkSnapshotFile(SQL: SqlJsStatic, path: string): Promise<string | undefined> {
-  try {
-    (await readSnapshotFile(SQL, path)).close();
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
 }
 
 /** What building a snapshot from the journal did. */

@@ -65,6 +65,18 @@ export function unsealSnapshot(bytes: Uint8Array): UnsealedSnapshot {
   return { image: bytes, digest: undefined };
 }
 
+/** True when `bytes` end with this format's trailer magic (whether or not the rest of it is sound). */
+export function hasSnapshotTrailer(bytes: Uint8Array): boolean {
+  const end = bytes.length - trailerBytes;
+  return end >= 0 && Buffer.from(bytes.buffer, bytes.byteOffset + end, 8).equals(magic);
+}
+
+/** What a checksum mismatch is reported as: the file was changed after it was written. */
+export function checksumMismatch(actual: Buffer | undefined, sealed: Buffer | undefined): string {
+  const hex = (digest: Buffer | undefined): string => (digest === undefined ? 'none' : `${digest.toString('hex').slice(0, 16)}…`);
+  return `checksum mismatch: the file was changed after it was written (SHA-256 ${hex(actual)}, sealed with ${hex(sealed)})`;
+}
+
 /**
  * Checks the image against the checksum it was sealed with; throws on a mismatch. Resolves to
  * whether there was a checksum to check (false for a file from before checksums).
@@ -73,7 +85,7 @@ export async function verifySnapshotChecksum(snapshot: UnsealedSnapshot, pause?:
   if (snapshot.digest === undefined) return false;
   const actual = await sha256(snapshot.image, pause);
   if (!actual.equals(snapshot.digest)) {
-    throw new Error(`checksum mismatch: the file was changed after it was written (SHA-256 ${actual.toString('hex').slice(0, 16)}…, sealed with ${snapshot.digest.toString('hex').slice(0, 16)}…)`);
+    throw new Error(checksumMismatch(actual, snapshot.digest));
   }
   return true;
 }
@@ -84,8 +96,7 @@ export async function verifySnapshotChecksum(snapshot: UnsealedSnapshot, pause?:
  * was damaged after it was written: a flipped byte in the header must not pass for a newer store.
  */
 export async function sealedAndDamaged(bytes: Uint8Array, pause?: () => Promise<void>): Promise<boolean> {
-  const end = bytes.length - trailerBytes;
-  if (end < 0 || !Buffer.from(bytes.buffer, bytes.byteOffset + end, 8).equals(magic)) return false;
+  if (!hasSnapshotTrailer(bytes)) return false;
   try {
     await verifySnapshotChecksum(unsealSnapshot(bytes), pause);
     return false;

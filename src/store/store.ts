@@ -121,12 +121,14 @@ export class Store extends StoreReads {
         readOnly,
         refuseLoss: options.refuseLoss ?? readOnly,
         now: options.now ?? Date.now,
-        ...(compactor === undefined ? {} : { checkSnapshot: (path: string) => compactor.checkSnapshot(path) }),
+        ...(compactor === undefined ? {} : { checker: compactor }),
       });
     } catch (error) {
       await compactor?.terminate();
       throw error;
     }
+    // A worker started for a check that did not run (the file failed its checksum) ends here.
+    await compactor?.releaseIdle();
     const { db, writer, maxSeq, replayed, dirty, segmentStarts, notices, snapshotFolded } = recovered;
     let journal: JournalWriter | undefined;
     try {
