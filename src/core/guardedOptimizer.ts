@@ -381,6 +381,22 @@ export class GuardedOptimizer {
     return this.rolloutEvent(this.rollout.rollback(actor, reason, this.options.clock.now(), {}, to));
   }
 
+  /**
+   * Starts the learned policy over from its prior (who and why in the audit log): back to shadow
+   * first when it serves traffic, the gate's evidence restarted, then a checkpoint, so that a
+   * restore starts from the reset policy rather than relearning what came before.
+   */
+  resetPolicy(actor: string, reason: string): { event?: RolloutEvent; policyVersion: number } {
+    const now = this.options.clock.now();
+    const event = this.rollout.phase === 'shadow' ? undefined : this.rollback(actor, `policy reset: ${reason}`, 'shadow');
+    const before = this.optimizer.learned.version;
+    this.optimizer.restore(this.optimizer.priorSnapshot());
+    this.book.restart(this.optimizer.learnedCopy(this.optimizer.snapshot()));
+    this.audit.append(now, 'policy.reset', actor, { reason, forgottenUpdates: before, phase: this.rollout.phase });
+    this.checkpoint();
+    return { ...(event ? { event } : {}), policyVersion: this.optimizer.learned.version };
+  }
+
   /** Stops promotion until resumed (traffic stays as it is). */
   pause(actor: string, reason: string): RolloutEvent {
     return this.rolloutEvent(this.rollout.pause(actor, reason, this.options.clock.now()));

@@ -324,6 +324,12 @@ export class LLMParameterOptimizer {
     return policy;
   }
 
+  /** The learned policy as it was before it learned anything (its prior), as a snapshot. */
+  priorSnapshot(): PolicySnapshot {
+    const o = this.options;
+    return createPolicy(o.policyKind, this.map, o.policySettings, { baselineArm: o.space.baselineArm, trustRegionArms: o.space.trustRegionArms }, o.priorMean).snapshot();
+  }
+
   /** The learned policy's state, to persist and restore. */
   snapshot(): PolicySnapshot {
     return this.learned.snapshot();

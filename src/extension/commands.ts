@@ -160,6 +160,34 @@ export function registerCommands(root: DisposableStore, deps: CommandDeps): void
   control('paramloop.rollback', 'Roll back', (c, actor, reason) => c.rollback(actor, reason));
   control('paramloop.pause', 'Pause the rollout', (c, actor, reason) => c.pause(actor, reason));
   control('paramloop.resume', 'Resume the rollout', (c, actor, reason) => c.resume(actor, reason));
+  register('paramloop.resetPolicy', async (arg?: unknown) => {
+    const given = (arg ?? {}) as { reason?: string; confirmed?: boolean };
+    const connection = await deps.connection();
+    if (!connection) {
+      void vscode.window.showErrorMessage('Paramloop: the learner is unavailable (see the Paramloop log).');
+      return undefined;
+    }
+    if (given.confirmed !== true) {
+      const status = await connection.status();
+      const choice = await vscode.window.showWarningMessage(
+        `Reset the learned policy? It forgets what it learned from ${status.policyVersion} outcomes and goes back to shadow (your baseline serves every request). The decision log is kept.`,
+        { modal: true },
+        'Reset',
+      );
+      if (choice !== 'Reset') return undefined;
+    }
+    const reason = given.reason ?? (await vscode.window.showInputBox({ title: 'Paramloop: Reset the learned policy', prompt: 'Why? (kept in the audit log)', ignoreFocusOut: true }));
+    if (reason === undefined) return undefined;
+    try {
+      const reset = await connection.resetPolicy(actorName(), reason);
+      deps.changed();
+      void vscode.window.showInformationMessage(`Paramloop: the learned policy starts over${reset.event ? ', back in shadow' : ''}.`);
+      return reset;
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Paramloop: the reset was refused: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  });
 
   register('paramloop.grantWaiver', async (arg?: unknown) => {
     const given = (arg ?? {}) as { taskType?: TaskType | 'all'; tokens?: number; hours?: number; reason?: string; note?: string; period?: 'day' | 'week' };

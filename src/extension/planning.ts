@@ -99,6 +99,7 @@ export class PlanningController implements vscode.Disposable {
   private readonly byUri = new Map<string, string>();
   private readonly lensesChanged = new vscode.EventEmitter<void>();
   private counter = 0;
+  private budgetToldOn = '';
 
   constructor(private readonly deps: PlanningDeps) {
     this.disposables.register(this.lensesChanged);
@@ -189,6 +190,11 @@ export class PlanningController implements vscode.Disposable {
     }
     if (uri) this.deps.documents.write(uri, `${header}${run.text}${planFooter(run)}`);
     this.deps.onDecision();
+    if (run.budget.action === 'fallback' && this.budgetToldOn !== new Date().toDateString()) {
+      // Once a day: the budget no longer covers the chosen arms.
+      this.budgetToldOn = new Date().toDateString();
+      void vscode.window.showWarningMessage(`Paramloop: ${run.budget.message ?? `today's token budget for ${task.taskType} is spent`}; requests are served with the cheapest parameters until it renews. "Paramloop: Grant a Budget Waiver…" lifts it for a while.`, 'Grant a Waiver').then((c) => c && vscode.commands.executeCommand('paramloop.grantWaiver'));
+    }
     const result = commandResult(run, uri);
     if (run.error) {
       // A failed or cancelled request has nothing to judge: its outcome is recorded now.

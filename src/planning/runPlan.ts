@@ -125,6 +125,8 @@ export interface PlanRun {
   model: string;
   /** Whether the request was confined to the baseline because the provider was failing. */
   baselineOnly: boolean;
+  /** The token budget's say on this request: `fallback` when only the cheapest arm fitted (with why). */
+  budget: { action: 'serve' | 'fallback'; message?: string };
   text: string;
   result?: LlmResult;
   error?: LlmError;
@@ -226,6 +228,7 @@ export async function runPlan(deps: PlanDeps, task: PlanTask, options: RunPlanOp
     prompt,
     model: result?.modelUsed ?? armModel,
     baselineOnly,
+    budget: { action: recommendation.budget.action === 'fallback' ? 'fallback' : 'serve', ...(recommendation.budget.message !== undefined ? { message: recommendation.budget.message } : {}) },
     text,
     ...(result ? { result } : {}),
     ...(error ? { error } : {}),

@@ -22,7 +22,7 @@ import type { Waiver, WaiverProposal } from '../core/safety/waivers';
 import type { Decision, Outcome, RequestContext } from '../core/types';
 import { establish, type ClientConnectOptions, type ConnectOptions, type Endpoint, type ServingProcess } from './connect';
 import type { OptimizerService } from './optimizerService';
-import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type ResultOf, type ServiceOperations } from './protocol';
+import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type PolicyReset, type ResultOf, type ServiceOperations } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
 import { rehearseTakeover } from './rehearsal';
 import { ServiceError } from './serviceError';
@@ -213,6 +213,10 @@ export class ServiceConnection implements ServiceOperations {
   /** The service's status, computed at `at` (ms since the epoch) when given, else at the serving process's now. */
   status(at?: number): Promise<ServiceStatus> {
     return this.call('status', at === undefined ? {} : { at });
+  }
+
+  resetPolicy(actor: string, reason: string): Promise<PolicyReset> {
+    return this.call('resetPolicy', { ...this.ids(), actor, reason });
   }
 
   promote(actor: string, reason: string): Promise<RolloutEvent> {

@@ -14,6 +14,7 @@ import type { Clock, ProviderMapping } from '../core/optimizer';
 import type { PolicyKind, PolicySettings } from '../core/policies';
 import type { RewardSettings } from '../core/reward';
 import type { RolloutEvent } from '../core/safety/rollout';
+import type { PolicyReset } from './protocol';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
 import type { ParameterSpace } from '../core/space';
 import type { Decision, Outcome, RequestContext } from '../core/types';
@@ -163,6 +164,11 @@ export class OptimizerService {
 
   pause(actor: string, reason: string): RolloutEvent {
     return this.guarded.pause(actor, reason);
+  }
+
+  /** Starts the learned policy over from its prior (see GuardedOptimizer.resetPolicy). */
+  resetPolicy(actor: string, reason: string): PolicyReset {
+    return this.guarded.resetPolicy(actor, reason);
   }
 
   resume(actor: string, reason: string): RolloutEvent {

@@ -129,6 +129,8 @@ export const operations = {
   /** `at`: the time (ms since the epoch) days in phase and budget periods are computed at; default now. */
   status: operation('paramloop/status', z.strictObject({ at: z.number().finite().optional() }), serviceStatusSchema),
   promote: operation('paramloop/promote', control, rolloutEventSchema),
+  /** The learned policy started over from its prior; `event` is the rollback to shadow when it served traffic. */
+  resetPolicy: operation('paramloop/resetPolicy', control, z.strictObject({ event: rolloutEventSchema.optional(), policyVersion: z.number().int().min(0) })),
   rollback: operation('paramloop/rollback', control.extend({ to: z.enum(['previous', 'shadow']).optional() }), rolloutEventSchema),
   pause: operation('paramloop/pause', control, rolloutEventSchema),
   resume: operation('paramloop/resume', control, rolloutEventSchema),
@@ -150,6 +152,9 @@ export const operationByMethod: ReadonlyMap<string, OperationName> = new Map(
   (Object.keys(operations) as OperationName[]).map((name) => [operations[name].method, name]),
 );
 
+/** What resetting the policy did. */
+export type PolicyReset = { event?: RolloutEvent; policyVersion: number };
+
 /** Feedback on a request: the user's verdict and rating (either or both). */
 export interface Feedback {
   verdict?: Verdict;
@@ -168,6 +173,7 @@ export interface ServiceOperations {
   feedback(requestId: string, feedback: Feedback): Promise<FeedbackResult>;
   status(at?: number): Promise<ServiceStatus>;
   promote(actor: string, reason: string): Promise<RolloutEvent>;
+  resetPolicy(actor: string, reason: string): Promise<PolicyReset>;
   rollback(actor: string, reason: string, to?: 'previous' | 'shadow'): Promise<RolloutEvent>;
   pause(actor: string, reason: string): Promise<RolloutEvent>;
   resume(actor: string, reason: string): Promise<RolloutEvent>;

@@ -208,3 +208,34 @@ test('while a process serves, a logged decision whose outcome never comes is clo
   assert.equal((await client.status()).pending, 0);
   await assert.rejects(client.recordOutcome(rec.decision.requestId, outcomeFor(rec.decision, createRng(5), clock.t)), /was closed with the default reward at .*; this one came too late and was not recorded/);
 });
+
+test('resetting the policy from a client: back to shadow from canary, the learned policy at its prior (version 0), audited, and a restart keeps the reset', async (t) => {
+  const { dir, keep } = await socketTestDir(t, 'serving');
+  const clock = { t: start };
+  const server = keep(await connect(dir, testConnectOptions(clock)));
+  const client = keep(await connect(dir, testConnectOptions(clock, { kind: 'cli' })));
+  const rng = createRng(21);
+  await client.promote('ana', 'start in canary');
+  for (let i = 0; i < 12; i++) await request(client, rng, `s${i}`, clock);
+  const before = await client.status();
+  assert.equal(before.phase, 'canary');
+  assert.equal(before.policyVersion, 12);
+  const reset = await client.resetPolicy('ana', 'the space changed meaning');
+  assert.equal(reset.policyVersion, 0);
+  assert.equal(reset.event?.kind, 'rollback');
+  assert.equal(reset.event?.to, 'shadow');
+  assert.match(reset.event?.reason ?? '', /^policy reset: the space changed meaning$/);
+  const after = await client.status();
+  assert.deepEqual([after.phase, after.policyVersion, after.outcomes], ['shadow', 0, 12]);
+  // The audit entry, in the log's hash-chained audit records.
+  const audit = server.service!.store.eventsAfter(0).filter(({ event }) => event.type === 'budgetEvent' && event.record.kind === 'policy.reset');
+  assert.equal(audit.length, 1);
+  assert.match(JSON.stringify(audit[0]?.event), /"actor":"ana"/);
+  // Learning goes on from the prior; a restart restores the reset policy plus what came after, not the 12 before.
+  await request(client, rng, 'after', clock);
+  await client.close();
+  await server.close();
+  const reopened = keep(await connect(dir, testConnectOptions(clock)));
+  const restored = await reopened.status();
+  assert.deepEqual([restored.phase, restored.policyVersion, restored.outcomes], ['shadow', 1, 13]);
+});

@@ -136,6 +136,8 @@ export class ServingCore {
     feedback: (p) => this.feedback(p),
     status: (p) => this.service.status(p.at),
     promote: (p) => this.control('promote', p, () => this.service.promote(p.actor, p.reason)),
+    // A retried reset (the answer was lost) resets again: the policy has learned nothing since, or little.
+    resetPolicy: (p) => this.service.resetPolicy(p.actor, p.reason),
     rollback: (p) => this.control('rollback', p, () => this.service.rollback(p.actor, p.reason, p.to)),
     pause: (p) => this.control('pause', p, () => this.service.pause(p.actor, p.reason)),
     resume: (p) => this.control('resume', p, () => this.service.resume(p.actor, p.reason)),
