@@ -225,4 +225,22 @@ describe('Planning commands against a simulated provider (real provider code ove
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await askRunner('screenshot', ['walkthrough']);
   });
+
+  it("with VS Code's language models as the provider and none available, a plan fails with a message saying what to do, logged as an error", async () => {
+    await setUser({ provider: 'vscode-lm', model: 'gpt-4o' });
+    try {
+      const available = await vscode.lm.selectChatModels();
+      const result = await run('paramloop.planTask', { task: 'with the editor models', show: false });
+      if (available.length === 0) {
+        assert.equal(result.error?.kind, 'noModel');
+        assert.match(result.error!.message, /no VS Code language model is available: sign in to a chat extension/);
+        assert.equal(result.outcome.finishReason, 'error');
+      } else {
+        // A host with models (desktop VS Code signed in): the plan comes from one of them.
+        assert.equal(result.error, undefined, JSON.stringify(result.error));
+      }
+    } finally {
+      await setUser({ provider: 'openai-compatible', model: 'sim-planner' });
+    }
+  });
 });
