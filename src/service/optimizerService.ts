@@ -195,6 +195,14 @@ export class OptimizerService {
     return serviceStatus(this.guarded, this.store, at ?? this.clock.now(), this.notices);
   }
 
+  /**
+   * A mark that changes whenever an event is appended: the store's newest sequence number, or NaN
+   * (never equal) while a producer's sink buffers events before the store sees them.
+   */
+  appendedMark(): number {
+    return this.appender instanceof StoreDecisionSink ? Number.NaN : this.store.lastSeq;
+  }
+
   /** Everything appended so far is durable. */
   async flush(): Promise<void> {
     if (this.appender instanceof StoreDecisionSink) this.store.flushSync();

@@ -239,3 +239,20 @@ test('resetting the policy from a client: back to shadow from canary, the learne
   const restored = await reopened.status();
   assert.deepEqual([restored.phase, restored.policyVersion, restored.outcomes], ['shadow', 1, 13]);
 });
+
+test('a recommendation that appends nothing is answered without waiting for another call\'s write in flight; the write is still answered once durable', async (t) => {
+  const { dir, keep } = await socketTestDir(t, 'serving');
+  const clock = { t: start };
+  const server = keep(await connect(dir, testConnectOptions(clock)));
+  const rng = createRng(31);
+  const first = await server.recommend(environment.sampleContext(rng), 'a');
+  if (first.kind !== 'decision') throw new Error('refused');
+  const order: string[] = [];
+  const logging = server.logDecision(first.decision.requestId, {}).then(() => order.push('logDecision'));
+  const recommending = server.recommend(environment.sampleContext(rng), 'b').then(() => order.push('recommend'));
+  assert.ok(server.service!.store.backlog > 0 || order.length === 0, 'the decision is not durable yet');
+  await Promise.all([logging, recommending]);
+  assert.deepEqual(order, ['recommend', 'logDecision']);
+  assert.equal(server.service!.store.backlog, 0);
+  assert.ok(server.service!.store.loggedByRequestId(first.decision.requestId));
+});

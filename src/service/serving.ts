@@ -97,6 +97,7 @@ export class ServingCore {
     const run = (async (): Promise<ResultOf<N>> => {
       try {
         let result: ResultOf<N>;
+        const appendedBefore = this.service.appendedMark();
         try {
           result = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N>)(params);
         } catch (error) {
@@ -104,6 +105,9 @@ export class ServingCore {
         }
         // A copy: the optimizer keeps (and later completes) the objects it returns.
         const answer = structuredClone(result);
+        // Answered once what this call appended is durable. A call that appended nothing (a
+        // recommendation within budget, a status) does not wait for other calls' writes in flight.
+        if (this.service.appendedMark() === appendedBefore) return answer;
         try {
           await this.service.flush();
         } catch (error) {

@@ -226,6 +226,11 @@ export class Store extends StoreReads {
     return this.writes.backlog;
   }
 
+  /** Sequence number of the newest event appended (durable or not yet). */
+  get lastSeq(): number {
+    return this.writes.lastSeq;
+  }
+
   onCommitted(listener: (progress: CommitProgress) => void): () => void {
     return this.writes.onCommitted(listener);
   }
