@@ -50,7 +50,7 @@ export interface DecisionLogStatus {
   decisions: number;
   /** Who serves the learner (this window, or another process by pid); absent when unavailable. */
   servedBy?: ServingProcess;
-  /** What the user was told while it opened (and while this workspace's earlier log was imported). */
+  /** What the user was told: while the log opened, and since (an import or a recovery when this window took over). */
   messages: UserMessage[];
   /** This workspace's earlier, per-workspace log; absent without a workspace. */
   workspaceLog?: WorkspaceLogStatus;
@@ -137,6 +137,8 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   let learnerView: LearnerStatus | undefined;
   let learnerProblem = '';
   let serviceSettings: ServiceSettings | undefined;
+  /** What the learner told after it opened (a takeover, an import then): kept for the status too. */
+  const toldLater: UserMessage[] = [];
   session = new Promise<void>((resolve) => setImmediate(resolve)).then(async (): Promise<LearnerSession> => {
     try {
       learnerModule = loadLearnerModule();
@@ -153,7 +155,10 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       serviceSettings,
       wasmDir: learnerModule.defaultWasmDir(__dirname),
       ...(workspaceLogDir !== undefined ? { workspaceLogDir } : {}),
-      tell: (messages) => tell(log, messages),
+      tell: (messages) => {
+        toldLater.push(...messages);
+        tell(log, messages);
+      },
       log: (line) => log.info(`Learner: ${line}`),
       onError: (error) => log.error(`Decision log: ${error.message}`),
     });
@@ -352,7 +357,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
         dir: storeDir,
         state: connection === undefined ? 'unavailable' : 'ready',
         decisions,
-        messages: result.messages,
+        messages: [...result.messages, ...toldLater],
       };
       if (connection !== undefined) status.servedBy = connection.serving;
       if (workspaceLogDir !== undefined) status.workspaceLog = { dir: workspaceLogDir, ...result.workspaceLog };

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import type { Scenario } from '../host/scenarioRun';
 import { sampleWorkspace } from '../host/suiteRun';
 import type { AgentWindow } from '../host/windows';
-import { lockHolder, userLogDir, writeOldLog } from './userData';
+import { lockHolder, userLogDir, writeOldLogOfDefaultSpace } from './userData';
 
 /** Waits until `window`'s learner is served by its own extension host; returns how long that took. */
 async function waitUntilServing(window: AgentWindow, timeoutMs: number): Promise<number> {
@@ -75,7 +75,9 @@ export const twoWindows: Scenario = {
 
     // An earlier version's log in the second workspace waits for the window to serve the user's log.
     const waitingDir = secondLog.workspaceLog?.dir ?? '';
-    await writeOldLog(waitingDir, 1, 2);
+    // An earlier version's log of this workspace, in the space the user's log has (a log of another
+    // space is refused by the import, naming the first arm that differs).
+    await writeOldLogOfDefaultSpace(waitingDir, 2, 5);
     await second.reload();
     const waiting = await second.decisionLog();
     assert.equal(waiting.state, 'ready');
@@ -90,7 +92,7 @@ export const twoWindows: Scenario = {
     assert.equal(lockHolder(logDir), second.pid);
     const taken = await second.decisionLog();
     assert.equal(taken.servedBy?.pid, second.pid);
-    assert.deepEqual(taken.workspaceLog, { dir: waitingDir, state: 'imported', imported: 2 });
+    assert.deepEqual(taken.workspaceLog, { dir: waitingDir, state: 'imported', imported: 2 }, JSON.stringify(taken.messages));
     assert.equal(taken.decisions, 14, '12 logged, and the 2 imported once the window served');
     const after = await second.logRequests(5, 3);
     assert.deepEqual([...new Set(after.servedBy)], [second.pid]);

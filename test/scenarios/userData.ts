@@ -2,6 +2,10 @@
 // and per-workspace logs as earlier versions of Paramloop wrote them.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRng } from '../../src/core/math/random';
+import { OptimizerService } from '../../src/service/optimizerService';
+import { defaultServiceSettings } from '../../src/service/session';
+import { createLlmPlanningEnvironment } from '../../src/sim/llmPlanning';
 import { openStore } from '../../src/store/store';
 import { logSynthetic } from '../../src/store/testing/synthetic';
 import { projectRoot } from '../host/paths';
@@ -25,4 +29,27 @@ export async function writeOldLog(dir: string, first: number, last: number): Pro
   const store = await openStore(dir, { wasmDir, compactionWorker: false });
   await logSynthetic(store, first, last);
   await store.close();
+}
+
+/**
+ * Writes `count` decisions with their outcomes into a log in `dir`, made by the learner an earlier
+ * version ran with the default settings (the space the user's log has): its arms are the user's
+ * log's arms, as an earlier version's would be.
+ */
+export async function writeOldLogOfDefaultSpace(dir: string, count: number, seed: number): Promise<void> {
+  const settings = defaultServiceSettings();
+  const environment = createLlmPlanningEnvironment();
+  const rng = createRng(seed);
+  const service = await OptimizerService.open(dir, settings, { clock: { now: () => Date.now() }, store: { wasmDir, compactionWorker: false } });
+  try {
+    for (let i = 0; i < count; i++) {
+      const context = environment.sampleContext(rng);
+      const recommendation = service.recommend(context, `old-${i}`);
+      if (recommendation.kind !== 'decision') throw new Error('refused');
+      const decision = service.logDecision(recommendation.decision.requestId, { honouredParams: ['temperature', 'topP', 'maxTokens'] });
+      service.recordOutcome(decision.requestId, environment.sampleOutcome(context, settings.space.arms[decision.armIndex]!, rng, decision.requestId, Date.now()));
+    }
+  } finally {
+    await service.close();
+  }
 }
