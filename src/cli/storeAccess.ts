@@ -2,7 +2,10 @@
 // open the store anyway (the store's other refusals are reported by main.ts), and what opening
 // found is printed on stderr. A refusal because another process holds the store says whether that
 // process serves the log (and then which, since when), since only the serving process may write it.
-import { connect } from '../service/connection';
+import { connect, type ServiceConnection } from '../service/connection';
+import type { ServiceSettings } from '../service/optimizerService';
+import { ServiceUnavailableError } from '../service/serviceError';
+import { defaultWasmDir } from '../store/sqlite';
 import type { ServerKind } from '../service/protocol';
 import type { StoreLockedError } from '../store/lock';
 import { StoreDataLossError } from '../store/store';
@@ -58,4 +61,18 @@ export async function lockedStoreMessage(command: string, error: StoreLockedErro
     `the decision log in ${error.dir} is served by process ${pid} (${kind}: ${who}) since ${new Date(since).toISOString()}; ` +
     `'${command}' writes the log directly, which only the serving process may do: ${whatToDo[kind]}, then run it again. Nothing was changed.`
   );
+}
+
+/**
+ * The learner of the log in `db` for a command that plans or gives feedback: a client of the process
+ * that serves it (a VS Code window), or this process serving it with `settings` while none does. A
+ * learner that cannot be reached is a CliError naming why.
+ */
+export async function connectLearner(db: string, settings: ServiceSettings): Promise<ServiceConnection> {
+  try {
+    return await connect(db, { settings, open: { clock: { now: () => Date.now() }, store: { wasmDir: defaultWasmDir(__dirname) } }, kind: 'cli' });
+  } catch (error) {
+    if (error instanceof ServiceUnavailableError) throw new CliError(error.message);
+    throw error;
+  }
 }

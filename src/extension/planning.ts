@@ -9,6 +9,9 @@ import type { ServiceConnection } from '../service/session';
 import type { ParameterSpace } from '../core/space';
 import { DisposableStore } from './disposable';
 import { PlanDocuments } from './planDocuments';
+import { commandOf, commandResult, planFooter, planHeader, planName, titleOf, todoAt, type PlanCommandResult } from './planText';
+
+export type { PlanCommandResult } from './planText';
 
 /** What a planning command accepts as its argument (automation, tests, the chat participant). */
 export interface PlanCommandArgs {
@@ -23,27 +26,6 @@ export interface PlanCommandArgs {
   selection?: { startLine: number; endLine: number };
   /** Open the plan in an editor (default true). */
   show?: boolean;
-}
-
-/** What a planning command returns: what was decided and sent, and what came back. */
-export interface PlanCommandResult {
-  requestId: string;
-  armId: string;
-  params: Record<string, unknown>;
-  honoured: string[];
-  dropped: string[];
-  propensity: number;
-  phase: string;
-  servedBy: string;
-  /** The request was confined to the baseline because the provider was failing. */
-  baselineOnly: boolean;
-  model: string;
-  uri?: string;
-  plan: string;
-  quality: number;
-  problems: string[];
-  outcome: { latencyMs: number; timeToFirstTokenMs?: number; tokensIn: number; tokensOut: number; finishReason: string; error?: string };
-  error?: { kind: string; message: string };
 }
 
 /** A plan waiting for the user's verdict. */
@@ -195,7 +177,7 @@ export class PlanningController implements vscode.Disposable {
       this.budgetToldOn = new Date().toDateString();
       void vscode.window.showWarningMessage(`Paramloop: ${run.budget.message ?? `today's token budget for ${task.taskType} is spent`}; requests are served with the cheapest parameters until it renews. "Paramloop: Grant a Budget Waiver…" lifts it for a while.`, 'Grant a Waiver').then((c) => c && vscode.commands.executeCommand('paramloop.grantWaiver'));
     }
-    const result = commandResult(run, uri);
+    const result = commandResult(run, uri?.toString());
     if (run.error) {
       // A failed or cancelled request has nothing to judge: its outcome is recorded now.
       void this.recordNow(run);
@@ -354,90 +336,4 @@ export class PlanningController implements vscode.Disposable {
     for (const plan of this.pending.values()) if (plan.timer) clearTimeout(plan.timer);
     this.disposables.dispose();
   }
-}
-
-/** The TODO comment on the selection's first line and the comment lines that continue it. */
-export function todoAt(source: PlanSource): string | undefined {
-  const lines = source.text.split(/\r?\n/);
-  const at = (source.selection?.startLine ?? 1) - 1;
-  const todo = /(?:\/\/|#|\/\*+|--|<!--|;|\*)\s*(?:TODO|FIXME|XXX)\b[:\s(]*(.*?)\s*(?:\*\/|-->)?$/i;
-  const m = todo.exec(lines[at] ?? '');
-  if (!m) return undefined;
-  const parts = [m[1]!.replace(/^\)\s*:?\s*/, '')];
-  const continuation = /^\s*(?:\/\/|#|\*|--|;)\s*(?!TODO|FIXME)(.*?)\s*(?:\*\/)?$/i;
-  for (let i = at + 1; i < lines.length && i < at + 20; i++) {
-    const c = continuation.exec(lines[i] ?? '');
-    if (!c || c[1] === '' || /^\s*(?:\/\/|#)\s*$/.test(lines[i] ?? '')) break;
-    parts.push(c[1]!);
-  }
-  const text = parts.join(' ').trim();
-  return text === '' ? undefined : text;
-}
-
-const commandOf = (taskType: TaskType): string => `paramloop.${taskType}`;
-
-function titleOf(taskType: TaskType): string {
-  return { planTask: 'Plan Task', planSelection: 'Plan Selection', breakDownTodo: 'Break Down TODO', planTests: 'Plan Tests for File' }[taskType];
-}
-
-function planName(task: PlanTask, n: number): string {
-  const words = (task.text || task.source?.path || task.taskType)
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim()
-    .split(' ')
-    .slice(0, 6)
-    .join('-');
-  return `plan-${n}-${words || task.taskType}`;
-}
-
-function planHeader(task: PlanTask, provider: string, model: string): string {
-  const what = task.text.trim() !== '' ? task.text.trim().replace(/\s+/g, ' ') : (task.source?.path ?? '');
-  const on = task.source ? ` · ${task.source.path}${task.source.selection ? `:${task.source.selection.startLine}–${task.source.selection.endLine}` : ''}` : '';
-  return `# ${titleOf(task.taskType)}: ${what}\n\n_${provider} · ${model}${on}_\n\n`;
-}
-
-function planFooter(run: PlanRun): string {
-  const d = run.decision;
-  const o = run.outcome;
-  const lines = ['', '', '---', ''];
-  if (run.error) lines.push(`**${run.error.kind === 'cancelled' ? 'Cancelled' : 'Failed'}:** ${run.error.message}`, '');
-  const who = d.servedBy === 'learned' ? 'the learned policy' : run.baselineOnly ? 'the baseline (the provider was failing)' : 'the baseline';
-  const params = Object.entries(d.params)
-    .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
-    .join(', ');
-  lines.push(`_Served by ${who} in ${d.phase} · ${params} · ${(o.latencyMs / 1000).toFixed(1)} s · ${o.tokensIn} + ${o.tokensOut} tokens_`);
-  if (run.mapping.dropped.length > 0) lines.push('', `_Not sent or ignored by ${run.model}: ${run.mapping.dropped.join(', ')}_`);
-  if (!run.error) lines.push('', run.report.problems.length === 0 ? '_Checks: all passed_' : `_Checks: ${run.report.problems.join('; ')}_`);
-  return `${lines.join('\n')}\n`;
-}
-
-function commandResult(run: PlanRun, uri: vscode.Uri | undefined): PlanCommandResult {
-  const d = run.decision;
-  const o = run.outcome;
-  return {
-    requestId: run.requestId,
-    armId: d.armId,
-    params: { ...d.params },
-    honoured: [...run.mapping.honoured],
-    dropped: [...run.mapping.dropped],
-    propensity: d.propensity,
-    phase: d.phase,
-    servedBy: d.servedBy,
-    baselineOnly: run.baselineOnly,
-    model: run.model,
-    ...(uri ? { uri: uri.toString() } : {}),
-    plan: run.text,
-    quality: o.quality,
-    problems: run.report.problems,
-    outcome: {
-      latencyMs: o.latencyMs,
-      ...(o.timeToFirstTokenMs !== undefined ? { timeToFirstTokenMs: o.timeToFirstTokenMs } : {}),
-      tokensIn: o.tokensIn,
-      tokensOut: o.tokensOut,
-      finishReason: o.finishReason,
-      ...(o.error !== undefined ? { error: o.error } : {}),
-    },
-    ...(run.error ? { error: { kind: run.error.kind, message: run.error.message } } : {}),
-  };
 }

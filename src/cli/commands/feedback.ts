@@ -2,11 +2,10 @@
 // planning request, given after the plan. While the request waits for its outcome (a VS Code window
 // holds it for a verdict), the learner keeps the verdict for the outcome, which then carries it; once
 // the outcome is recorded, the answer says the verdict came too late to be learned from.
-import { connect } from '../../service/connection';
 import type { Feedback } from '../../service/protocol';
 import { readLearnerSettings } from '../../service/learnerSettings';
-import { ServiceError, ServiceUnavailableError } from '../../service/serviceError';
-import { defaultWasmDir } from '../../store/sqlite';
+import { ServiceError } from '../../service/serviceError';
+import { connectLearner } from '../storeAccess';
 import { parseCommandArgs } from '../args';
 import { CliError, type CliCommand } from '../io';
 
@@ -42,13 +41,7 @@ export const feedbackCommand: CliCommand = {
     if (values.request === undefined || values.request.trim() === '') throw new CliError('--request ID is required');
     if (values.verdict === undefined) throw new CliError('--verdict is required: accept, reject or rate:N');
     const feedback = parseVerdict(values.verdict);
-    let connection;
-    try {
-      connection = await connect(values.db, { settings: readLearnerSettings({}).settings, open: { clock: { now: () => Date.now() }, store: { wasmDir: defaultWasmDir(__dirname) } }, kind: 'cli' });
-    } catch (error) {
-      if (error instanceof ServiceUnavailableError) throw new CliError(error.message);
-      throw error;
-    }
+    const connection = await connectLearner(values.db, readLearnerSettings({}).settings);
     try {
       const answer = await connection.feedback(values.request, feedback);
       io.stdout(values.json ? `${JSON.stringify(answer)}\n` : `${answer.disposition}: ${answer.message}\n`);

@@ -15,10 +15,8 @@ import { createOpenAiCompatibleProvider } from '../../llm/openaiCompatible';
 import { providerIds, type LlmProvider, type ProviderId } from '../../llm/provider';
 import { PlanRefusedError, ProviderHealth, runPlan } from '../../planning/runPlan';
 import { isTaskType, taskTypes, type PlanTask } from '../../planning/task';
-import { connect } from '../../service/connection';
 import { readLearnerSettings } from '../../service/learnerSettings';
-import { ServiceUnavailableError } from '../../service/serviceError';
-import { defaultWasmDir } from '../../store/sqlite';
+import { connectLearner } from '../storeAccess';
 import { parseCommandArgs } from '../args';
 import { CliError, type CliCommand } from '../io';
 import { readJsonFile } from '../jsonFile';
@@ -100,13 +98,7 @@ export const planCommand: CliCommand = {
         ? createAnthropicProvider({ baseUrl, apiKey: apiKey ?? '', constraints })
         : createOpenAiCompatibleProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
 
-    let connection;
-    try {
-      connection = await connect(values.db, { settings: learner.settings, open: { clock: { now: () => Date.now() }, store: { wasmDir: defaultWasmDir(__dirname) } }, kind: 'cli' });
-    } catch (error) {
-      if (error instanceof ServiceUnavailableError) throw new CliError(error.message);
-      throw error;
-    }
+    const connection = await connectLearner(values.db, learner.settings);
     try {
       const space = learner.settings.space;
       const run = await runPlan(
