@@ -33,7 +33,15 @@ const env = createLlmPlanningEnvironment();
 // LinUCB by default, as the service bench builds its log (300k Thompson decisions take many minutes
 // to write); `PARAMLOOP_BENCH_PLANNING_POLICY=thompson` measures the default policy (with a smaller log).
 const policyKind = process.env.PARAMLOOP_BENCH_PLANNING_POLICY === 'thompson' ? 'thompson' : 'linucb';
-const settings: ServiceSettings = { space: env.space, policyKind, policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
+// Within budget, as a user's requests are (1,200 requests in one day would spend the default budget,
+// and a spent budget audits, durably, every request it restricts).
+const settings: ServiceSettings = {
+  space: env.space,
+  policyKind,
+  policySettings: parsePolicySettings({}),
+  rewardSettings: parseRewardSettings({}),
+  guarded: { budget: { defaultLimits: { daily: null, weekly: null } } },
+};
 const ms = (value: number): number => Math.round(value * 1000) / 1000;
 
 function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {

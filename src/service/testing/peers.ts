@@ -27,6 +27,8 @@ export interface PeerOptions {
   wasmDir?: string;
   /** The learned policy when it serves (default thompson). */
   policyKind?: 'thompson' | 'linucb';
+  /** No token budget: recommendations then append nothing (a spent budget audits every request it restricts). */
+  unlimitedBudget?: boolean;
 }
 
 /** A running peer and what it reported. */
@@ -53,7 +55,7 @@ export interface Peer {
 export function startPeer(script: string, dir: string, name: string, options: PeerOptions = {}): Peer {
   const wasmDir = options.wasmDir ?? join(__dirname, '..', '..', '..', 'node_modules', 'sql.js', 'dist');
   const args = [script, dir, name, String(options.pauseMs ?? 5), options.rehearse === false ? 'no-rehearsal' : 'rehearsal'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PARAMLOOP_WASM_DIR: wasmDir, PARAMLOOP_PEER_POLICY: options.policyKind ?? 'thompson' } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PARAMLOOP_WASM_DIR: wasmDir, PARAMLOOP_PEER_POLICY: options.policyKind ?? 'thompson', PARAMLOOP_PEER_BUDGET: options.unlimitedBudget ? 'unlimited' : 'default' } });
   if (child.pid === undefined) throw new Error('could not start a peer');
   const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
   const peer: Peer = {

@@ -30,7 +30,13 @@ async function main(): Promise<void> {
   const idle = pauseText === 'idle';
   const pause = idle ? 0 : Number(pauseText ?? 5);
   const connection = await connect(dir, {
-    settings: { space: env.space, policyKind: process.env.PARAMLOOP_PEER_POLICY === 'linucb' ? 'linucb' : 'thompson', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) },
+    settings: {
+      space: env.space,
+      policyKind: process.env.PARAMLOOP_PEER_POLICY === 'linucb' ? 'linucb' : 'thompson',
+      policySettings: parsePolicySettings({}),
+      rewardSettings: parseRewardSettings({}),
+      ...(process.env.PARAMLOOP_PEER_BUDGET === 'unlimited' ? { guarded: { budget: { defaultLimits: { daily: null, weekly: null } } } } : {}),
+    },
     open: { clock: { now: () => Date.now() }, store: { wasmDir, snapshotEveryEvents: 2000, snapshotIdleMs: 0, snapshotMaxDeferMs: 0 } },
     kind: 'extension',
     rehearse: rehearsal !== 'no-rehearsal',
