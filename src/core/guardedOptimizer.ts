@@ -313,6 +313,7 @@ export class GuardedOptimizer {
         return;
       case 'audit':
         this.audit.applyEntry(event.entry);
+        this.budget.noteAuditEntry(event.entry);
         return;
       case 'checkpoint':
         throw new Error('a checkpoint is restored by constructing an optimizer from it, not applied');

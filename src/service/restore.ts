@@ -137,6 +137,7 @@ async function applyAfter(guarded: GuardedOptimizer, events: readonly SequencedE
         // The chain continues from the stored entry, so later entries still verify against it; the
         // break stays reported (and in the status) rather than accepted in silence.
         guarded.audit.continueFrom(event.entry);
+        guarded.budget.noteAuditEntry(event.entry);
         notices.push({ level: 'error', message: `The budget's audit log does not verify at event ${stored.seq}: ${message}.` });
       } else {
         notices.push({ level: 'warning', message: `Event ${stored.seq} (${event.type}) could not be applied and was skipped: ${message}.` });

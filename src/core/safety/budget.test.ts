@@ -171,3 +171,33 @@ test('eligibility with the refuse setting and nothing affordable: an empty mask 
   assert.deepEqual(Array.from(mask), [0, 0, 0]);
   assert.match(d.message ?? '', /not sent/);
 });
+
+test('a restriction is audited when it changes, not on every request: the decision carries its own mask', () => {
+  const { budget, audit } = tracker('fallback');
+  const mask = new Uint8Array(3);
+  const restrictions = (): string[] => audit.entries.filter((e) => e.kind !== 'budget.spend' && e.kind !== 'budget.exhausted').map((e) => `${e.kind}:${String(e.payload.eligibleArms ?? e.payload.armIndex)}`);
+  budget.recordUsage('planTask', 5000, monday + hour, 'r1');
+  for (let i = 0; i < 5; i++) budget.eligibility('planTask', monday + hour + i, costs, mask, undefined, `a${i}`);
+  assert.deepEqual(restrictions(), ['budget.restricted:2'], 'five requests under one restriction: one entry');
+  // Another set of allowed arms (another model) is another restriction, logged once too.
+  for (let i = 0; i < 3; i++) budget.eligibility('planTask', monday + hour + 10 + i, costs, mask, [1, 2], `b${i}`);
+  assert.deepEqual(restrictions(), ['budget.restricted:2', 'budget.restricted:1']);
+  budget.recordUsage('planTask', 4500, monday + 2 * hour, 'r2');
+  for (let i = 0; i < 4; i++) budget.eligibility('planTask', monday + 2 * hour + i, costs, mask, undefined, `c${i}`);
+  assert.deepEqual(restrictions(), ['budget.restricted:2', 'budget.restricted:1', 'budget.fallback:0']);
+  // A tracker restored from the state, or rebuilt by replaying the entries, does not log them again.
+  const restoredAudit = new AuditLog();
+  for (const e of audit.entries) restoredAudit.applyEntry(e);
+  const restored = new BudgetTracker(budget.config, restoredAudit, budget.toJSON());
+  restored.eligibility('planTask', monday + 3 * hour, costs, mask);
+  const replayed = new BudgetTracker(budget.config, new AuditLog(), undefined);
+  for (const e of audit.entries) replayed.noteAuditEntry(e);
+  assert.deepEqual(replayed.toJSON().restrictionsLogged, budget.toJSON().restrictionsLogged);
+  assert.equal(restoredAudit.entries.length, audit.entries.length, 'the restored tracker logged nothing new');
+  // The next day starts afresh: the first restricted request of the day is logged.
+  budget.recordUsage('planTask', 9500, monday + day + hour, 'r3');
+  budget.eligibility('planTask', monday + day + hour, costs, mask);
+  budget.eligibility('planTask', monday + day + hour + 1, costs, mask);
+  assert.deepEqual(restrictions(), ['budget.restricted:2', 'budget.restricted:1', 'budget.fallback:0', 'budget.fallback:0']);
+  assert.equal(audit.verify().ok, true);
+});

@@ -13,7 +13,7 @@
  * offset from UTC, because timestamps come from the injected clock and the core reads no time zone.
  */
 import { z } from 'zod';
-import type { AuditLog, AuditValue } from './audit';
+import type { AuditEntry, AuditLog, AuditValue } from './audit';
 import { taskTypes } from '../types';
 import type { TaskType } from '../types';
 import { waiverProposalSchema, type BudgetPeriod, type Waiver, type WaiverProposal } from './waivers';
@@ -104,6 +104,27 @@ interface Spending {
 export interface BudgetState {
   spending: Partial<Record<TaskType, Spending>>;
   waivers: Waiver[];
+  /**
+   * The restrictions audited today per task type (absent in states written before restrictions
+   * were audited once per change).
+   */
+  restrictionsLogged?: Partial<Record<TaskType, RestrictionsLogged>>;
+}
+
+/** The restrictions of one task type already in the audit log for a day, by key. */
+interface RestrictionsLogged {
+  day: number;
+  keys: string[];
+}
+
+/** Restriction entries, audited once per day and distinct restriction (see `auditRestriction`). */
+const restrictionKinds = new Set(['budget.restricted', 'budget.fallback']);
+/** More distinct restrictions than this in one day start the day's list afresh (they are then logged again). */
+const maxRestrictionKeys = 256;
+
+/** What makes two restrictions the same: the kind, the arms left out of which allowed, the waivers. */
+function restrictionKey(kind: string, payload: { [key: string]: AuditValue }): string {
+  return JSON.stringify([kind, payload.eligibleArms ?? null, payload.allowedArms ?? null, payload.armIndex ?? null, payload.waivers ?? null]);
 }
 
 const dayMs = 86_400_000;
@@ -123,6 +144,7 @@ export class BudgetTracker {
   readonly config: BudgetConfig;
   private readonly spending: Partial<Record<TaskType, Spending>>;
   private readonly waiverList: Waiver[];
+  private readonly restrictionsLogged: Partial<Record<TaskType, RestrictionsLogged>>;
 
   constructor(
     config: BudgetConfigInput,
@@ -132,6 +154,7 @@ export class BudgetTracker {
     this.config = budgetConfigSchema.parse(config);
     this.spending = structuredClone(state?.spending ?? {});
     this.waiverList = structuredClone(state?.waivers ?? []);
+    this.restrictionsLogged = structuredClone(state?.restrictionsLogged ?? {});
   }
 
   get waivers(): readonly Waiver[] {
@@ -139,7 +162,36 @@ export class BudgetTracker {
   }
 
   toJSON(): BudgetState {
-    return structuredClone({ spending: this.spending, waivers: this.waiverList });
+    return structuredClone({ spending: this.spending, waivers: this.waiverList, restrictionsLogged: this.restrictionsLogged });
+  }
+
+  /**
+   * Audits a restriction of the arms (`budget.restricted`, `budget.fallback`) the first time it
+   * applies in a day, not on every request it applies to: each logged decision carries its own
+   * mask and waivers, so the audit log records when a restriction began (and with which request),
+   * and a user past the budget does not pay a durable write per request.
+   */
+  private auditRestriction(taskType: TaskType, now: number, kind: string, payload: { [key: string]: AuditValue }): void {
+    const logged = this.restrictionsLogged[taskType];
+    if (logged !== undefined && logged.day === dayKey(now, this.config.utcOffsetMinutes) && logged.keys.includes(restrictionKey(kind, payload))) return;
+    this.noteAuditEntry(this.audit.append(now, kind, 'system', payload));
+  }
+
+  /**
+   * Takes note of an audit entry, as appended or as replayed from a log, so that a tracker rebuilt
+   * from the log knows the restrictions already audited today just as the live one does.
+   */
+  noteAuditEntry(entry: AuditEntry): void {
+    if (!restrictionKinds.has(entry.kind)) return;
+    const taskType = entry.payload.taskType as TaskType;
+    const day = dayKey(entry.timestamp, this.config.utcOffsetMinutes);
+    let logged = this.restrictionsLogged[taskType];
+    if (logged === undefined || logged.day !== day || logged.keys.length >= maxRestrictionKeys) {
+      logged = { day, keys: [] };
+      this.restrictionsLogged[taskType] = logged;
+    }
+    const key = restrictionKey(entry.kind, entry.payload);
+    if (!logged.keys.includes(key)) logged.keys.push(key);
   }
 
   private limitsOf(taskType: TaskType): BudgetLimits {
@@ -314,13 +366,13 @@ export class BudgetTracker {
 
     const payload: { [key: string]: AuditValue } = { taskType, requestId: requestId ?? null, remaining: status.remaining, waivers };
     if (fitting > 0) {
-      if (fitting < allowedCount) this.audit.append(now, 'budget.restricted', 'system', { ...payload, eligibleArms: fitting, allowedArms: allowedCount });
+      if (fitting < allowedCount) this.auditRestriction(taskType, now, 'budget.restricted', { ...payload, eligibleArms: fitting, allowedArms: allowedCount });
       return { action: 'serve', waivers, status, eligibleCount: fitting };
     }
     const limitText = describeLimit(status);
     if (this.config.onExhausted === 'fallback' && cheapest >= 0) {
       eligible[cheapest] = 1;
-      this.audit.append(now, 'budget.fallback', 'system', { ...payload, armIndex: cheapest, armCost: cheapestCost });
+      this.auditRestriction(taskType, now, 'budget.fallback', { ...payload, armIndex: cheapest, armCost: cheapestCost });
       const message = `Token budget for ${taskType}: ${limitText}; using the cheapest allowed parameters (arm ${cheapest}, ~${cheapestCost} tokens).`;
       return { action: 'fallback', waivers, status, eligibleCount: 1, message };
     }
