@@ -70,6 +70,7 @@ export class VscodeLmProvider implements LlmProvider {
     let firstAt: number | undefined;
     try {
       const response = await chat.sendRequest(messages, { modelOptions, justification: 'Paramloop asks for a plan you requested.' }, cancel.token);
+      request.onSent?.(request.mapping);
       for await (const piece of response.text) {
         if (request.signal?.aborted) break;
         firstAt ??= performance.now();

@@ -65,6 +65,11 @@ export interface LlmRequest {
   signal?: AbortSignal;
   /** Gives up when no byte arrives for this long (ms): kind `timeout`. */
   idleTimeoutMs?: number;
+  /**
+   * Called once, when the provider accepted the request (its answer began), with the mapping as
+   * finally sent: after a live rejection, without the rejected parameter.
+   */
+  onSent?: (mapping: RequestMapping) => void;
 }
 
 /** What a completed stream produced. */
@@ -124,6 +129,8 @@ export class LlmError extends Error {
       /** Text received before a stream died. */
       partialText?: string;
       retries?: number;
+      /** The mapping last sent (after a live rejection, without the rejected parameter). */
+      mapping?: RequestMapping;
       cause?: unknown;
     } = {},
   ) {

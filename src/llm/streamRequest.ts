@@ -51,6 +51,7 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
   let mapping = request.mapping;
   let retries = 0;
   let renamedOnce = false;
+  let sent = false;
   const learnedUnsupported: ParameterName[] = [];
   for (;;) {
     const http = api.httpRequest(request, mapping);
@@ -58,12 +59,13 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
     try {
       ({ exchange, retries } = await transport.send(http, retries));
     } catch (error) {
-      throw withRetries(error, Math.max(retries, error instanceof LlmError ? (error.details.retries ?? 0) : 0));
+      throw withRetries(error, Math.max(retries, error instanceof LlmError ? (error.details.retries ?? 0) : 0), mapping);
     }
     if (!exchange.ok) {
       const body = await exchange.text();
       const { error, lesson } = api.rejection(exchange.status, exchange.headers, body, request, mapping);
       error.details.retries = retries;
+      error.details.mapping = mapping;
       if (lesson) {
         const taught = lesson();
         // One resend without each rejected parameter (it is marked unsupported for the model from now
@@ -78,6 +80,10 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
         }
       }
       throw error;
+    }
+    if (!sent) {
+      sent = true;
+      request.onSent?.(mapping);
     }
     let firstTextAt: number | undefined;
     let streamed = '';
@@ -109,7 +115,7 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
       return result;
     } catch (error) {
       exchange.close();
-      const failure = withRetries(error, retries);
+      const failure = withRetries(error, retries, mapping);
       failure.details.partialText = streamed;
       if (streamed === '' && retriedInStream.has(failure.kind) && retries < transport.maxRetries) {
         await transport.wait(transport.delayMs(retries), request.signal, http.url);
@@ -121,9 +127,10 @@ export async function streamRequest(transport: Transport, api: ApiDialect, reque
   }
 }
 
-function withRetries(error: unknown, retries: number): LlmError {
+function withRetries(error: unknown, retries: number, mapping: RequestMapping): LlmError {
   const failure = error instanceof LlmError ? error : new LlmError('server', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   failure.details.retries = retries;
+  failure.details.mapping = mapping;
   return failure;
 }
 

@@ -67,6 +67,12 @@ test('an unexpected rejection of a parameter is learned: the request is retried 
   assert.equal(run.error, undefined, run.error?.message);
   assert.ok(run.result!.learnedUnsupported.length >= 1, JSON.stringify(run.result));
   assert.ok(run.result!.retries >= 1);
+  // The decision is logged as finally sent: the rejected parameters dropped, not honoured.
+  assert.deepEqual(run.decision.honouredParams, run.mapping.honoured);
+  assert.deepEqual(run.decision.droppedParams, run.mapping.dropped);
+  for (const p of run.result!.learnedUnsupported) {
+    assert.ok(!run.decision.honouredParams!.includes(p) && run.decision.droppedParams!.includes(p), `${p} logged as dropped: ${JSON.stringify(run.decision)}`);
+  }
   const second = await runPlan(deps, task);
   assert.equal(second.error, undefined);
   assert.equal(second.result!.learnedUnsupported.length, 0, 'nothing left to learn: the second request is sent without the rejected parameters');

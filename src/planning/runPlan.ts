@@ -179,8 +179,13 @@ export async function runPlan(deps: PlanDeps, task: PlanTask, options: RunPlanOp
   // Mapped from the decision's own parameters: the serving process's space decided them.
   const mapping = provider.map(decision.params, armModel);
   const sentAt = clock.now();
-  // Logged while the request goes out: the decision is durable before the outcome can be recorded.
-  const logged = deps.service.logDecision(decision.requestId, { honouredParams: mapping.honoured, droppedParams: mapping.dropped });
+  // Logged as soon as the provider accepts the request, with the mapping as finally sent (after a
+  // live rejection, without the rejected parameter), while the answer streams: the decision is
+  // durable before the outcome can be recorded, and logging adds nothing to the time to the first
+  // token. A request that never got that far is logged when it failed, as last sent.
+  let logged: Promise<Decision> | undefined;
+  const log = (sent: RequestMapping): Promise<Decision> =>
+    (logged ??= deps.service.logDecision(decision.requestId, { honouredParams: sent.honoured, droppedParams: sent.dropped }));
   let result: LlmResult | undefined;
   let error: LlmError | undefined;
   try {
@@ -191,11 +196,12 @@ export async function runPlan(deps: PlanDeps, task: PlanTask, options: RunPlanOp
       ...(options.onText ? { onText: options.onText } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      onSent: (sent) => void log(sent).catch(() => undefined),
     });
   } catch (e) {
     error = e instanceof LlmError ? e : new LlmError('server', `the provider failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const loggedDecision = await logged;
+  const loggedDecision = await log(result?.mapping ?? error?.details.mapping ?? mapping);
   const ended = clock.now();
   if (result) {
     deps.health.recordSuccess();
