@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSpace } from '../core/space';
 import { createOpenAiCompatibleProvider } from '../llm/openaiCompatible';
+import { LlmError } from '../llm/provider';
 import { ModelConstraints } from '../llm/modelConstraints';
 import { startSimServer, type SimServer } from '../llm/testing/simServer';
 import { connect } from '../service/connection';
@@ -108,4 +109,27 @@ test('a request the task cannot make is refused before anything is sent, naming 
   const deps = await setup(t, sim);
   await assert.rejects(runPlan(deps, { taskType: 'planSelection', text: 'x' }), /source: planSelection needs the code it is about/);
   assert.equal(sim.requests.length, 0);
+});
+
+test('a client whose parameter space differs from the server\'s: the arms its model can take are named by id, so the server draws only among arms both know, and baseline-only means the server\'s baseline', async (t) => {
+  const sim = await startSimServer({ seed: 6, msPerToken: 0 });
+  t.after(() => sim.close());
+  const deps = await setup(t, sim);
+  // The client's grid: another baseline, and temperatures the server's space partly lacks.
+  const clientSpace = buildSpace({ baseline: { temperature: 0.4, topP: 1, maxTokens: 2048 }, grid: { temperature: [0.3, 0.4, 0.7], topP: [1], maxTokens: [2048] } });
+  const client: PlanDeps = { ...deps, space: clientSpace, armsCache: new PlanArmsCache(deps.provider, clientSpace) };
+  const both = new Set(clientSpace.arms.map((a) => a.id).filter((id) => space.arms.some((b) => b.id === id)));
+  assert.deepEqual([...both].sort(), ['t0.4-p1-m2048', 't0.7-p1-m2048']);
+  const serverBaseline = space.arms[space.baselineArm]!.id;
+  for (let i = 0; i < 12; i++) {
+    const run = await runPlan({ ...client, sessionKey: `s${i}` }, task);
+    const armId = run.decision.armId;
+    assert.ok(both.has(armId) || armId === serverBaseline, `${armId} is an arm the client's model allowed, or the server's baseline`);
+    assert.equal(space.arms[run.decision.armIndex]!.id, armId, 'the index is the server\'s');
+    await run.record();
+  }
+  client.health.recordFailure(new LlmError('server', 'down'), start);
+  const confined = await runPlan({ ...client, sessionKey: 'down' }, task);
+  assert.equal(confined.decision.armId, serverBaseline);
+  assert.equal(confined.decision.propensity, 1);
 });

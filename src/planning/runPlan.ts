@@ -46,6 +46,8 @@ export interface ModelArms {
   model: string;
   /** One arm per group of arms the model cannot tell apart (the baseline's group keeps the baseline), eligible arms only, ascending. */
   allowed: number[];
+  /** The ids of `allowed`, as the service is told them. */
+  allowedIds: string[];
   /** How each arm of the space maps onto the model. */
   mappings: RequestMapping[];
 }
@@ -64,7 +66,8 @@ export function modelArms(provider: LlmProvider, space: ParameterSpace, model: s
     const key = `${space.arms[a]!.params.model ?? model}\u0000${mappings[a]!.effectiveKey}`;
     if (!byKey.has(key) || a === baseline) byKey.set(key, a);
   }
-  return { model, allowed: [...byKey.values()].sort((x, y) => x - y), mappings };
+  const allowed = [...byKey.values()].sort((x, y) => x - y);
+  return { model, allowed, allowedIds: allowed.map((a) => space.arms[a]!.id), mappings };
 }
 
 export interface PlanDeps {
@@ -171,8 +174,9 @@ export async function runPlan(deps: PlanDeps, task: PlanTask, options: RunPlanOp
     hour: options.hour ?? new Date(started).getHours(),
   };
   const baselineOnly = deps.health.failing !== undefined;
-  const allowedArms = baselineOnly ? [space.baselineArm] : arms.allowed;
-  const recommendation = await deps.service.recommend(context, deps.sessionKey, { allowedArms });
+  // By id: the serving process's space decides (the baseline, always allowed, is its own).
+  const allowedArmIds = baselineOnly ? [] : arms.allowedIds;
+  const recommendation = await deps.service.recommend(context, deps.sessionKey, { allowedArmIds });
   if (recommendation.kind === 'refused') throw new PlanRefusedError(recommendation.message);
   const decision = recommendation.decision;
   const armModel = decision.params.model ?? deps.model;

@@ -15,14 +15,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConnectionError, ErrorCodes, ResponseError } from 'vscode-jsonrpc/node';
-import type { GuardedRecommendation, RecommendArmOptions } from '../core/guardedOptions';
+import type { GuardedRecommendation } from '../core/guardedOptions';
 import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
 import type { Decision, Outcome, RequestContext } from '../core/types';
 import { establish, type ClientConnectOptions, type ConnectOptions, type Endpoint, type ServingProcess } from './connect';
 import type { OptimizerService } from './optimizerService';
-import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type PolicyReset, type ResultOf, type ServiceOperations } from './protocol';
+import { describeIssues, errorCodes, operations, type Feedback, type FeedbackResult, type OperationName, type ParamsOf, type PolicyReset, type RecommendOptions, type ResultOf, type ServiceOperations } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
 import { rehearseTakeover } from './rehearsal';
 import { ServiceError } from './serviceError';
@@ -179,8 +179,8 @@ export class ServiceConnection implements ServiceOperations {
     return { callId: randomUUID(), retry: false };
   }
 
-  async recommend(context: RequestContext, sessionKey: string, options: RecommendArmOptions = {}): Promise<GuardedRecommendation> {
-    const result = await this.call('recommend', { ...this.ids(), context, sessionKey, ...(options.allowedArms ? { allowedArms: [...options.allowedArms] } : {}) });
+  async recommend(context: RequestContext, sessionKey: string, options: RecommendOptions = {}): Promise<GuardedRecommendation> {
+    const result = await this.call('recommend', { ...this.ids(), context, sessionKey, ...(options.allowedArmIds ? { allowedArmIds: [...options.allowedArmIds] } : {}) });
     if (result.kind === 'decision') remember(this.recommended, result.decision.requestId, result.decision);
     return result;
   }

@@ -14,7 +14,7 @@
  * retried request is answered, not applied twice (serving.ts says how, operation by operation).
  */
 import { z } from 'zod';
-import type { GuardedRecommendation, RecommendArmOptions } from '../core/guardedOptions';
+import type { GuardedRecommendation } from '../core/guardedOptions';
 import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
@@ -112,10 +112,14 @@ const operation = <P extends z.ZodType, R extends z.ZodType>(method: string, par
 
 /** Every operation a client can ask of the serving process. */
 export const operations = {
-  /** `allowedArms`: the arms the request's model can be served with (the baseline arm is always allowed). */
+  /**
+   * `allowedArmIds`: the arms the request's model can be served with, by id (ids name parameters, so
+   * they mean the same in the client's space and the server's; ids the server's space does not hold
+   * are left out). The baseline arm is always allowed: an empty list serves the baseline alone.
+   */
   recommend: operation(
     'paramloop/recommend',
-    z.strictObject({ ...call, context: requestContextSchema, sessionKey: z.string().min(1).max(500), allowedArms: z.array(z.number().int().min(0)).max(100_000).optional() }),
+    z.strictObject({ ...call, context: requestContextSchema, sessionKey: z.string().min(1).max(500), allowedArmIds: z.array(z.string().min(1).max(500)).max(100_000).optional() }),
     recommendationSchema,
   ),
   /** `decision`: the recommended decision as the client got it, logged as it is should the server that made it be gone. */
@@ -161,13 +165,19 @@ export interface Feedback {
   rating?: number;
 }
 
+/** What narrows one recommendation over the protocol (see the `recommend` operation). */
+export interface RecommendOptions {
+  /** Ids of the arms the request's model can be served with; the baseline is always allowed (an empty list: the baseline alone). */
+  allowedArmIds?: readonly string[];
+}
+
 /**
  * The optimizer service's operations as the serving process and its clients offer them alike:
  * those of `OptimizerService`, asynchronous (each answered once what it changed is durable), plus
  * `feedback`.
  */
 export interface ServiceOperations {
-  recommend(context: RequestContext, sessionKey: string, options?: RecommendArmOptions): Promise<GuardedRecommendation>;
+  recommend(context: RequestContext, sessionKey: string, options?: RecommendOptions): Promise<GuardedRecommendation>;
   logDecision(requestId: string, mapping?: ProviderMapping): Promise<Decision>;
   recordOutcome(requestId: string, outcome: Outcome): Promise<OutcomeResult>;
   feedback(requestId: string, feedback: Feedback): Promise<FeedbackResult>;

@@ -30,6 +30,7 @@ import { qualityWithVerdict } from '../core/reward';
 import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
 import type { Waiver } from '../core/safety/waivers';
 import type { Decision, Outcome } from '../core/types';
+import type { ParameterSpace } from '../core/space';
 import type { OptimizerService } from './optimizerService';
 import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
@@ -134,7 +135,7 @@ export class ServingCore {
   }
 
   private readonly handlers: Handlers = {
-    recommend: (p) => this.service.recommend(p.context, p.sessionKey, p.allowedArms ? { allowedArms: p.allowedArms } : {}),
+    recommend: (p) => this.service.recommend(p.context, p.sessionKey, p.allowedArmIds ? { allowedArms: this.armIndices(p.allowedArmIds) } : {}),
     logDecision: (p) => this.logDecision(p),
     recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
     feedback: (p) => this.feedback(p),
@@ -168,6 +169,20 @@ export class ServingCore {
       return existing?.status === 'revoked' && existing.revokedBy === p.actor && existing.revokeReason === p.reason ? existing : this.service.revokeWaiver(p.id, p.actor, p.reason);
     },
   };
+
+  private armIndexById: { space: ParameterSpace; byId: Map<string, number> } | undefined;
+
+  /** The indices in the served space of the arms named, leaving out ids it does not hold. */
+  private armIndices(ids: readonly string[]): number[] {
+    const space = this.service.guarded.optimizer.space;
+    if (this.armIndexById?.space !== space) this.armIndexById = { space, byId: new Map(space.arms.map((a) => [a.id, a.index])) };
+    const indices: number[] = [];
+    for (const id of ids) {
+      const index = this.armIndexById.byId.get(id);
+      if (index !== undefined) indices.push(index);
+    }
+    return indices;
+  }
 
   private waiver(id: string): Waiver | undefined {
     return this.service.guarded.budget.waivers.find((w) => w.id === id);
