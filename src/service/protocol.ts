@@ -36,7 +36,7 @@ import {
 import type { ServiceStatus } from './status';
 
 /** Version of this protocol: a client and a server of different versions refuse each other at hello. */
-export const protocolVersion = 1;
+export const protocolVersion = 2;
 
 /** What kind of process serves: a VS Code window, or the CLI. */
 export const serverKinds = ['extension', 'cli'] as const;
