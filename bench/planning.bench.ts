@@ -3,8 +3,9 @@
 // simulated OpenAI-compatible server on 127.0.0.1 with no generation delay. Reported:
 // - overhead: the request's wall time minus the time spent inside the provider's stream (recommend,
 //   the arm mapped onto the model, the prompt, logging the decision, checking the plan), p50/p99,
-//   target p99 < 2 ms; the simulated model takes 20 ms to its first token, during which the
-//   decision's durable write (sent alongside) completes, as it does with any real model; with
+//   target p99 < 2 ms; the simulated server answers with its headers at once and takes 20 ms to its
+//   first token, during which the decision's durable write (sent once the server accepted the
+//   request, with the mapping as sent) completes, as it does with any real model; with
 //   `record`, the outcome's durable write added;
 // - delay before the first token: from the call until the provider is asked (what Paramloop adds
 //   in front of the request), p50/p99, target < 5 ms.

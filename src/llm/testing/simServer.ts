@@ -157,7 +157,7 @@ export interface SimServerOptions {
   requireKey?: string;
   /** Milliseconds per output token, spread over the stream (default 0.2). */
   msPerToken?: number;
-  /** Milliseconds before the first token (default 2). */
+  /** Milliseconds from the response's headers (sent at once) to the first token (default 2). */
   firstTokenMs?: number;
   /** Seeds the noise: request n draws from stream n of this seed (default 1). */
   seed?: number;
@@ -347,6 +347,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       return sendJson(res, 200, { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: plan.text }, finish_reason: finish }], usage });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    // The headers at once, the first token after the model's delay (as OpenAI's API and vLLM answer).
+    res.flushHeaders();
     const chunk = (choices: unknown[], extra: Json = {}): string => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`;
     await sleep(firstTokenMs);
     res.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
@@ -418,6 +420,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders();
     const event = (name: string, data: Json): string => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
     await sleep(firstTokenMs);
     res.write(event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: inputTokens, output_tokens: 1 } } }));
