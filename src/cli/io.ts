@@ -2,6 +2,11 @@
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * Asks the person at the terminal (on stderr, the answer a line of stdin); absent when stdin is
+   * not a terminal. Resolves to undefined when no answer came within `timeoutMs`.
+   */
+  ask?(question: string, timeoutMs: number): Promise<string | undefined>;
 }
 
 /** An error the user can act on: printed as its message alone, with the given exit code. */

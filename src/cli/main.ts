@@ -1,6 +1,7 @@
 // The headless entry: `paramloop <command> [options]`. Each command lives in ./commands and is
 // registered in the table below. With `--json` a command prints exactly one JSON object on stdout;
 // errors go to stderr with a non-zero exit code and nothing on stdout.
+import { createInterface } from 'node:readline';
 import { StoreFolderError } from '../store/folder';
 import { StoreLockedError } from '../store/lock';
 import { StoreDataLossError, StoreNotFoundError } from '../store/recovery';
@@ -76,8 +77,29 @@ if (require.main === module) {
   void runCli(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
+    ...(process.stdin.isTTY ? { ask: askOnTerminal } : {}),
   }).then((code) => {
     process.exitCode = code;
+  });
+}
+
+/** A question on stderr, the answer a line typed on the terminal (none after `timeoutMs`). */
+function askOnTerminal(question: string, timeoutMs: number): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      process.stderr.write('\n');
+      rl.close();
+    }, timeoutMs);
+    let answer: string | undefined;
+    rl.question(question, (line) => {
+      answer = line;
+      rl.close();
+    });
+    rl.once('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
   });
 }
 

@@ -1,7 +1,8 @@
 // `paramloop feedback --db DIR --request ID --verdict accept|reject|rate:N`: the user's verdict on a
 // planning request, given after the plan. While the request waits for its outcome (a VS Code window
-// holds it for a verdict), the learner keeps the verdict for the outcome, which then carries it; once
-// the outcome is recorded, the answer says the verdict came too late to be learned from.
+// holds it for a verdict, as does "paramloop plan --wait-verdict"), the learner keeps the verdict for
+// the outcome, which then carries it; once the outcome is recorded, the answer says the verdict came
+// too late to be learned from.
 import type { Feedback } from '../../service/protocol';
 import { readLearnerSettings } from '../../service/learnerSettings';
 import { ServiceError } from '../../service/serviceError';

@@ -55,7 +55,7 @@ test('plan streams the plan to stdout and says on stderr what was decided; an un
   assert.deepEqual([status.decisions, status.outcomes], [2, 2]);
 });
 
-test('bad options are named: task type, provider, base URL, lines without a file, a missing file, a verdict', async (t) => {
+test('bad options are named: task type, provider, base URL, lines without a file, a missing file, a verdict, a wait', async (t) => {
   const db = join(await tempDir(t), 'log');
   const cases: Array<[string[], RegExp]> = [
     [['plan', '--db', db, '--task', 'x', '--task-type', 'planAll'], /--task-type: "planAll" is not one of planTask, planSelection, breakDownTodo, planTests/],
@@ -65,6 +65,7 @@ test('bad options are named: task type, provider, base URL, lines without a file
     [['plan', '--db', db, '--task', 'x', '--file', join(db, 'nope.ts')], /--file .*nope\.ts: no such file/],
     [['plan', '--db', db, '--task', 'x', '--provider', 'anthropic'], /no API key for Anthropic/],
     [['feedback', '--db', db, '--request', 'r', '--verdict', 'rate:0'], /--verdict: "rate:0" is not accept, reject or rate:N/],
+    [['plan', '--db', db, '--task', 'x', '--wait-verdict', 'soon'], /--wait-verdict: "soon" is not a number of seconds from 0 to 86400/],
   ];
   const saved = { p: process.env.PARAMLOOP_API_KEY, a: process.env.ANTHROPIC_API_KEY };
   delete process.env.PARAMLOOP_API_KEY;
@@ -79,4 +80,45 @@ test('bad options are named: task type, provider, base URL, lines without a file
     if (saved.p !== undefined) process.env.PARAMLOOP_API_KEY = saved.p;
     if (saved.a !== undefined) process.env.ANTHROPIC_API_KEY = saved.a;
   }
+});
+
+/** The stored outcomes' verdicts and ratings, by request id, as `paramloop export` writes them. */
+async function storedVerdicts(db: string): Promise<Map<string, { verdict?: string; rating?: number; quality: number }>> {
+  const exported = await runCaptured(['export', '--db', db, '--format', 'jsonl']);
+  assert.equal(exported.code, 0, exported.err);
+  const lines = exported.out.trim().split('\n').slice(1).map((line) => JSON.parse(line) as { decision: { requestId: string }; outcome?: { verdict?: string; rating?: number; quality: number } });
+  return new Map(lines.filter((l) => l.outcome).map((l) => [l.decision.requestId, l.outcome!]));
+}
+
+test('a verdict on a CLI plan is learned from: asked at the terminal once the plan is printed, or given with "paramloop feedback" while the outcome waits (--wait-verdict)', async (t) => {
+  const sim = await startSimServer({ seed: 13, msPerToken: 0 });
+  t.after(() => sim.close());
+  const db = join(await tempDir(t), 'log');
+  const common = ['plan', '--db', db, '--task', 'add a CSV export', '--base-url', sim.openAiBaseUrl, '--model', 'sim-planner'];
+
+  const questions: string[] = [];
+  const answers = ['maybe', 'r'];
+  const asked = await runCaptured(common, { ask: async (question) => (questions.push(question), answers.shift()) });
+  assert.equal(asked.code, 0, asked.err);
+  assert.equal(questions.length, 2, 'asked again after an answer it does not understand');
+  assert.match(asked.err, /"maybe" is not a, r, accept, reject or a rating from 1 to 5/);
+  const askedId = /request (\S+),/.exec(asked.err)?.[1];
+  assert.equal((await storedVerdicts(db)).get(askedId!)?.verdict, 'reject');
+
+  let feedback: Promise<{ code: number; out: string }> | undefined;
+  const waited = await runCaptured([...common, '--wait-verdict', '2'], {
+    onStderr: (text) => {
+      const id = /--request (\S+) --verdict/.exec(text)?.[1];
+      if (id !== undefined && feedback === undefined) feedback = runCaptured(['feedback', '--db', db, '--request', id, '--verdict', 'rate:5']);
+    },
+  });
+  assert.equal(waited.code, 0, waited.err);
+  assert.ok(feedback, waited.err);
+  const given = await feedback;
+  assert.equal(given.code, 0, given.out);
+  assert.match(given.out, /^held: /);
+  const waitedId = /request (\S+),/.exec(waited.err.split('\n').find((l) => l.startsWith('paramloop plan: request')) ?? '')?.[1];
+  const stored = (await storedVerdicts(db)).get(waitedId!);
+  assert.equal(stored?.rating, 5, JSON.stringify(stored));
+  // Without a terminal or a wait, the outcome is recorded at once: a verdict then is late (the first test).
 });

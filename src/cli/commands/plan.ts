@@ -18,16 +18,21 @@ import { isTaskType, taskTypes, type PlanTask } from '../../planning/task';
 import { readLearnerSettings } from '../../service/learnerSettings';
 import { connectLearner } from '../storeAccess';
 import { parseCommandArgs } from '../args';
-import { CliError, type CliCommand } from '../io';
+import { CliError, type CliCommand, type CliIo } from '../io';
+import type { Feedback } from '../../service/protocol';
 import { readJsonFile } from '../jsonFile';
 
 const help = `usage: paramloop plan --db DIR --task TEXT --task-type T [--file PATH [--lines A-B]]
                       [--provider openai-compatible|anthropic] [--base-url URL] [--model NAME]
-                      [--settings FILE] [--constraints FILE] [--timeout SECONDS] [--json]
+                      [--settings FILE] [--constraints FILE] [--timeout SECONDS]
+                      [--wait-verdict SECONDS] [--json]
 
 Asks for a plan with the parameters the optimizer chooses, streams it to stdout and logs the
-decision and its outcome (judged by the plan's structure; give a verdict later with
-"paramloop feedback"). While VS Code serves the log in DIR, this is a client of its learner.
+decision and its outcome: judged by the plan's structure, and by your verdict when you give one.
+At a terminal it asks for the verdict once the plan is printed (Enter for none). Otherwise, with
+--wait-verdict, the outcome waits that long for "paramloop feedback" from elsewhere (a verdict
+given after the outcome is recorded is too late to learn from). While VS Code serves the log in
+DIR, this is a client of its learner.
   --task TEXT          the task (for breakDownTodo, the TODO; for planTests, extra instructions)
   --task-type T        ${taskTypes.join(' | ')}
   --file PATH          the code the plan is about (needed by planSelection and planTests)
@@ -39,6 +44,9 @@ decision and its outcome (judged by the plan's structure; give a verdict later w
                        budget }, as in VS Code's paramloop.* settings), used when this command serves
   --constraints FILE   model constraints extending the built-in table (paramloop.modelConstraints)
   --timeout SECONDS    give up when the provider sends nothing for this long (default 60)
+  --wait-verdict SECONDS
+                       how long the outcome waits for a verdict (default 300 when asked at a
+                       terminal, else 0: recorded at once)
   --json               print one JSON object instead of the plan: requestId, armId, params,
                        honoured, dropped, propensity, phase, servedBy, plan, outcome, reward
 The API key: PARAMLOOP_API_KEY, else OPENAI_API_KEY or ANTHROPIC_API_KEY.`;
@@ -63,6 +71,7 @@ export const planCommand: CliCommand = {
       settings: { type: 'string' },
       constraints: { type: 'string' },
       timeout: { type: 'string' },
+      'wait-verdict': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     });
@@ -77,6 +86,10 @@ export const planCommand: CliCommand = {
     if (providerId === 'vscode-lm' || !providerIds.includes(providerId)) throw new CliError(`--provider: "${values.provider}" is not one of openai-compatible, anthropic (VS Code's models are reachable from VS Code only)`);
     const timeoutSeconds = values.timeout === undefined ? 60 : Number(values.timeout);
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new CliError(`--timeout: "${values.timeout}" is not a positive number of seconds`);
+    const waitVerdict = values['wait-verdict'] === undefined ? undefined : Number(values['wait-verdict']);
+    if (waitVerdict !== undefined && !(Number.isFinite(waitVerdict) && waitVerdict >= 0 && waitVerdict <= 86_400)) {
+      throw new CliError(`--wait-verdict: "${values['wait-verdict']}" is not a number of seconds from 0 to 86400`);
+    }
     const baseUrl = (values['base-url'] ?? (providerId === 'anthropic' ? 'https://api.anthropic.com' : 'http://localhost:11434/v1')).replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]/.test(baseUrl)) throw new CliError(`--base-url: "${baseUrl}" is not an http:// or https:// URL`);
     const model = values.model ?? (providerId === 'anthropic' ? 'claude-sonnet-4-5' : 'llama3.2');
@@ -106,7 +119,10 @@ export const planCommand: CliCommand = {
         task,
         { idleTimeoutMs: timeoutSeconds * 1000, ...(values.json ? {} : { onText: (text: string) => io.stdout(text) }) },
       );
-      const recorded = await run.record();
+      // The plan ends its line before anything else is said (a prompt would overwrite it).
+      if (!values.json && run.text !== '' && !run.text.endsWith('\n')) io.stdout('\n');
+      const verdict = run.error ? undefined : await awaitVerdict(io, { json: values.json, waitSeconds: waitVerdict, hint: `paramloop feedback --db ${values.db} --request ${run.requestId} --verdict accept|reject|rate:N` });
+      const recorded = await run.record(verdict?.verdict, verdict?.rating);
       const servedBy = connection.serving.thisProcess ? { pid: process.pid, kind: 'cli', thisProcess: true } : { pid: connection.serving.pid, kind: connection.serving.kind, thisProcess: false };
       if (values.json) {
         const o = run.outcome;
@@ -135,7 +151,6 @@ export const planCommand: CliCommand = {
           })}\n`,
         );
       } else {
-        if (!run.text.endsWith('\n') && run.text !== '') io.stdout('\n');
         io.stderr(`paramloop plan: request ${run.requestId}, ${run.decision.servedBy} arm ${run.decision.armId} (${run.decision.phase}), reward ${recorded.report.reward.toFixed(3)}${!run.error && run.report.problems.length > 0 ? `; checks: ${run.report.problems.join('; ')}` : ''}\n`);
       }
       if (run.error) {
@@ -171,4 +186,33 @@ async function readTask(taskType: PlanTask['taskType'], text: string | undefined
     throw new CliError('--lines needs --file');
   }
   return task;
+}
+
+/**
+ * The verdict on a plan, when one is given before its outcome is recorded: asked at the terminal,
+ * or (`waitSeconds`, without a terminal) none here, the outcome waiting while `paramloop feedback`
+ * gives one to the learner, which merges it into the outcome then recorded.
+ */
+async function awaitVerdict(io: CliIo, options: { json: boolean; waitSeconds: number | undefined; hint: string }): Promise<Feedback | undefined> {
+  if (io.ask !== undefined && !options.json && options.waitSeconds !== 0) {
+    for (;;) {
+      const answer = (await io.ask('Verdict on this plan? a: accept, r: reject, 1-5: rate, Enter: none > ', (options.waitSeconds ?? 300) * 1000))?.trim().toLowerCase();
+      if (answer === undefined || answer === '') return undefined;
+      const verdict = verdictAnswer(answer);
+      if (verdict !== undefined) return verdict;
+      io.stderr(`"${answer}" is not a, r, accept, reject or a rating from 1 to 5\n`);
+    }
+  }
+  if (options.waitSeconds === undefined || options.waitSeconds === 0) return undefined;
+  io.stderr(`paramloop plan: the outcome waits ${options.waitSeconds} s for a verdict: ${options.hint}\n`);
+  await new Promise((resolve) => setTimeout(resolve, options.waitSeconds! * 1000));
+  return undefined;
+}
+
+/** A verdict typed at the prompt: a, r, accept, reject, 1–5 or rate:N; undefined for anything else. */
+export function verdictAnswer(answer: string): Feedback | undefined {
+  if (answer === 'a' || answer === 'accept') return { verdict: 'accept' };
+  if (answer === 'r' || answer === 'reject') return { verdict: 'reject' };
+  const m = /^(?:rate:)?([1-5])$/.exec(answer);
+  return m ? { rating: Number(m[1]) } : undefined;
 }
