@@ -173,9 +173,10 @@ export function countsByPhase(db: Database, filter: QueryFilter = {}): PhaseCoun
   }));
 }
 
-/** Raw decisions (not summarised) currently in the store. */
-export function rawDecisionCount(db: Database): number {
-  return n(rows(db, 'SELECT COUNT(*) FROM decisions', {})[0]?.[0]);
+/** Raw decisions (not summarised) currently in the store, within `filter` when given. */
+export function rawDecisionCount(db: Database, filter: QueryFilter = {}): number {
+  const raw = where(filter, 'd', 'ts');
+  return n(rows(db, `SELECT COUNT(*) FROM decisions d ${raw.sql}`, raw.params)[0]?.[0]);
 }
 
 /** Decisions ever stored: raw rows plus those folded into summaries. */

@@ -33,10 +33,10 @@ export abstract class StoreReads {
     return totalDecisionCount(this.db);
   }
 
-  /** Decisions held as raw rows (exportable, usable for OPE). */
-  rawDecisionCount(): number {
+  /** Decisions held as raw rows (exportable, usable for OPE), within `filter` when given. */
+  rawDecisionCount(filter?: QueryFilter): number {
     this.catchUp();
-    return rawDecisionCount(this.db);
+    return rawDecisionCount(this.db, filter);
   }
 
   rewardByBucket(bucketMs: number, filter?: QueryFilter): RewardBucket[] {

@@ -29,6 +29,14 @@ test('simulate --db stores 300 decisions, reporting committed counts up to 300, 
   const dsjson = await runCaptured(['export', '--db', db, '--format', 'dsjson']);
   assert.equal(dsjson.code, 0, dsjson.err);
   assert.equal(dsjson.out.trimEnd().split('\n').length, 300);
+
+  // A time range: the first and last decisions' times bound [since, until).
+  const times = lines.slice(1).map((line) => (JSON.parse(line) as { decision: { timestamp: number } }).decision.timestamp);
+  const since = new Date(times[100]!).toISOString();
+  const until = new Date(times[200]!).toISOString();
+  const ranged = await runCaptured(['export', '--db', db, '--format', 'jsonl', '--since', since, '--until', until]);
+  assert.equal(ranged.code, 0, ranged.err);
+  assert.equal(ranged.out.trimEnd().split('\n').length - 1, times.filter((t) => t >= Date.parse(since) && t < Date.parse(until)).length);
 });
 
 test('export without --db or with an unknown --format exits 2 naming the option', async () => {
@@ -38,6 +46,11 @@ test('export without --db or with an unknown --format exits 2 naming the option'
   const badFormat = await runCaptured(['export', '--db', '/nonexistent', '--format', 'parquet']);
   assert.equal(badFormat.code, 2);
   assert.match(badFormat.err, /--format must be one of jsonl, csv, dsjson/);
+  const badSince = await runCaptured(['export', '--db', '/nonexistent', '--format', 'csv', '--since', 'yesterday']);
+  assert.equal(badSince.code, 2);
+  assert.match(badSince.err, /--since: "yesterday" is not a time/);
+  const backwards = await runCaptured(['export', '--db', '/nonexistent', '--format', 'csv', '--since', '2026-11-02', '--until', '2026-11-01']);
+  assert.match(backwards.err, /--since must be before --until/);
 });
 
 test('two simulate --db runs with the same seed into one store keep both: 2 × 300 decisions, 600 distinct request ids, the second run reporting committed 600', async (t) => {
