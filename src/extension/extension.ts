@@ -10,6 +10,7 @@ import { failureMessage, registerCommands } from './commands';
 import { readLearnerInput, readProviderSettings, readSettings } from './config';
 import type { Settings } from './config';
 import { DisposableStore } from './disposable';
+import { registerExportLogs } from './exportLogs';
 import { PlanDocuments } from './planDocuments';
 import { PlanningController, type PlanCommandArgs, type PlanCommandResult } from './planning';
 import { Providers } from './providers';
@@ -303,6 +304,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     changed: () => void refreshLearner(),
     keysChanged: () => providers.reset(),
   });
+  registerExportLogs(root, { storeDir, log, module: () => learnerModule ?? loadLearnerModule(), wasmDir: (module) => module.defaultWasmDir(__dirname) });
   root.register(context.secrets.onDidChange(() => providers.reset()));
   try {
     root.register(registerChatParticipant(planning, () => providerSettings.settings.provider, log));

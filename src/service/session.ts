@@ -23,6 +23,9 @@ import type { ArmEstimate, ServiceStatus } from './status';
 import type { LearnerStatus } from '../shared/protocol';
 
 export { defaultWasmDir } from '../store/sqlite';
+export { ExportCancelledError, exportFolder, exportFormatDescriptions, exportFormats } from '../store/exportFile';
+export type { ExportFormat, ExportSummary } from '../store/exportFile';
+export { StoreDataLossError, StoreNotFoundError } from '../store/recovery';
 export { retentionOrNone } from '../store/session';
 export type { StoreUserSettings, UserMessage } from '../store/session';
 export type { ServiceConnection, ServingProcess } from './connection';

@@ -12,6 +12,7 @@ import { csvLineEnd, csvLines } from './formats/csv';
 import { dsjsonLines } from './formats/dsjson';
 import { jsonlLines } from './formats/jsonl';
 import { TimeSlicer } from './slicer';
+import { openStore } from './store';
 import type { StoreReads } from './storeReads';
 
 export const exportFormats = ['jsonl', 'csv', 'dsjson'] as const;
@@ -100,4 +101,19 @@ export async function exportToFile(store: StoreReads, options: ExportFileOptions
   const decisions = Math.max(0, written - headerLines);
   options.onProgress?.(decisions);
   return { format, out, decisions, skippedUnlabelled: skipped.unlabelled };
+}
+
+/**
+ * Exports the store in `dir`, opened read-only: what the process that serves it has made durable,
+ * nothing in `dir` written (the editor exports while its learner serves, as the CLI does).
+ * `onTotal` learns how many decisions the range holds before the first is written.
+ */
+export async function exportFolder(dir: string, wasmDir: string, options: ExportFileOptions & { onTotal?: (decisions: number) => void }): Promise<ExportSummary> {
+  const store = await openStore(dir, { wasmDir, readOnly: true, refuseLoss: true });
+  try {
+    options.onTotal?.(store.rawDecisionCount({ ...(options.since !== undefined ? { since: options.since } : {}), ...(options.until !== undefined ? { until: options.until } : {}) }));
+    return await exportToFile(store, options);
+  } finally {
+    await store.close();
+  }
 }

@@ -209,7 +209,14 @@ describe('Planning commands against a simulated provider (real provider code ove
           else if (stat.size < 200_000_000 && name !== 'state.vscdb' && readFileSync(path).includes('sk-paramloop-test-6b1f0c')) found.push(path);
         }
       };
+      // Exports of every format, with the plans made with the key among them.
+      const exports = mkdtempSync(join(tmpdir(), 'paramloop-key-export-'));
+      for (const format of ['jsonl', 'csv', 'dsjson'] as const) {
+        const exported = (await vscode.commands.executeCommand('paramloop.exportLogs', { format, out: join(exports, `log.${format}`) })) as { ok: boolean };
+        assert.equal(exported.ok, true, JSON.stringify(exported));
+      }
       search(userData);
+      search(exports);
       assert.deepEqual(found, []);
       assert.equal(JSON.stringify(config()).includes('sk-paramloop'), false);
     } finally {
@@ -217,6 +224,45 @@ describe('Planning commands against a simulated provider (real provider code ove
       await setUser({ 'openaiCompatible.baseUrl': sim.openAiBaseUrl });
       await keyed.close();
     }
+  });
+
+  it('Export Logs writes the log as JSONL, CSV and DSJSON over a time range, each whole, and names a bad argument', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paramloop-export-'));
+    type Exported = { ok: true; summary: { decisions: number; skippedUnlabelled: number } } | { ok: false; cancelled: boolean; error?: string };
+    const exportAs = async (args: Record<string, unknown>): Promise<Exported> => (await vscode.commands.executeCommand('paramloop.exportLogs', args)) as Exported;
+    const jsonl = await exportAs({ format: 'jsonl', out: join(dir, 'all.jsonl') });
+    assert.ok(jsonl.ok, JSON.stringify(jsonl));
+    const lines = readFileSync(join(dir, 'all.jsonl'), 'utf8').trimEnd().split('\n');
+    assert.match(lines[0]!, /"format":"paramloop\.decisions"/);
+    assert.equal(lines.length - 1, jsonl.summary.decisions);
+    assert.ok(jsonl.summary.decisions >= 480, `${jsonl.summary.decisions} decisions`);
+    const records = lines.slice(1).map((line) => JSON.parse(line) as { decision: { requestId: string; timestamp: number; armIndex: number; propensity: number }; outcome?: unknown });
+    const csv = await exportAs({ format: 'csv', out: join(dir, 'all.csv') });
+    assert.ok(csv.ok);
+    assert.equal(readFileSync(join(dir, 'all.csv'), 'utf8').trimEnd().split('\r\n').length, records.length + 1);
+    const dsjson = await exportAs({ format: 'dsjson', out: join(dir, 'all.dsjson') });
+    assert.ok(dsjson.ok);
+    const events = readFileSync(join(dir, 'all.dsjson'), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(events.length, records.filter((r) => r.outcome !== undefined).length);
+    assert.equal(dsjson.summary.skippedUnlabelled, records.length - events.length);
+    for (const event of events.slice(0, 50)) {
+      for (const field of ['_label_cost', '_label_probability', '_label_Action', '_labelIndex', 'a', 'c', 'p']) assert.ok(field in event, `${field} in ${JSON.stringify(event).slice(0, 200)}`);
+    }
+    // A range: the middle third of the log by time.
+    const times = records.map((r) => r.decision.timestamp).sort((a, b) => a - b);
+    const since = times[Math.floor(times.length / 3)]!;
+    const until = times[Math.floor((2 * times.length) / 3)]!;
+    const ranged = await exportAs({ format: 'jsonl', out: join(dir, 'range.jsonl'), since: new Date(since).toISOString(), until });
+    assert.ok(ranged.ok, JSON.stringify(ranged));
+    assert.equal(ranged.summary.decisions, times.filter((t) => t >= since && t < until).length);
+    const bad = await exportAs({ format: 'xml', out: join(dir, 'bad.xml') });
+    assert.equal(bad.ok, false);
+    assert.match((bad as { error: string }).error, /format: /);
+    const backwards = await exportAs({ format: 'csv', out: join(dir, 'bad.csv'), since: until, until: since });
+    assert.match((backwards as { error: string }).error, /since must be before until/);
+    const unwritable = await exportAs({ format: 'csv', out: join(dir, 'no-such-folder', 'x.csv') });
+    assert.match((unwritable as { error: string }).error, /could not export to .*x\.csv: its folder does not exist\. Nothing was written\./);
+    assert.deepEqual(readdirSync(dir).sort(), ['all.csv', 'all.dsjson', 'all.jsonl', 'range.jsonl']);
   });
 
   it('the first-use walkthrough opens: choose a provider, run a first plan, judge it, see it in the sidebar', async function () {
