@@ -185,3 +185,8 @@ export function newestRewardedRows(db: Database, limit: number): SqlValue[][] {
   const take = Math.max(1, Math.floor(limit));
   return rows(db, `SELECT * FROM (${loggedSelect} WHERE o.reward IS NOT NULL ORDER BY d.seq DESC LIMIT ${take}) ORDER BY 1`);
 }
+
+/** Outcomes ever stored: raw rows plus those folded into summaries. */
+export function outcomeCount(db: Database): number {
+  return n(rows(db, 'SELECT (SELECT COUNT(*) FROM outcomes) + (SELECT TOTAL(outcomes) FROM decision_summaries)')[0]?.[0]);
+}

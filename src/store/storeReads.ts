@@ -8,7 +8,7 @@ import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBuck
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
 import { loggedSelect, rowToLogged } from './records';
-import { bucketCells, historyRows, logExtent, newestRewardedRows, recentDecisionRows, summaryBucketCells } from './dashboardReads';
+import { bucketCells, historyRows, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, summaryBucketCells } from './dashboardReads';
 import type { BucketCell, Bucketing, DecisionListRow, HistoryRow } from './dashboardReads';
 
 /** The read side of `Store`: queries over the live database. */
@@ -59,6 +59,12 @@ export abstract class StoreReads {
   countsByPhase(filter?: QueryFilter): PhaseCount[] {
     this.catchUp();
     return countsByPhase(this.db, filter);
+  }
+
+  /** Outcomes ever stored (raw rows plus those folded into summaries). */
+  outcomeCount(): number {
+    this.catchUp();
+    return outcomeCount(this.db);
   }
 
   /** The log's extent for the dashboard's time axis (dashboardReads.ts). */
