@@ -31,6 +31,9 @@ import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
 import type { Waiver } from '../core/safety/waivers';
 import type { Decision, Outcome } from '../core/types';
 import type { OptimizerService } from './optimizerService';
+import { createDashboardDispatcher } from '../shared/dashboardRpc';
+import type { DashboardReply } from '../shared/dashboardProtocol';
+import { createDashboardHandlers } from './dashboardData';
 import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
 import { ServiceError } from './serviceError';
@@ -50,7 +53,7 @@ class BoundedMap<K, V> extends Map<K, V> {
   }
 }
 
-type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> };
+type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>> };
 
 const failed = (message: string): ServiceError => new ServiceError(message, errorCodes.operationFailed);
 
@@ -99,7 +102,9 @@ export class ServingCore {
         let result: ResultOf<N>;
         const appendedBefore = this.service.appendedMark();
         try {
-          result = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N>)(params);
+          const answered = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>>)(params);
+          // Only the dashboard answers later (it reads the log in slices); the others at once, as before.
+          result = answered instanceof Promise ? await answered : answered;
         } catch (error) {
           throw error instanceof ServiceError ? error : new ServiceError(error instanceof Error ? error.message : String(error), errorCodes.operationFailed, method);
         }
@@ -139,6 +144,7 @@ export class ServingCore {
     recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
     feedback: (p) => this.feedback(p),
     status: (p) => this.service.status(p.at),
+    dashboard: (p) => this.dashboard(p.method, p.params),
     promote: (p) => this.control('promote', p, () => this.service.promote(p.actor, p.reason)),
     // A retried reset (the answer was lost) resets again: the policy has learned nothing since, or little.
     resetPolicy: (p) => this.service.resetPolicy(p.actor, p.reason),
@@ -168,6 +174,15 @@ export class ServingCore {
       return existing?.status === 'revoked' && existing.revokedBy === p.actor && existing.revokeReason === p.reason ? existing : this.service.revokeWaiver(p.id, p.actor, p.reason);
     },
   };
+
+  private dashboardDispatch: ((raw: unknown) => Promise<DashboardReply>) | undefined;
+
+  /** A dashboard request of another window, answered with its reply (id null: the asking window pairs it). */
+  private async dashboard(method: string, params: unknown): Promise<DashboardReply> {
+    this.dashboardDispatch ??= createDashboardDispatcher(createDashboardHandlers(this.service));
+    const reply = await this.dashboardDispatch({ type: 'request', id: 0, method, ...(params !== undefined ? { params } : {}) });
+    return { ...reply, id: null };
+  }
 
   private waiver(id: string): Waiver | undefined {
     return this.service.guarded.budget.waivers.find((w) => w.id === id);
