@@ -10,8 +10,8 @@ import type { DashboardCommand, DashboardMethodName, DashboardParams, DashboardR
 import { dashboardMethodNames } from '../shared/dashboardProtocol';
 import type { DashboardHandlers } from '../shared/dashboardRpc';
 import { dominatedBy } from '../core/pareto';
-import type { BucketCell, Bucketing } from '../store/dashboardReads';
-import { chooseBucketing, scanBuckets, type BucketScanOptions } from '../store/dashboardScan';
+import type { Bucketing } from '../store/dashboardReads';
+import { chooseBucketing, refreshBuckets, scanBucketsMarked, type BucketScan, type BucketScanOptions } from '../store/dashboardScan';
 import { explainDecision, featureAttribution, offPolicyEvaluation } from './dashboardInsight';
 import { dashboardOverview, historyEntry } from './dashboardOverview';
 import { armMeans, rewardOverTime, selectionOverTime } from './dashboardSeries';
@@ -29,48 +29,71 @@ export interface DashboardHostOptions {
 interface Scan {
   since: number;
   until: number;
-  lastSeq: number;
+  /** The window was the whole log when scanned (its end grows with the log). */
+  wholeLog: boolean;
+  /** The bucket count asked for (the bucketing has at most as many). */
+  requested: number;
   bucketing: Bucketing;
-  cells: Promise<BucketCell[]>;
+  /** Settles to the scan; the log as of its mark. */
+  done: Promise<BucketScan>;
 }
 
 /** Scans kept: the first paint asks for a few windows at most. */
 const keptScans = 4;
 
+/** The handlers of every dashboard request, and `warm`, which scans the whole log ahead of the first paint. */
+export type ServiceDashboardHandlers = DashboardHandlers & { warm(buckets?: number): Promise<void> };
+
 /** The handlers of every dashboard request, over `service`. */
-export function createDashboardHandlers(service: OptimizerService, options: DashboardHostOptions = {}): DashboardHandlers {
+export function createDashboardHandlers(service: OptimizerService, options: DashboardHostOptions = {}): ServiceDashboardHandlers {
   const scans: Scan[] = [];
   const g = service.guarded;
   const space = g.optimizer.space;
   const store = service.store;
 
   /** The window asked for, or the log's extent (the whole log). */
-  const windowOf = (p: { since?: number | undefined; until?: number | undefined }): { since: number; until: number } => {
+  const windowOf = (p: { since?: number | undefined; until?: number | undefined }): { since: number; until: number; wholeLog: boolean } => {
     const extent = store.dashboardExtent();
     const now = service.clock.now();
     const until = p.until ?? (extent.lastTs !== null ? extent.lastTs + 1 : now);
     const since = p.since ?? Math.min(extent.firstTs ?? until - 1, until - 1);
-    return { since, until: Math.max(until, since + 1) };
+    const wholeLog = (extent.firstTs === null || since <= extent.firstTs) && (extent.lastTs === null || until > extent.lastTs);
+    return { since, until: Math.max(until, since + 1), wholeLog };
   };
 
-  /** The bucket cells of a window, from a kept scan when nothing was appended since (any bucket count when `buckets` is absent). */
-  const cellsOf = (p: { since?: number | undefined; until?: number | undefined }, buckets: number | undefined): Scan => {
-    const { since, until } = windowOf(p);
-    const lastSeq = store.lastSeq;
-    const wanted = buckets === undefined ? undefined : chooseBucketing(since, until, buckets);
-    const sameBuckets = (b: Bucketing): boolean => wanted === undefined || (b.start === wanted.start && b.width === wanted.width && b.count === wanted.count);
-    const kept = scans.find((s) => s.since === since && s.until === until && s.lastSeq === lastSeq && sameBuckets(s.bucketing));
-    if (kept !== undefined) return kept;
-    const bucketing = wanted ?? chooseBucketing(since, until, 100);
-    const scan: Scan = { since, until, lastSeq, bucketing, cells: scanBuckets(store, bucketing, options.scan) };
+  const keep = (scan: Scan): Scan => {
     scans.unshift(scan);
     scans.length = Math.min(scans.length, keptScans);
     // A failed scan is not kept: the next request scans again.
-    scan.cells.catch(() => {
+    scan.done.catch(() => {
       const at = scans.indexOf(scan);
       if (at >= 0) scans.splice(at, 1);
     });
     return scan;
+  };
+
+  /**
+   * The bucket cells of a window in about `buckets` buckets (any kept bucketing of the window when
+   * absent): a kept scan when nothing was appended since, a kept scan brought up to date when
+   * little was, else a new scan.
+   */
+  const cellsOf = async (p: { since?: number | undefined; until?: number | undefined }, buckets: number | undefined): Promise<BucketScan> => {
+    const { since, until, wholeLog } = windowOf(p);
+    const lastSeq = store.lastSeq;
+    const candidates = scans.filter((s) => s.since === since && (s.until === until || (s.wholeLog && wholeLog)) && (buckets === undefined || s.requested === buckets));
+    for (const kept of candidates) {
+      const scan = await kept.done.catch(() => undefined);
+      if (scan === undefined) continue;
+      if (scan.mark.lastSeq === lastSeq && kept.until === until) return scan;
+      const refreshed = refreshBuckets(store, scan, chooseBucketing(since, until, kept.requested));
+      if (refreshed !== undefined) {
+        keep({ since, until, wholeLog, requested: kept.requested, bucketing: refreshed.bucketing, done: Promise.resolve(refreshed) });
+        return refreshed;
+      }
+    }
+    const requested = buckets ?? 100;
+    const bucketing = chooseBucketing(since, until, requested);
+    return keep({ since, until, wholeLog, requested, bucketing, done: scanBucketsMarked(store, bucketing, options.scan) }).done;
   };
 
   const arms = (): DashboardResult<'arms'>['arms'] => {
@@ -78,14 +101,18 @@ export function createDashboardHandlers(service: OptimizerService, options: Dash
     return space.arms.map((a) => ({ armIndex: a.index, armId: a.id, params: { ...a.params }, isBaseline: a.index === space.baselineArm, inTrustRegion: trust.has(a.index) }));
   };
 
-  const handlers: DashboardHandlers = {
+  const handlers: ServiceDashboardHandlers = {
+    /** Scans the whole log in `buckets` buckets (as `rewardOverTime` and `arms` ask by default), so that the first paint finds it done. */
+    warm: async (buckets = 100) => {
+      await cellsOf({}, buckets);
+    },
     overview: () => dashboardOverview(g, store, service.clock.now(), service.notices),
     rewardOverTime: async (p) => {
-      const scan = cellsOf(p, p.buckets);
-      return rewardOverTime(await scan.cells, scan.bucketing);
+      const scan = await cellsOf(p, p.buckets);
+      return rewardOverTime(scan.cells, scan.bucketing);
     },
     arms: async (p) => {
-      const scan = cellsOf(p, p.buckets);
+      const scan = await cellsOf(p, p.buckets);
       const posteriors = armPosteriors(g);
       const estimate = (a: number, means: Float64Array, sds: Float64Array): { armIndex: number; mean: number | null; sd: number | null } => ({ armIndex: a, mean: finiteOrNull(means[a]), sd: finiteOrNull(sds[a]) });
       return {
@@ -93,11 +120,11 @@ export function createDashboardHandlers(service: OptimizerService, options: Dash
         policyKind: g.optimizer.learned.kind,
         posterior: posteriors.map(({ taskType, means, sds }) => ({ taskType, arms: space.trustRegionArms.map((a) => estimate(a, means, sds)) })),
         favoured: posteriors.map(({ taskType, means, sds, favoured }) => ({ taskType, favoured: estimate(favoured, means, sds), baseline: estimate(space.baselineArm, means, sds) })),
-        share: selectionOverTime(await scan.cells, scan.bucketing, p.maxSeries),
+        share: selectionOverTime(scan.cells, scan.bucketing, p.maxSeries),
       };
     },
     pareto: async (p) => {
-      const means = armMeans(await cellsOf(p, undefined).cells);
+      const means = armMeans((await cellsOf(p, undefined)).cells);
       const by = dominatedBy(means.map((m) => ({ quality: m.quality, latencyMs: m.latencyMs, tokens: m.tokens })));
       return {
         points: means.map((m, i) => ({

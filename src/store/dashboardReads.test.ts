@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { ServedBy } from '../core/types';
-import { chooseBucketing, scanBuckets } from './dashboardScan';
+import { chooseBucketing, refreshBuckets, scanBuckets, scanBucketsMarked } from './dashboardScan';
 import { openStore, type Store } from './store';
 import { seededRandom, syntheticEvent } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
@@ -132,3 +132,30 @@ test('history lists rollout events and incidents newest first; the newest reward
 function round(x: number): number {
   return Math.round(x * 1e9) / 1e9;
 }
+
+test('a refresh adds the decisions and the late outcomes that came after the scan, equal to a new scan', (t) =>
+  withLog(t, async (store) => {
+    const bucketing = { start: t0, width: hour, count: 3 };
+    const before = await scanBucketsMarked(store, bucketing);
+    assert.equal(refreshBuckets(store, before, bucketing)?.cells.length, before.cells.length, 'nothing new: the same cells');
+    // The waiting learned decision (minute 80) gets its outcome late, and a new one comes at minute 130.
+    const waiting = store.recentDecisions(undefined, 1).rows[0]!;
+    const { outcome } = syntheticEvent(50, seededRandom(3));
+    store.appendOutcome({ ...outcome, requestId: waiting.requestId, timestamp: waiting.timestamp + 500, quality: 0.5, latencyMs: 1500, tokensIn: 100, tokensOut: 300 }, { reward: 0.5, violations: [] });
+    const { decision } = syntheticEvent(51, seededRandom(4));
+    decision.timestamp = t0 + 130 * 60_000;
+    decision.servedBy = 'baseline';
+    decision.armIndex = 2;
+    decision.armId = 'arm2';
+    decision.propensity = decision.probabilities[2]!;
+    store.appendDecision(decision);
+    await store.flush();
+    const refreshed = refreshBuckets(store, before, bucketing);
+    assert.ok(refreshed !== undefined);
+    assert.deepEqual(refreshed.cells, await scanBuckets(store, bucketing));
+    const learned = refreshed.cells.find((c) => c.bucket === 1 && c.servedBy === 'learned')!;
+    assert.deepEqual([learned.decisions, learned.outcomes, learned.rewardSum], [1, 1, 0.5]);
+    assert.equal(refreshed.cells.find((c) => c.bucket === 2)?.decisions, 1);
+    // Other buckets: scan again.
+    assert.equal(refreshBuckets(store, before, { ...bucketing, width: 2 * hour }), undefined);
+  }));

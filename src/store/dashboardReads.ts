@@ -38,17 +38,30 @@ function rows(db: Database, sql: string, params: Record<string, SqlValue> = {}):
   return db.exec(sql, params)[0]?.values ?? [];
 }
 
-/** The log's extent: the first and last decision times (raw rows and summaries), the newest decision's sequence number. */
-export function logExtent(db: Database): { firstTs: number | null; lastTs: number | null; maxSeq: number } {
+/** The log's extent and size, for the dashboard's time axis and to tell what changed since a scan. */
+export interface LogExtent {
+  /** First and last decision times, raw rows and summaries (null: no decision). */
+  firstTs: number | null;
+  lastTs: number | null;
+  /** The newest decision's sequence number (0: none). */
+  maxSeq: number;
+  /** Raw decision rows, and decisions folded into summaries: retention moves rows from one to the other. */
+  raw: number;
+  summarised: number;
+}
+
+/** The log's extent (each MIN, MAX and COUNT answered from an index). */
+export function logExtent(db: Database): LogExtent {
   // Separate subqueries: each MIN or MAX alone is answered from its index, without a scan.
   const r = rows(
     db,
     `SELECT (SELECT MIN(ts) FROM decisions), (SELECT MAX(ts) FROM decisions), (SELECT MIN(day) FROM decision_summaries),
-       (SELECT MAX(day) FROM decision_summaries), (SELECT MAX(seq) FROM decisions)`,
+       (SELECT MAX(day) FROM decision_summaries), (SELECT MAX(seq) FROM decisions), (SELECT COUNT(*) FROM decisions),
+       (SELECT TOTAL(decisions) FROM decision_summaries)`,
   )[0];
   const values = [r?.[0], r?.[2]].filter((v): v is number => typeof v === 'number');
   const lasts = [r?.[1], r?.[3]].filter((v): v is number => typeof v === 'number');
-  return { firstTs: values.length > 0 ? Math.min(...values) : null, lastTs: lasts.length > 0 ? Math.max(...lasts) : null, maxSeq: n(r?.[4]) };
+  return { firstTs: values.length > 0 ? Math.min(...values) : null, lastTs: lasts.length > 0 ? Math.max(...lasts) : null, maxSeq: n(r?.[4]), raw: n(r?.[5]), summarised: n(r?.[6]) };
 }
 
 function toCell(r: SqlValue[]): BucketCell {
@@ -73,17 +86,34 @@ function bucketParams(b: Bucketing): Record<string, SqlValue> {
 
 /**
  * The raw decisions with sequence numbers in (after, upTo] that fall in the bucketing's window,
- * grouped by bucket, served-by and arm, with their outcomes' counts and sums. Walks the primary key
+ * grouped by bucket, served-by and arm, with the counts and sums of their outcomes stored up to
+ * sequence number `outcomesUpTo` (so a scan is the log as of one sequence number). Walks the primary key
  * range only, so a slice costs in proportion to its own rows.
  */
-export function bucketCells(db: Database, bucketing: Bucketing, after: number, upTo: number): BucketCell[] {
+export function bucketCells(db: Database, bucketing: Bucketing, after: number, upTo: number, outcomesUpTo = Number.MAX_SAFE_INTEGER): BucketCell[] {
   const sql = `
     SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, COUNT(*), COUNT(o.request_id), COUNT(o.reward),
       TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
-    FROM decisions d LEFT JOIN outcomes o ON o.request_id = d.request_id
+    FROM decisions d LEFT JOIN outcomes o ON o.request_id = d.request_id AND o.seq <= :outcomesUpTo
     WHERE d.seq > :after AND d.seq <= :upTo AND d.ts >= :start AND d.ts < :end
     GROUP BY 1, 2, 3`;
-  return rows(db, sql, { ...bucketParams(bucketing), ':after': after, ':upTo': upTo }).map(toCell);
+  return rows(db, sql, { ...bucketParams(bucketing), ':after': after, ':upTo': upTo, ':outcomesUpTo': outcomesUpTo }).map(toCell);
+}
+
+/**
+ * The outcomes stored in (outcomesAfter, outcomesUpTo] of decisions with sequence numbers up
+ * to `decisionsUpTo` (outcomes that came after a scan for decisions it had counted), grouped like
+ * `bucketCells` with no decisions counted. Read through the outcomes' sequence index: a refresh
+ * costs in proportion to what arrived since.
+ */
+export function lateOutcomeCells(db: Database, bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
+  const sql = `
+    SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, 0, COUNT(*), COUNT(o.reward),
+      TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
+    FROM outcomes o JOIN decisions d ON d.request_id = o.request_id
+    WHERE o.seq > :after AND o.seq <= :outcomesUpTo AND d.seq <= :upTo AND d.ts >= :start AND d.ts < :end
+    GROUP BY 1, 2, 3`;
+  return rows(db, sql, { ...bucketParams(bucketing), ':after': outcomesAfter, ':outcomesUpTo': outcomesUpTo, ':upTo': decisionsUpTo }).map(toCell);
 }
 
 /**

@@ -8,8 +8,8 @@ import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBuck
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
 import { loggedSelect, rowToLogged } from './records';
-import { bucketCells, historyRows, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, summaryBucketCells } from './dashboardReads';
-import type { BucketCell, Bucketing, DecisionListRow, HistoryRow } from './dashboardReads';
+import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, summaryBucketCells } from './dashboardReads';
+import type { BucketCell, Bucketing, DecisionListRow, HistoryRow, LogExtent } from './dashboardReads';
 
 /** The read side of `Store`: queries over the live database. */
 export abstract class StoreReads {
@@ -68,15 +68,21 @@ export abstract class StoreReads {
   }
 
   /** The log's extent for the dashboard's time axis (dashboardReads.ts). */
-  dashboardExtent(): { firstTs: number | null; lastTs: number | null; maxSeq: number } {
+  dashboardExtent(): LogExtent {
     this.catchUp();
     return logExtent(this.db);
   }
 
   /** One slice of the dashboard's bucket scan: raw decisions with seq in (after, upTo] (dashboardReads.ts). */
-  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number): BucketCell[] {
+  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number): BucketCell[] {
     this.catchUp();
-    return bucketCells(this.db, bucketing, after, upTo);
+    return bucketCells(this.db, bucketing, after, upTo, outcomesUpTo);
+  }
+
+  /** Outcomes stored in (outcomesAfter, outcomesUpTo] for decisions up to `decisionsUpTo`: a scan's refresh (dashboardReads.ts). */
+  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
+    this.catchUp();
+    return lateOutcomeCells(this.db, bucketing, outcomesAfter, outcomesUpTo, decisionsUpTo);
   }
 
   /** The retention summaries of the dashboard's bucket scan (dashboardReads.ts). */
