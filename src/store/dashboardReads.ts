@@ -88,14 +88,15 @@ function bucketParams(b: Bucketing): Record<string, SqlValue> {
  * The raw decisions with sequence numbers in (after, upTo] that fall in the bucketing's window,
  * grouped by bucket, served-by and arm, with the counts and sums of their outcomes stored up to
  * sequence number `outcomesUpTo` (so a scan is the log as of one sequence number). Walks the primary key
- * range only, so a slice costs in proportion to its own rows.
+ * range only (`+d.ts` keeps SQLite from walking the time index over the whole window instead), so
+ * a slice costs in proportion to its own rows.
  */
 export function bucketCells(db: Database, bucketing: Bucketing, after: number, upTo: number, outcomesUpTo = Number.MAX_SAFE_INTEGER): BucketCell[] {
   const sql = `
     SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, COUNT(*), COUNT(o.request_id), COUNT(o.reward),
       TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
     FROM decisions d LEFT JOIN outcomes o ON o.request_id = d.request_id AND o.seq <= :outcomesUpTo
-    WHERE d.seq > :after AND d.seq <= :upTo AND d.ts >= :start AND d.ts < :end
+    WHERE d.seq > :after AND d.seq <= :upTo AND +d.ts >= :start AND +d.ts < :end
     GROUP BY 1, 2, 3`;
   return rows(db, sql, { ...bucketParams(bucketing), ':after': after, ':upTo': upTo, ':outcomesUpTo': outcomesUpTo }).map(toCell);
 }
@@ -103,15 +104,16 @@ export function bucketCells(db: Database, bucketing: Bucketing, after: number, u
 /**
  * The outcomes stored in (outcomesAfter, outcomesUpTo] of decisions with sequence numbers up
  * to `decisionsUpTo` (outcomes that came after a scan for decisions it had counted), grouped like
- * `bucketCells` with no decisions counted. Read through the outcomes' sequence index: a refresh
- * costs in proportion to what arrived since.
+ * `bucketCells` with no decisions counted. Read through the outcomes' sequence index (CROSS JOIN
+ * keeps the outcomes the outer loop: with bound parameters SQLite would otherwise walk the
+ * decisions' time index over the whole window), so a refresh costs in proportion to what arrived.
  */
 export function lateOutcomeCells(db: Database, bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
   const sql = `
     SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, 0, COUNT(*), COUNT(o.reward),
       TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
-    FROM outcomes o JOIN decisions d ON d.request_id = o.request_id
-    WHERE o.seq > :after AND o.seq <= :outcomesUpTo AND d.seq <= :upTo AND d.ts >= :start AND d.ts < :end
+    FROM outcomes o CROSS JOIN decisions d ON d.request_id = o.request_id
+    WHERE o.seq > :after AND o.seq <= :outcomesUpTo AND d.seq <= :upTo AND +d.ts >= :start AND +d.ts < :end
     GROUP BY 1, 2, 3`;
   return rows(db, sql, { ...bucketParams(bucketing), ':after': outcomesAfter, ':outcomesUpTo': outcomesUpTo, ':upTo': decisionsUpTo }).map(toCell);
 }

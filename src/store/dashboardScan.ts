@@ -57,7 +57,7 @@ export function scanMark(source: BucketScanSource): ScanMark {
 export interface BucketScanOptions {
   /** Target time of one slice, ms (default 6). */
   sliceMs?: number;
-  /** Sequence numbers in the first slice (default 20,000); later slices adapt to the time they take. */
+  /** Sequence numbers in the first slice (default 4,000, about 5 ms); later slices adapt to the time they take. */
   firstSliceSeqs?: number;
   /** The fewest sequence numbers in a slice (default 500). */
   minSliceSeqs?: number;
@@ -100,7 +100,7 @@ export async function scanBucketsMarked(source: BucketScanSource, bucketing: Buc
   const mark = scanMark(source);
   for (const cell of source.dashboardSummaryCells(bucketing)) mergeCell(cells, cell);
   const upTo = mark.maxSeq;
-  let width = Math.max(1, Math.floor(options.firstSliceSeqs ?? 20_000));
+  let width = Math.max(1, Math.floor(options.firstSliceSeqs ?? 4_000));
   for (let after = 0; after < upTo; ) {
     const end = Math.min(upTo, after + width);
     const started = performance.now();
