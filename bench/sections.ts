@@ -1,3 +1,4 @@
+import { dashboardSection } from './dashboard.bench';
 import { extensionSection } from './extension.bench';
 import { lowTrafficSection } from './lowTraffic.bench';
 import { guardedRolloutSection } from './guardedRollout.bench';
@@ -17,4 +18,4 @@ export interface BenchSection {
 }
 
 /** Every section, in report order. Add a section by writing bench/<name>.bench.ts and listing it here. */
-export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection, socketSection, planningSection];
+export const sections: BenchSection[] = [extensionSection, coreSection, opeSection, lowTrafficSection, guardedRolloutSection, promotionGateSection, sloPowerSection, storeSection, serviceSection, dashboardSection, socketSection, planningSection];

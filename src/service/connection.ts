@@ -27,6 +27,7 @@ import type { OutcomeResult } from './protocolRecords';
 import { rehearseTakeover } from './rehearsal';
 import { ServiceError } from './serviceError';
 import type { ServiceStatus } from './status';
+import type { DashboardMethodName, DashboardReply } from '../shared/dashboardProtocol';
 
 export type { ClientConnectOptions, ConnectOptions, ServingProcess } from './connect';
 
@@ -213,6 +214,11 @@ export class ServiceConnection implements ServiceOperations {
   /** The service's status, computed at `at` (ms since the epoch) when given, else at the serving process's now. */
   status(at?: number): Promise<ServiceStatus> {
     return this.call('status', at === undefined ? {} : { at });
+  }
+
+  /** A dashboard request answered by the serving process: this one's learner or another window's (src/shared/dashboardProtocol.ts). */
+  dashboard(method: DashboardMethodName, params: unknown): Promise<DashboardReply> {
+    return this.call('dashboard', params === undefined ? { method } : { method, params });
   }
 
   resetPolicy(actor: string, reason: string): Promise<PolicyReset> {

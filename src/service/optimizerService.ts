@@ -66,8 +66,10 @@ export class OptimizerService {
     readonly guarded: GuardedOptimizer,
     readonly store: Store,
     private readonly appender: StoreAppender & { close?: () => Promise<void> },
-    private readonly settings: ServiceSettings,
-    private readonly clock: Clock,
+    /** What the service learns with. */
+    readonly settings: ServiceSettings,
+    /** The clock the service decides by (times of the status and the dashboard). */
+    readonly clock: Clock,
     notices: RestoreNotice[],
   ) {
     this.notices = notices;

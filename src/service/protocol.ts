@@ -19,6 +19,7 @@ import type { ProviderMapping } from '../core/optimizer';
 import type { RolloutEvent } from '../core/safety/rollout';
 import type { Waiver, WaiverProposal } from '../core/safety/waivers';
 import type { Decision, Outcome, RequestContext, Verdict } from '../core/types';
+import { replySchema, type DashboardMethodName, type DashboardReply } from '../shared/dashboardProtocol';
 import { verdicts } from '../store/formats/vocabulary';
 import {
   decisionSchema,
@@ -132,6 +133,12 @@ export const operations = {
   feedback: operation('paramloop/feedback', feedbackParamsSchema, feedbackResultSchema),
   /** `at`: the time (ms since the epoch) days in phase and budget periods are computed at; default now. */
   status: operation('paramloop/status', z.strictObject({ at: z.number().finite().optional() }), serviceStatusSchema),
+  /**
+   * A dashboard request (src/shared/dashboardProtocol.ts: its method and params, checked there) answered by the
+   * serving process with the dashboard's reply, an error reply included (its id is null: the asking window
+   * pairs it with its own request). `runCommand` is refused: commands run in the asking window.
+   */
+  dashboard: operation('paramloop/dashboard', z.strictObject({ method: z.string().min(1).max(64), params: z.unknown().optional() }), replySchema),
   promote: operation('paramloop/promote', control, rolloutEventSchema),
   /** The learned policy started over from its prior; `event` is the rollback to shadow when it served traffic. */
   resetPolicy: operation('paramloop/resetPolicy', control, z.strictObject({ event: rolloutEventSchema.optional(), policyVersion: z.number().int().min(0) })),
@@ -182,6 +189,8 @@ export interface ServiceOperations {
   recordOutcome(requestId: string, outcome: Outcome): Promise<OutcomeResult>;
   feedback(requestId: string, feedback: Feedback): Promise<FeedbackResult>;
   status(at?: number): Promise<ServiceStatus>;
+  /** A dashboard request answered by the serving process (its reply; never rejected for the request's own faults). */
+  dashboard(method: DashboardMethodName, params: unknown): Promise<DashboardReply>;
   promote(actor: string, reason: string): Promise<RolloutEvent>;
   resetPolicy(actor: string, reason: string): Promise<PolicyReset>;
   rollback(actor: string, reason: string, to?: 'previous' | 'shadow'): Promise<RolloutEvent>;

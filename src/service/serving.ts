@@ -32,6 +32,9 @@ import type { Waiver } from '../core/safety/waivers';
 import type { Decision, Outcome } from '../core/types';
 import type { ParameterSpace } from '../core/space';
 import type { OptimizerService } from './optimizerService';
+import { createDashboardDispatcher } from '../shared/dashboardRpc';
+import type { DashboardReply } from '../shared/dashboardProtocol';
+import { createDashboardHandlers } from './dashboardData';
 import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
 import { ServiceError } from './serviceError';
@@ -51,7 +54,7 @@ class BoundedMap<K, V> extends Map<K, V> {
   }
 }
 
-type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> };
+type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>> };
 
 const failed = (message: string): ServiceError => new ServiceError(message, errorCodes.operationFailed);
 
@@ -100,7 +103,9 @@ export class ServingCore {
         let result: ResultOf<N>;
         const appendedBefore = this.service.appendedMark();
         try {
-          result = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N>)(params);
+          const answered = (this.handlers[name] as (p: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>>)(params);
+          // Only the dashboard answers later (it reads the log in slices); the others at once, as before.
+          result = answered instanceof Promise ? await answered : answered;
         } catch (error) {
           throw error instanceof ServiceError ? error : new ServiceError(error instanceof Error ? error.message : String(error), errorCodes.operationFailed, method);
         }
@@ -140,6 +145,7 @@ export class ServingCore {
     recordOutcome: (p) => this.recordOutcome(p.requestId, p.outcome),
     feedback: (p) => this.feedback(p),
     status: (p) => this.service.status(p.at),
+    dashboard: (p) => this.dashboard(p.method, p.params),
     promote: (p) => this.control('promote', p, () => this.service.promote(p.actor, p.reason)),
     // A retried reset (the answer was lost) resets again: the policy has learned nothing since, or little.
     resetPolicy: (p) => this.service.resetPolicy(p.actor, p.reason),
@@ -182,6 +188,15 @@ export class ServingCore {
       if (index !== undefined) indices.push(index);
     }
     return indices;
+  }
+
+  private dashboardDispatch: ((raw: unknown) => Promise<DashboardReply>) | undefined;
+
+  /** A dashboard request of another window, answered with its reply (id null: the asking window pairs it). */
+  private async dashboard(method: string, params: unknown): Promise<DashboardReply> {
+    this.dashboardDispatch ??= createDashboardDispatcher(createDashboardHandlers(this.service));
+    const reply = await this.dashboardDispatch({ type: 'request', id: 0, method, ...(params !== undefined ? { params } : {}) });
+    return { ...reply, id: null };
   }
 
   private waiver(id: string): Waiver | undefined {

@@ -45,7 +45,7 @@ export interface ServiceStatus {
 }
 
 /** A typical request of a task type: the favoured arm is read for it. */
-function typicalRequest(taskType: TaskType): RequestContext {
+export function typicalRequest(taskType: TaskType): RequestContext {
   return {
     taskType,
     languageId: 'typescript',
@@ -58,6 +58,31 @@ function typicalRequest(taskType: TaskType): RequestContext {
   };
 }
 
+/** The learned policy's posterior of each trust-region arm for a task type, and the arm it favours. */
+export interface TaskPosterior {
+  taskType: TaskType;
+  /** Per arm of the space (NaN outside the trust region). */
+  means: Float64Array;
+  sds: Float64Array;
+  /** The trust-region arm of highest posterior mean (the baseline arm on ties). */
+  favoured: number;
+}
+
+/** For a typical request of each task type, the learned policy's posterior; empty for a policy that has none. */
+export function armPosteriors(g: GuardedOptimizer): TaskPosterior[] {
+  const learned = g.optimizer.learned;
+  if (!(learned instanceof LinearPolicy)) return [];
+  const space = g.optimizer.space;
+  const trust = new Uint8Array(space.arms.length);
+  for (const a of space.trustRegionArms) trust[a] = 1;
+  return taskTypes.map((taskType) => {
+    const { means, sds } = learned.posterior(contextFeatures(typicalRequest(taskType)), trust);
+    let best = space.baselineArm;
+    for (const a of space.trustRegionArms) if (means[a]! > means[best]!) best = a;
+    return { taskType, means, sds, favoured: best };
+  });
+}
+
 /** What `serviceStatus` reads from the store besides the optimizer. */
 export interface StatusCounts {
   decisionCount(): number;
@@ -68,19 +93,13 @@ export function serviceStatus(g: GuardedOptimizer, store: StatusCounts, now: num
   const rollout = g.rollout.toJSON();
   const settings = g.rollout.config.phases[rollout.phase];
   const space = g.optimizer.space;
-  const trust = new Uint8Array(space.arms.length);
-  for (const a of space.trustRegionArms) trust[a] = 1;
-  const favoured: ServiceStatus['favoured'] = [];
   const learned = g.optimizer.learned;
-  if (learned instanceof LinearPolicy) {
-    for (const taskType of taskTypes) {
-      const { means, sds } = learned.posterior(contextFeatures(typicalRequest(taskType)), trust);
-      let best = space.baselineArm;
-      for (const a of space.trustRegionArms) if (means[a]! > means[best]!) best = a;
-      const estimate = (a: number): ArmEstimate => ({ armId: space.arms[a]!.id, params: { ...space.arms[a]!.params }, mean: means[a]!, sd: sds[a]! });
-      favoured.push({ taskType, favoured: estimate(best), baseline: estimate(space.baselineArm) });
-    }
-  }
+  const estimate = (a: number, means: Float64Array, sds: Float64Array): ArmEstimate => ({ armId: space.arms[a]!.id, params: { ...space.arms[a]!.params }, mean: means[a]!, sd: sds[a]! });
+  const favoured: ServiceStatus['favoured'] = armPosteriors(g).map(({ taskType, means, sds, favoured: best }) => ({
+    taskType,
+    favoured: estimate(best, means, sds),
+    baseline: estimate(space.baselineArm, means, sds),
+  }));
   const budget = taskTypes.map((taskType) => {
     const s = g.budget.status(taskType, now);
     return { taskType, daySpent: s.day.spent, dayLimit: s.day.effective, weekSpent: s.week.spent, weekLimit: s.week.effective, remaining: s.remaining };

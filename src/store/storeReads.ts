@@ -8,6 +8,8 @@ import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBuck
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
 import { loggedSelect, rowToLogged } from './records';
+import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, summaryBucketCells } from './dashboardReads';
+import type { BucketCell, Bucketing, DecisionListRow, HistoryRow, LogExtent } from './dashboardReads';
 
 /** The read side of `Store`: queries over the live database. */
 export abstract class StoreReads {
@@ -57,6 +59,54 @@ export abstract class StoreReads {
   countsByPhase(filter?: QueryFilter): PhaseCount[] {
     this.catchUp();
     return countsByPhase(this.db, filter);
+  }
+
+  /** Outcomes ever stored (raw rows plus those folded into summaries). */
+  outcomeCount(): number {
+    this.catchUp();
+    return outcomeCount(this.db);
+  }
+
+  /** The log's extent for the dashboard's time axis (dashboardReads.ts). */
+  dashboardExtent(): LogExtent {
+    this.catchUp();
+    return logExtent(this.db);
+  }
+
+  /** One slice of the dashboard's bucket scan: raw decisions with seq in (after, upTo] (dashboardReads.ts). */
+  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number): BucketCell[] {
+    this.catchUp();
+    return bucketCells(this.db, bucketing, after, upTo, outcomesUpTo);
+  }
+
+  /** Outcomes stored in (outcomesAfter, outcomesUpTo] for decisions up to `decisionsUpTo`: a scan's refresh (dashboardReads.ts). */
+  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
+    this.catchUp();
+    return lateOutcomeCells(this.db, bucketing, outcomesAfter, outcomesUpTo, decisionsUpTo);
+  }
+
+  /** The retention summaries of the dashboard's bucket scan (dashboardReads.ts). */
+  dashboardSummaryCells(bucketing: Bucketing): BucketCell[] {
+    this.catchUp();
+    return summaryBucketCells(this.db, bucketing);
+  }
+
+  /** The newest decisions with seq below `before`, newest first, a page of at most `limit`. */
+  recentDecisions(before: number | undefined, limit: number): { rows: DecisionListRow[]; nextBefore: number | null } {
+    this.catchUp();
+    return recentDecisionRows(this.db, before, limit);
+  }
+
+  /** Rollout events, SLO incidents and gate looks with seq below `before`, newest first, at most `limit`. */
+  history(before: number | undefined, limit: number): { rows: HistoryRow[]; nextBefore: number | null } {
+    this.catchUp();
+    return historyRows(this.db, before, limit);
+  }
+
+  /** The newest `limit` decisions that have a reward, with their outcomes, oldest first. */
+  newestRewarded(limit: number): LoggedDecision[] {
+    this.catchUp();
+    return newestRewardedRows(this.db, limit).map((row) => rowToLogged(row).logged);
   }
 
   /** Each arm index seen in the log with its id and parameters (from its latest decision). */
