@@ -52,6 +52,15 @@ const builds = [
     target: 'node20',
   },
   {
+    // The dashboard's off-policy evaluations (src/service/opeRunner.ts finds it next to the bundle).
+    ...common,
+    entryPoints: [join(root, 'src/service/opeWorker.ts')],
+    outfile: join(root, 'dist/opeWorker.js'),
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     // The store's snapshot worker (src/store/compactor.ts finds it next to the bundle).
     ...common,
     entryPoints: [join(root, 'src/store/compactWorker.ts')],

@@ -26,6 +26,9 @@ import { runRollout, SimulatedClock } from '../src/sim/runRollout';
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
 const bundledWorker = fileURLToPath(new URL('../out/storeWorker.js', import.meta.url));
 const workerScript = import.meta.url.endsWith('/out/bench.mjs') && existsSync(bundledWorker) ? bundledWorker : fileURLToPath(new URL('../src/store/compactWorker.ts', import.meta.url));
+// The off-policy evaluation's worker, bundled beside the bench bundle as dist/opeWorker.js beside the service's.
+const bundledOpeWorker = fileURLToPath(new URL('../out/opeWorker.js', import.meta.url));
+const opeWorker = import.meta.url.endsWith('/out/bench.mjs') && existsSync(bundledOpeWorker) ? bundledOpeWorker : fileURLToPath(new URL('../src/service/opeWorker.ts', import.meta.url));
 const env = createLlmPlanningEnvironment();
 const settings: ServiceSettings = { space: env.space, policyKind: 'linucb', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
 
@@ -82,7 +85,7 @@ async function measure(dir: string, clock: SimulatedClock): Promise<Record<strin
   const store = { wasmDir, compactionWorker: { script: workerScript } };
   const service = await OptimizerService.open(dir, settings, { clock, store });
   try {
-    const dispatch = createDashboardDispatcher(createDashboardHandlers(service));
+    const dispatch = createDashboardDispatcher(createDashboardHandlers(service, { opeWorker }));
     const first = await paint(dispatch);
     // A live refresh: one more decision arrives, the webview asks again.
     clock.t += 60_000;
@@ -90,7 +93,7 @@ async function measure(dir: string, clock: SimulatedClock): Promise<Record<strin
     if (rec.kind === 'decision') service.logDecision(rec.decision.requestId);
     await service.flush();
     const refresh = await paint(dispatch);
-    const warmed = createDashboardHandlers(service);
+    const warmed = createDashboardHandlers(service, { opeWorker });
     const warmStarted = performance.now();
     const warmProbe = driftProbe();
     await warmed.warm(200);

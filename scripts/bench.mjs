@@ -20,6 +20,17 @@ await esbuild.build({
   logLevel: 'warning',
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
+// The dashboard's off-policy evaluation worker, bundled as the extension ships it (dist/opeWorker.js).
+await esbuild.build({
+  entryPoints: [join(projectRoot, 'src', 'service', 'opeWorker.ts')],
+  outfile: join(projectRoot, 'out', 'opeWorker.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 // The store's compaction worker, bundled as the extension ships it (dist/storeWorker.js), so that
 // the store bench does not compile TypeScript in each worker it starts.
 await esbuild.build({

@@ -14,7 +14,9 @@ import { tempDir } from '../store/testing/tempDir';
 import { dashboardMethods, type DashboardMethodName, type DashboardParamsIn, type DashboardResult } from '../shared/dashboardProtocol';
 import { createDashboardDispatcher } from '../shared/dashboardRpc';
 import { createDashboardHandlers, forwardingDashboardHandlers } from './dashboardData';
+import { opeInput } from './dashboardInsight';
 import { OptimizerService } from './optimizerService';
+import { runOffPolicyEvaluation } from './opeRunner';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
 const env = createLlmPlanningEnvironment();
@@ -190,4 +192,22 @@ test('a window that does not serve asks the serving one; runCommand stays in the
     result: { command: 'paramloop.pause', done: true },
   });
   assert.deepEqual(asked, ['pareto', 'overview']);
+});
+
+test('off-policy evaluation runs in a worker thread: the same result as on this thread, and the event loop free meanwhile', async (t) => {
+  await withService(t, 300, async (service) => {
+    const input = opeInput(service.guarded, service.settings, service.store.newestRewarded(200), { rows: 200, resamples: 100, seed: 7 });
+    const here = await runOffPolicyEvaluation(input, { worker: false });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    try {
+      const inWorker = await runOffPolicyEvaluation(input);
+      assert.deepEqual(inWorker, here);
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(here.available, here.summary);
+    // On this thread the timer could not have fired while the evaluation ran; in the worker it did.
+    assert.ok(ticks >= 3, `${ticks} timer ticks while the worker evaluated`);
+  });
 });

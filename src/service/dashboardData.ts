@@ -12,7 +12,8 @@ import type { DashboardHandlers } from '../shared/dashboardRpc';
 import { dominatedBy } from '../core/pareto';
 import type { Bucketing } from '../store/dashboardReads';
 import { chooseBucketing, refreshBuckets, scanBucketsMarked, type BucketScan, type BucketScanOptions } from '../store/dashboardScan';
-import { explainDecision, featureAttribution, offPolicyEvaluation } from './dashboardInsight';
+import { explainDecision, featureAttribution, opeInput } from './dashboardInsight';
+import { runOffPolicyEvaluation } from './opeRunner';
 import { dashboardOverview, historyEntry } from './dashboardOverview';
 import { armMeans, rewardOverTime, selectionOverTime } from './dashboardSeries';
 import type { OptimizerService } from './optimizerService';
@@ -24,6 +25,8 @@ export interface DashboardHostOptions {
   /** Runs an allowed command in the asking window; absent where there is none (the serving side of the service protocol). */
   runCommand?: (command: DashboardCommand) => Promise<boolean>;
   scan?: BucketScanOptions;
+  /** The off-policy evaluation's worker script (default: found next to the service); `false`: on this thread. */
+  opeWorker?: string | false;
 }
 
 interface Scan {
@@ -141,7 +144,7 @@ export function createDashboardHandlers(service: OptimizerService, options: Dash
         })),
       };
     },
-    ope: (p) => offPolicyEvaluation(g, service.settings, store.newestRewarded(p.rows), p),
+    ope: (p) => runOffPolicyEvaluation(opeInput(g, service.settings, store.newestRewarded(p.rows), p), options.opeWorker !== undefined ? { worker: options.opeWorker } : {}),
     attribution: (p) => featureAttribution(g, p.taskType),
     recentDecisions: (p) => store.recentDecisions(p.before, p.limit),
     explainDecision: (p) => {

@@ -15,7 +15,8 @@ import { evaluateCandidate } from '../core/ope/evaluate';
 import { learnedCandidate, splitRows } from '../core/ope/learnedCandidate';
 import { nativeLoggedRounds, type NativeRound } from '../core/ope/native';
 import { LinearPolicy } from '../core/policies/linearPolicy';
-import type { Decision, TaskType } from '../core/types';
+import type { ParameterSpace } from '../core/space';
+import type { Decision, RolloutPhase, TaskType } from '../core/types';
 import type { DashboardParams, DashboardResult } from '../shared/dashboardProtocol';
 import type { LoggedDecision } from '../store/events';
 import { finiteOrNull } from './dashboardOverview';
@@ -28,16 +29,33 @@ const trainShare = 0.5;
 const alpha = 0.05;
 
 /**
+ * What an off-policy evaluation needs, as plain data (it runs in a worker thread: see opeWorker.ts):
+ * the served space, the phase and the learned policy's kind, the settings a candidate is built
+ * with, the rows, the request's params.
+ */
+export interface OpeInput {
+  space: ParameterSpace;
+  phase: RolloutPhase;
+  policyKind: string;
+  candidate: Pick<ServiceSettings, 'policyKind' | 'policySettings'>;
+  logged: readonly LoggedDecision[];
+  params: DashboardParams<'ope'>;
+}
+
+/** The input of an evaluation of `logged` under the learner as it is now. */
+export function opeInput(g: GuardedOptimizer, settings: ServiceSettings, logged: readonly LoggedDecision[], params: DashboardParams<'ope'>): OpeInput {
+  return { space: g.optimizer.space, phase: g.rollout.phase, policyKind: g.optimizer.learned.kind, candidate: { policyKind: settings.policyKind, policySettings: settings.policySettings }, logged, params };
+}
+
+/**
  * Off-policy evaluation of the learned policy's kind and settings on `logged` (the newest rewarded
  * decisions, oldest first): trained on the first half, scored on the second within the trust
  * region, under each row's logged eligibility mask; intervals resample whole sessions. Rows written
  * with another parameter space (another number of arms) are left out and said so.
  */
-export function offPolicyEvaluation(g: GuardedOptimizer, settings: ServiceSettings, logged: readonly LoggedDecision[], p: DashboardParams<'ope'>): DashboardResult<'ope'> {
-  const space = g.optimizer.space;
+export function offPolicyEvaluation(input: OpeInput): DashboardResult<'ope'> {
+  const { space, phase, policyKind, candidate: settings, logged, params: p } = input;
   const k = space.arms.length;
-  const phase = g.rollout.phase;
-  const policyKind = g.optimizer.learned.kind;
   const minEss = defaultMinEffectiveSampleSize[phase];
   const fits = logged.filter((l) => l.reward !== undefined && l.decision.probabilities.length === k && l.decision.contextFeatures.length === contextFeatureNames.length && checkLoggedChoice(l.decision).length === 0);
   const leftOut = logged.length - fits.length;
