@@ -161,6 +161,26 @@ describe("VS Code's language models as the provider: a model registered through 
     assert.equal(typeof logged.reward?.reward, 'number');
   });
 
+  it("the built-in vscode-lm table is Copilot's (top_p is not sent); an entry in paramloop.modelConstraints for the test vendor's models makes top_p reach the model and be logged as honoured", async () => {
+    const plainly = await run('paramloop.planTask', { task: 'with the built-in table', show: false });
+    assert.equal(plainly.error, undefined, JSON.stringify(plainly.error));
+    assert.ok(plainly.dropped.includes('topP'), JSON.stringify(plainly));
+    assert.equal((await modelRequests()).at(-1)?.modelOptions.top_p, undefined);
+    await setUser({ modelConstraints: [{ provider: 'vscode-lm', model: 'sim*', honoured: ['topP'] }] });
+    try {
+      const result = await run('paramloop.planTask', { task: 'with an entry for the sim models', show: false });
+      assert.equal(result.error, undefined, JSON.stringify(result.error));
+      const request = (await modelRequests()).at(-1)!;
+      assert.ok(result.honoured.includes('topP'), JSON.stringify(result.honoured));
+      assert.equal(request.modelOptions.top_p, result.params.topP);
+      const logged = (await (await api()).loggedRequest(result.requestId)) as { decision: { honouredParams?: string[]; droppedParams?: string[] } } | undefined;
+      assert.deepEqual([...(logged?.decision.honouredParams ?? [])].sort(), Object.keys(request.modelOptions).map((wire) => Object.keys(wireName).find((n) => wireName[n] === wire) ?? wire).sort());
+      assert.ok(!(logged?.decision.droppedParams ?? []).includes('topP'));
+    } finally {
+      await setUser({ modelConstraints: undefined });
+    }
+  });
+
   for (const [code, kind, message] of [
     ['Blocked', 'blocked', /Sim LM refused the request: .*content filter/],
     ['NoPermissions', 'permission', /Paramloop may not use Sim LM yet/],
@@ -194,7 +214,8 @@ describe("VS Code's language models as the provider: a model registered through 
     const chat = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('chat');
     const aiFeatures = chat().inspect<boolean>('disableAIFeatures')?.globalValue;
     await chat().update('disableAIFeatures', false, vscode.ConfigurationTarget.Global);
-    await setUser({ model: 'sim-lm-small' });
+    // A verdict given by clicking in the chat must come before the outcome is recorded without one.
+    await setUser({ model: 'sim-lm-small', 'feedback.waitSeconds': 120 });
     try {
       const seen = (await modelRequests()).length;
       const waiting = new Set((await api()).plansWaiting());
@@ -204,7 +225,7 @@ describe("VS Code's language models as the provider: a model registered through 
       });
       const requestId = await waitFor('a plan asked for from the chat', async () => (await api()).plansWaiting().find((id) => !waiting.has(id)), 60_000).catch(async (error: unknown) => {
         await askRunner('screenshot', ['chat-no-plan']);
-        const texts = await askRunner<{ texts?: string[] }>('pageText', ['.part.auxiliarybar']);
+        const texts = await askRunner<{ texts?: string[] }>('pageText', [encodeURIComponent('.part.auxiliarybar')]);
         throw new Error(`${String(error)}; the chat shows: ${JSON.stringify(texts.texts)}`);
       });
       const received = (await modelRequests()).slice(seen);
@@ -217,7 +238,7 @@ describe("VS Code's language models as the provider: a model registered through 
       assert.deepEqual([...(logged.decision.honouredParams ?? [])].sort(), Object.keys(request.modelOptions).map((wire) => Object.keys(wireName).find((n) => wireName[n] === wire) ?? wire).sort());
       // The response in the chat: the streamed plan, the parameters line, the verdict buttons.
       const plan = await waitFor('the plan in the chat response', async () => {
-        const texts = (await askRunner<{ texts?: string[] }>('pageText', ['.part.auxiliarybar'])).texts ?? [];
+        const texts = (await askRunner<{ texts?: string[] }>('pageText', [encodeURIComponent('.part.auxiliarybar')])).texts ?? [];
         const text = texts.join('\n');
         return /(Learned|Baseline) parameters \((shadow|canary|guarded|general)\)/.test(text) && /Accept/.test(text) ? text : undefined;
       }, 30_000);
@@ -226,12 +247,14 @@ describe("VS Code's language models as the provider: a model registered through 
       assert.match(plan, /Read (src\/part1\.ts|the relevant part) so that the change stays small/, 'the plan text streamed into the response (rendered: no backticks)');
       assert.match(plan, /Reject/);
       await askRunner('screenshot', ['chat-plan-vscode-lm']);
-      await vscode.commands.executeCommand('paramloop.acceptPlan', { requestId });
+      // Accept, clicked in the chat response as a user does: the button runs paramloop.acceptPlan for this plan.
+      await askRunner('click', [encodeURIComponent('.part.auxiliarybar .interactive-response a.monaco-button:has-text("Accept")')]);
+      await waitFor('the verdict from the chat', async () => ((await (await api()).loggedRequest(requestId)) as { outcome?: unknown } | undefined)?.outcome, 20_000);
       const judged = (await (await api()).loggedRequest(requestId)) as { outcome?: { verdict?: string; tokensOut: number } } | undefined;
       assert.equal(judged?.outcome?.verdict, 'accept');
       assert.ok((judged.outcome.tokensOut ?? 0) > 0);
     } finally {
-      await setUser({ model: 'sim-lm' });
+      await setUser({ model: 'sim-lm', 'feedback.waitSeconds': 5 });
       await chat().update('disableAIFeatures', aiFeatures, vscode.ConfigurationTarget.Global);
     }
   });
