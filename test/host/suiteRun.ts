@@ -96,8 +96,9 @@ export function extensionsWithTestLanguageModel(host: HostInstall): string {
 export async function runSuite(options: SuiteRunOptions): Promise<WorkbenchRunResult> {
   const channelDir = makeTempDir('paramloop-channel-');
   if (options.mode === 'installed' && !options.extensionsDir) throw new Error('installed mode needs the extensions folder');
-  // Development mode: a fresh extensions folder holding the test language model, when wanted.
-  const extensionsDir = options.extensionsDir ?? (options.withTestLanguageModel ? extensionsWithTestLanguageModel(options.host) : undefined);
+  // Development mode with the test language model: a fresh extensions folder holding it (and not the
+  // installed .vsix, which the project folder stands for in this mode).
+  const extensionsDir = options.withTestLanguageModel && options.mode === 'development' ? extensionsWithTestLanguageModel(options.host) : options.extensionsDir;
   const server = await startCodeServer(options.host, {
     ...(extensionsDir ? { extensionsDir } : {}),
     env: {
