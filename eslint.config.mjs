@@ -75,6 +75,12 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
+    // Test-only extensions loaded into the host as they are (plain CommonJS, no build step).
+    files: ['test/fixtures/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: pureFolders,
     rules: {
       'no-restricted-imports': ['error', { paths: [noVscode] }],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mapArm, ModelConstraints, ModelConstraintsError, modelFamily, parameterForWireName, parseModelConstraints, serverKindFromBaseUrl, wireName } from './modelConstraints';
@@ -135,4 +136,19 @@ test('wire names in a provider’s errors map back to parameters', () => {
 test('model families are short names for a request feature', () => {
   const families = ['llama3.2:3b', 'qwen2.5-coder:7b', 'gpt-4o-mini', 'gpt-5.1', 'o3-mini', 'o4-mini-2025-04-16', 'claude-3-5-sonnet-20241022', 'claude-opus-4-7', 'gpt-oss:20b', 'meta-llama/Llama-3.1-8B'].map(modelFamily);
   assert.deepEqual(families, ['llama', 'qwen', 'gpt-4o', 'gpt-5.1', 'o3', 'o4', 'claude-sonnet', 'claude-opus', 'gpt-oss', 'llama']);
+});
+
+test("the example entry in the setting's description (package.json) parses: the field names users copy are the parser's", () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { markdownDescription?: string }> } };
+  };
+  const description = manifest.contributes.configuration.properties['paramloop.modelConstraints']?.markdownDescription ?? '';
+  const example = /`(\{ "provider"[^`]*\})`/.exec(description)?.[1];
+  assert.ok(example, description);
+  const [entry] = parseModelConstraints(`[${example}]`, 'paramloop.modelConstraints');
+  assert.ok(entry);
+  assert.equal(entry.provider, 'openai-compatible');
+  const mapping = mapArm('openai-compatible', 'my-model-7b', { topP: 0.9, topK: 40, maxTokens: 512 }, new ModelConstraints([entry]));
+  assert.deepEqual(mapping.dropped, ['topP', 'topK']);
+  assert.deepEqual(mapping.renamed, { maxTokens: 'max_completion_tokens' });
 });

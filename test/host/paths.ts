@@ -12,6 +12,13 @@ export const cacheDir = join(projectRoot, '.cache');
 /** Screenshots taken during integration runs (test-results/ is git-ignored). */
 export const screenshotsDir = join(projectRoot, 'test-results', 'screenshots');
 
+/**
+ * A test-only extension (plain JS, not part of Paramloop's package) that puts a language model into
+ * VS Code's Language Model API, answering through the test simulator; the suite runs load it beside
+ * Paramloop (see `SuiteRunOptions.withTestLanguageModel`).
+ */
+export const simLanguageModelExtension = join(projectRoot, 'test', 'fixtures', 'simLanguageModel');
+
 /** The packaged extension written by `npm run package`. */
 export const vsixPath = join(projectRoot, 'paramloop.vsix');
 

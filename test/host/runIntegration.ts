@@ -5,7 +5,10 @@
 // start` with code-server (test/host/start.test.ts: its profile, sample workspace and stopping on
 // signals). Exit code: 0 when everything passes.
 //
-//   node --import tsx test/host/runIntegration.ts [--mode installed|development|all] [--part suite|scenarios|start|all]
+//   node --import tsx test/host/runIntegration.ts [--mode installed|development|all] [--part suite|scenarios|start|all] [--grep PATTERN]
+//
+// --grep runs only the suite's tests whose full title matches PATTERN (a regular expression, as
+// mocha's grep), e.g. `--part suite --grep "language model"`.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { scenarios } from '../scenarios/index';
@@ -52,10 +55,19 @@ async function runStartTests(): Promise<{ passed: number; failed: number }> {
   return { passed, failed: code !== 0 && failed === 0 ? 1 : failed };
 }
 
+function wantedGrep(argv: readonly string[]): string | undefined {
+  const index = argv.indexOf('--grep');
+  if (index < 0) return undefined;
+  const value = argv[index + 1];
+  if (!value) throw new Error('--grep needs a pattern');
+  return value;
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const modes = wantedModes(process.argv.slice(2));
   const parts = wantedParts(process.argv.slice(2));
+  const grep = wantedGrep(process.argv.slice(2));
   const host = ensureHostInstalled();
   const inWindows = parts.suite || parts.scenarios;
   const bundles = inWindows ? await buildIntegrationBundles() : '';
@@ -70,7 +82,15 @@ async function main(): Promise<number> {
   const screenshots: string[] = [];
   for (const mode of parts.suite ? modes : []) {
     const modeStarted = Date.now();
-    const result = await runSuite({ host, mode, testsPath, label: mode, ...(extensionsDir ? { extensionsDir } : {}) });
+    const result = await runSuite({
+      host,
+      mode,
+      testsPath,
+      label: mode,
+      withTestLanguageModel: true,
+      ...(grep ? { grep } : {}),
+      ...(extensionsDir ? { extensionsDir } : {}),
+    });
     const counts = result.markers.find((m) => m.kind === 'RESULT')?.fields;
     if (counts) {
       passed += Number(counts.passed ?? 0);

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installExtension, makeTempDir, startCodeServer } from './codeServer';
 import type { HostInstall } from './install';
-import { projectRoot, screenshotsDir, vsixPath } from './paths';
+import { projectRoot, screenshotsDir, simLanguageModelExtension, vsixPath } from './paths';
 import type { WorkbenchRunResult } from './workbenchWindow';
 import { runInWorkbench } from './workbenchWindow';
 
@@ -22,6 +22,16 @@ export interface SuiteRunOptions {
   readonly extensionsDir?: string;
   readonly timeoutMs?: number;
   readonly echoLog?: boolean;
+  /**
+   * Load the test language model (test/fixtures/simLanguageModel, see `simLanguageModelExtension`)
+   * beside the extension under test: in installed mode it is the development extension (in place of
+   * the empty driver); in development mode, where Paramloop is the development extension, it is
+   * packaged and installed into the run's extensions folder. (The web workbench takes one
+   * development extension: given several `extensionDevelopmentPath`s, only the last one loads.)
+   */
+  readonly withTestLanguageModel?: boolean;
+  /** Runs only the tests whose full title matches this (mocha's grep; PARAMLOOP_TEST_GREP in the host). */
+  readonly grep?: string;
 }
 
 /** Runs an npm script of the project, throwing on failure. */
@@ -63,16 +73,39 @@ export function testDriverExtension(): string {
   return dir;
 }
 
+let testLanguageModelVsix: string | undefined;
+
+/** Packages the test language model (once per run of the runner) and installs it into a fresh extensions folder. */
+export function extensionsWithTestLanguageModel(host: HostInstall): string {
+  if (!testLanguageModelVsix) {
+    const vsix = join(makeTempDir('paramloop-sim-lm-'), 'paramloop-sim-language-model.vsix');
+    const result = spawnSync(join(projectRoot, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+      cwd: simLanguageModelExtension,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`packaging ${simLanguageModelExtension} failed (exit ${String(result.status)}):\n${result.stdout}\n${result.stderr}`);
+    testLanguageModelVsix = vsix;
+  }
+  const extensionsDir = makeTempDir('paramloop-extensions-');
+  installExtension(host, testLanguageModelVsix, extensionsDir);
+  return extensionsDir;
+}
+
 /** Starts code-server, runs the test module in the workbench, stops the server. */
 export async function runSuite(options: SuiteRunOptions): Promise<WorkbenchRunResult> {
   const channelDir = makeTempDir('paramloop-channel-');
   if (options.mode === 'installed' && !options.extensionsDir) throw new Error('installed mode needs the extensions folder');
+  // Development mode with the test language model: a fresh extensions folder holding it (and not the
+  // installed .vsix, which the project folder stands for in this mode).
+  const extensionsDir = options.withTestLanguageModel && options.mode === 'development' ? extensionsWithTestLanguageModel(options.host) : options.extensionsDir;
   const server = await startCodeServer(options.host, {
-    ...(options.extensionsDir ? { extensionsDir: options.extensionsDir } : {}),
+    ...(extensionsDir ? { extensionsDir } : {}),
     env: {
       PARAMLOOP_HOST_CHANNEL: channelDir,
       PARAMLOOP_TEST_MODE: options.mode,
       ...(options.extensionsDir ? { PARAMLOOP_TEST_EXTENSIONS_DIR: options.extensionsDir } : {}),
+      ...(options.grep ? { PARAMLOOP_TEST_GREP: options.grep } : {}),
     },
   });
   console.log(`host: code-server (${options.label}) listening on ${server.origin}`);
@@ -81,7 +114,8 @@ export async function runSuite(options: SuiteRunOptions): Promise<WorkbenchRunRe
       server,
       label: options.label,
       extensionTestsPath: options.testsPath,
-      extensionDevelopmentPath: options.mode === 'development' ? projectRoot : testDriverExtension(),
+      // The workbench takes several development extensions; the one under test comes first.
+      extensionDevelopmentPath: options.mode === 'development' ? projectRoot : options.withTestLanguageModel ? simLanguageModelExtension : testDriverExtension(),
       folder: sampleWorkspace(),
       channelDir,
       screenshotsDir,

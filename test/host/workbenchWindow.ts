@@ -149,6 +149,18 @@ export class WorkbenchWindow {
       const timeout = Number(marker.tokens[2] ?? '20000');
       const text = await this.webviewText(Number.isFinite(timeout) ? timeout : 20_000);
       this.reply(id, text !== undefined ? { ok: true, text } : { ok: false, error: `no frame matched ${renderedWebviewSelector}` });
+    } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'pageText') {
+      // `pageText <selector>`: the text of the workbench elements a Playwright selector (URI-encoded) matches.
+      const id = marker.tokens[0] ?? 'unknown';
+      const selector = decodeURIComponent(marker.tokens[2] ?? 'body');
+      const texts = await this.page.locator(selector).allInnerTexts();
+      this.reply(id, { ok: true, texts });
+    } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'click') {
+      // `click <selector>`: clicks the last element a Playwright selector (URI-encoded) matches, as a user would.
+      const id = marker.tokens[0] ?? 'unknown';
+      const selector = decodeURIComponent(marker.tokens[2] ?? '');
+      await this.page.locator(selector).last().click({ timeout: 10_000 });
+      this.reply(id, { ok: true });
     } else if (marker.kind === 'REQUEST') {
       this.reply(marker.tokens[0] ?? 'unknown', { ok: false, error: `unknown request ${marker.tokens.join(' ')}` });
     }

@@ -5,11 +5,15 @@ import Mocha from 'mocha';
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  // `runIntegration.ts --grep PATTERN`: only the tests whose full title matches.
+  if (process.env.PARAMLOOP_TEST_GREP) mocha.grep(new RegExp(process.env.PARAMLOOP_TEST_GREP));
   // Bundled specs register through the globals mocha installs for a file being loaded.
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   await import('./extension.test');
   mocha.suite.emit('pre-require', globalThis, 'planning.test', mocha);
   await import('./planning.test');
+  mocha.suite.emit('pre-require', globalThis, 'languageModel.test', mocha);
+  await import('./languageModel.test');
   const stats = await new Promise<Mocha.Stats>((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
   });

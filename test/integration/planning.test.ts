@@ -272,7 +272,7 @@ describe('Planning commands against a simulated provider (real provider code ove
     await askRunner('screenshot', ['walkthrough']);
   });
 
-  it("with VS Code's language models as the provider and none available, a plan fails with a message saying what to do, logged as an error", async () => {
+  it("with VS Code's language models as the provider and none that paramloop.model names, a plan fails with a message saying what to do, logged as an error", async () => {
     await setUser({ provider: 'vscode-lm', model: 'gpt-4o' });
     try {
       const available = await vscode.lm.selectChatModels();
@@ -280,6 +280,12 @@ describe('Planning commands against a simulated provider (real provider code ove
       if (available.length === 0) {
         assert.equal(result.error?.kind, 'noModel');
         assert.match(result.error!.message, /no VS Code language model is available: sign in to a chat extension/);
+        assert.equal(result.outcome.finishReason, 'error');
+      } else if (!available.some((m) => m.id === 'gpt-4o' || m.family === 'gpt-4o')) {
+        // The runs here load a test language model (test/fixtures/simLanguageModel): other models, not gpt-4o.
+        assert.equal(result.error?.kind, 'noModel');
+        assert.match(result.error!.message, /no VS Code language model matches "gpt-4o"; available: .*\(.*\)\. Set paramloop\.model to one of them\./);
+        for (const m of available.slice(0, 8)) assert.ok(result.error!.message.includes(m.id), `${m.id} is named`);
         assert.equal(result.outcome.finishReason, 'error');
       } else {
         // A host with models (desktop VS Code signed in): the plan comes from one of them.
