@@ -22,6 +22,7 @@ import type { DashboardReply } from '../src/shared/dashboardProtocol';
 import { createDashboardDispatcher } from '../src/shared/dashboardRpc';
 import { createLlmPlanningEnvironment } from '../src/sim/llmPlanning';
 import { runRollout, SimulatedClock } from '../src/sim/runRollout';
+import { driftProbe } from './eventLoop';
 
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
 const bundledWorker = fileURLToPath(new URL('../out/storeWorker.js', import.meta.url));
@@ -31,24 +32,6 @@ const bundledOpeWorker = fileURLToPath(new URL('../out/opeWorker.js', import.met
 const opeWorker = import.meta.url.endsWith('/out/bench.mjs') && existsSync(bundledOpeWorker) ? bundledOpeWorker : fileURLToPath(new URL('../src/service/opeWorker.ts', import.meta.url));
 const env = createLlmPlanningEnvironment();
 const settings: ServiceSettings = { space: env.space, policyKind: 'linucb', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
-
-/** A 1 ms timer measuring how late it fires; `stop` waits one more tick so a block just before it is seen. */
-function driftProbe(): { stop(): Promise<number> } {
-  let last = performance.now();
-  let worst = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
-    last = now;
-  }, 1);
-  return {
-    async stop() {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      clearInterval(timer);
-      return worst;
-    },
-  };
-}
 
 const ms = (x: number): number => Math.round(x * 10) / 10;
 
@@ -76,7 +59,7 @@ async function paint(dispatch: (raw: unknown) => Promise<DashboardReply>): Promi
     }),
   );
   const totalMs = performance.now() - started;
-  const longestBlock = await probe.stop();
+  const longestBlock = await probe.settle();
   const bytes = replies.reduce((sum, r) => sum + Buffer.byteLength(JSON.stringify(r)), 0);
   return { firstPaintMs: ms(totalMs), longestBlockMsDriftProbe: ms(longestBlock), replyBytes: bytes, answeredAtMs: perMethod };
 }
@@ -97,13 +80,13 @@ async function measure(dir: string, clock: SimulatedClock): Promise<Record<strin
     const warmStarted = performance.now();
     const warmProbe = driftProbe();
     await warmed.warm(200);
-    const warm = { ms: ms(performance.now() - warmStarted), longestBlockMs: ms(await warmProbe.stop()) };
+    const warm = { ms: ms(performance.now() - warmStarted), longestBlockMs: ms(await warmProbe.settle()) };
     const warmPaint = await paint(createDashboardDispatcher(warmed));
     const opeProbe = driftProbe();
     const opeStarted = performance.now();
     const ope = await dispatch({ type: 'request', id: 99, method: 'ope', params: { rows: 1000, resamples: 200 } });
     const opeMs = performance.now() - opeStarted;
-    const opeBlock = await opeProbe.stop();
+    const opeBlock = await opeProbe.settle();
     return {
       decisions: service.store.decisionCount(),
       ...first,

@@ -15,6 +15,7 @@ import { runRollout, SimulatedClock } from '../src/sim/runRollout';
 import { openStore } from '../src/store/store';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { driftProbe } from './eventLoop';
 
 // As the store bench finds them (bench/store.bench.ts): from bench/ or from the bundle in out/.
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
@@ -22,22 +23,6 @@ const bundledWorker = fileURLToPath(new URL('../out/storeWorker.js', import.meta
 const workerScript = import.meta.url.endsWith('/out/bench.mjs') && existsSync(bundledWorker) ? bundledWorker : fileURLToPath(new URL('../src/store/compactWorker.ts', import.meta.url));
 const env = createLlmPlanningEnvironment();
 const settings: ServiceSettings = { space: env.space, policyKind: 'linucb', policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
-
-function driftProbe(): { stop(): number } {
-  let last = performance.now();
-  let worst = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
-    last = now;
-  }, 1);
-  return {
-    stop() {
-      clearInterval(timer);
-      return worst;
-    },
-  };
-}
 
 const ms = (x: number): number => Math.round(x * 10) / 10;
 

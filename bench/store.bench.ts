@@ -14,6 +14,7 @@ import type { BenchSection } from './sections';
 import { openStore } from '../src/store/store';
 import type { Store, StoreOptions } from '../src/store/store';
 import { seededRandom, syntheticEvent } from '../src/store/testing/synthetic';
+import { driftProbe } from './eventLoop';
 
 // From bench/ when run by tsx, from out/ when bundled: both sit one level below the project root.
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
@@ -46,23 +47,6 @@ async function logRange(store: Store, random: () => number, first: number, last:
   }
   await store.flush();
   return longestTurn;
-}
-
-/** Longest gap between ticks of a 1 ms interval, minus the 1 ms: an event-loop block probe. */
-function driftProbe(): { stop(): number } {
-  let last = performance.now();
-  let worst = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last - 1);
-    last = now;
-  }, 1);
-  return {
-    stop() {
-      clearInterval(timer);
-      return worst;
-    },
-  };
 }
 
 function memory(): { rssMiB: number; heapUsedMiB: number; externalMiB: number } {

@@ -9,12 +9,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ParamloopApi } from '../../src/extension/extension';
 import type { PlanCommandResult } from '../../src/extension/planning';
 import { startSimServer, type SimServer } from '../../src/llm/testing/simServer';
 import { askRunner, hasRunner } from './hostChannel';
+import { api, setUser } from './paramloop';
 
-const extensionId = 'paramloop.paramloop';
 const simVendor = 'paramloop-sim';
 
 /** What the test model recorded of a request (test/fixtures/simLanguageModel/extension.js). */
@@ -39,19 +38,6 @@ const wireName: Record<string, string> = {
   stop: 'stop',
   reasoningEffort: 'reasoning_effort',
 };
-
-async function api(): Promise<ParamloopApi> {
-  const extension = vscode.extensions.getExtension<ParamloopApi>(extensionId);
-  assert.ok(extension);
-  await extension.activate();
-  return extension.exports;
-}
-
-const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('paramloop');
-
-async function setUser(values: Record<string, unknown>): Promise<void> {
-  for (const [key, value] of Object.entries(values)) await config().update(key, value, vscode.ConfigurationTarget.Global);
-}
 
 const modelRequests = async (): Promise<ModelRequest[]> => (await vscode.commands.executeCommand<ModelRequest[]>('paramloopSim.requests')) ?? [];
 

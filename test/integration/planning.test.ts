@@ -7,28 +7,14 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ParamloopApi } from '../../src/extension/extension';
 import type { PlanCommandResult } from '../../src/extension/planning';
 import { buildSpace } from '../../src/core/space';
 import { createRng } from '../../src/core/math/random';
 import { drawPlan, startSimServer, type SimServer } from '../../src/llm/testing/simServer';
 import { checkPlan } from '../../src/planning/checks';
 import { askRunner, hasRunner } from './hostChannel';
+import { api, config, extensionId, setUser } from './paramloop';
 
-const extensionId = 'paramloop.paramloop';
-
-async function api(): Promise<ParamloopApi> {
-  const extension = vscode.extensions.getExtension<ParamloopApi>(extensionId);
-  assert.ok(extension);
-  await extension.activate();
-  return extension.exports;
-}
-
-const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('paramloop');
-
-async function setUser(values: Record<string, unknown>): Promise<void> {
-  for (const [key, value] of Object.entries(values)) await config().update(key, value, vscode.ConfigurationTarget.Global);
-}
 
 const sampleCode = [
   'export function total(items: { price: number; count: number }[]): number {',
