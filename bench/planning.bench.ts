@@ -20,7 +20,6 @@ import { parseRewardSettings } from '../src/core/reward';
 import type { LlmProvider, LlmRequest, LlmResult } from '../src/llm/provider';
 import { ModelConstraints } from '../src/llm/modelConstraints';
 import { createOpenAiCompatibleProvider } from '../src/llm/openaiCompatible';
-import { startSimServer } from '../src/llm/testing/simServer';
 import { PlanArmsCache, ProviderHealth, runPlan } from '../src/planning/runPlan';
 import type { PlanTask } from '../src/planning/task';
 import { connect } from '../src/service/connection';
@@ -28,6 +27,8 @@ import { OptimizerService, type ServiceSettings } from '../src/service/optimizer
 import type { PlanService } from '../src/planning/runPlan';
 import { createLlmPlanningEnvironment } from '../src/sim/llmPlanning';
 import { runRollout, SimulatedClock } from '../src/sim/runRollout';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
 const env = createLlmPlanningEnvironment();
@@ -75,14 +76,39 @@ class TimedProvider implements LlmProvider {
   }
 }
 
+/** Starts bench/simServerProcess.ts; `close` ends it. */
+async function simServerProcess(firstTokenMs: number): Promise<{ openAiBaseUrl: string; close(): Promise<void> }> {
+  const script = fileURLToPath(new URL('../bench/simServerProcess.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(firstTokenMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const m = /^listening (\S+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the simulator process exited (${String(code)}) before it listened`)));
+  });
+  return {
+    openAiBaseUrl: url,
+    async close() {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 export const planningSection: BenchSection = {
   name: 'planning',
   async run() {
     const decisions = Number(process.env.PARAMLOOP_BENCH_PLANNING_DECISIONS ?? 300_000);
     const dir = await mkdtemp(join(tmpdir(), 'paramloop-bench-planning-'));
     // 20 ms before the first token: less than any real model takes, enough for the decision's durable
-    // write (sent alongside the request) to finish meanwhile, as it does with a real model.
-    const sim = await startSimServer({ seed: 1, msPerToken: 0, firstTokenMs: 20, chunkChars: 4096 });
+    // write (sent alongside the request) to finish meanwhile, as it does with a real model. In a
+    // process of its own, as a model server is.
+    const sim = await simServerProcess(20);
     try {
       const clock = new SimulatedClock(Date.UTC(2026, 0, 5, 9));
       const writer = await OptimizerService.open(dir, settings, { clock, seed: 1, store: { wasmDir }, syncEvery: 1000 });
