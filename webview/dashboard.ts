@@ -8,7 +8,7 @@ import type { DashboardCommand, DashboardEvent, DashboardResult } from '../src/s
 import { createDashboardClient, type DashboardClient } from '../src/shared/dashboardRpc';
 import { taskTypes } from '../src/core/types';
 import { chart, dots, line, palette, resizeCharts, withAlpha } from './dashboard/charts';
-import { button, dataDisclosure, element, icon, interval, num, pairs, percent, table, when, whole } from './dashboard/dom';
+import { button, dataDisclosure, element, icon, interval, linkButton, num, pairs, percent, table, when, whole } from './dashboard/dom';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -562,9 +562,7 @@ function renderDecisions(d: DashboardResult<'recentDecisions'>): void {
     tr.dataset.requestId = row.requestId;
     const th = element('th');
     th.scope = 'row';
-    const open = button(row.requestId, () => void openDecision(row.requestId), { secondary: true, title: `Explain decision ${row.requestId}` });
-    open.className = 'link';
-    th.append(open);
+    th.append(linkButton(row.requestId, () => void openDecision(row.requestId), `Explain decision ${row.requestId}`));
     tr.append(th);
     for (const cell of [
       when(row.timestamp),
@@ -581,7 +579,7 @@ function renderDecisions(d: DashboardResult<'recentDecisions'>): void {
     ])
       tr.append(element('td', cell));
     tr.addEventListener('click', (event) => {
-      if (event.target instanceof HTMLButtonElement) return;
+      if (event.target instanceof HTMLButtonElement) return; // the request id's own button opened it
       void openDecision(row.requestId);
     });
     body.append(tr);

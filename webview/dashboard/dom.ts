@@ -1,5 +1,7 @@
 // Small DOM builders for the dashboard: every text goes in as text (never as markup), every table
 // has a caption and header cells with scopes, so screen readers can read each one.
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/vscode-button.js';
 
 /** An element with optional text and class. */
 export function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, className?: string): HTMLElementTagNameMap[K] {
@@ -16,13 +18,27 @@ export function icon(name: string): HTMLElement {
   return span;
 }
 
-/** A button with an optional codicon, styled with the theme's button colours. */
-export function button(label: string, onClick: () => void, options: { icon?: string; secondary?: boolean; title?: string } = {}): HTMLButtonElement {
-  const node = element('button', undefined, options.secondary === true ? 'secondary' : undefined);
-  node.type = 'button';
+/**
+ * A button (`vscode-button` of @vscode-elements/elements: Lit, its styles adopted as constructed
+ * stylesheets, which the CSP allows without 'unsafe-inline'), with an optional codicon in its label.
+ */
+export function button(label: string, onClick: () => void, options: { icon?: string; secondary?: boolean; title?: string } = {}): VscodeButton {
+  const node = document.createElement('vscode-button');
+  node.secondary = options.secondary === true;
   if (options.icon !== undefined) node.append(icon(options.icon), ' ');
   node.append(label);
   if (options.title !== undefined) node.title = options.title;
+  node.addEventListener('click', () => {
+    if (!node.disabled) onClick();
+  });
+  return node;
+}
+
+/** A plain button styled as a link (the request ids of the decisions table). */
+export function linkButton(label: string, onClick: () => void, title: string): HTMLButtonElement {
+  const node = element('button', label, 'link');
+  node.type = 'button';
+  node.title = title;
   node.addEventListener('click', onClick);
   return node;
 }
