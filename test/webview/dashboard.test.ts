@@ -263,9 +263,9 @@ describe('dashboard panel bundle in Chromium', () => {
   it('the controls send runCommand with the allow-listed command and say the result', async () => {
     const { page, errors } = await harness.open({ answers: rich });
     await allReady(page);
-    const commands = await page.locator('.controls button').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-command')));
+    const commands = await page.locator('.controls vscode-button').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-command')));
     assert.deepEqual(commands, ['paramloop.promote', 'paramloop.rollback', 'paramloop.pause', 'paramloop.resume', 'paramloop.grantWaiver', 'paramloop.revokeWaiver', 'paramloop.exportLogs', 'paramloop.openSettings', 'paramloop.showLog']);
-    await page.locator('.controls button[data-command="paramloop.promote"]').click();
+    await page.locator('.controls vscode-button[data-command="paramloop.promote"]').click();
     await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('.status-line')?.textContent === 'Promote: done.', undefined, { timeout: 10_000 }).catch(() => undefined);
     assert.equal(await page.locator('.status-line').textContent(), 'Promote: done.');
     const { posted } = await record(page);
@@ -333,6 +333,14 @@ describe('dashboard panel bundle in Chromium', () => {
     await page.evaluate(() => (globalThis as unknown as { document: { fonts: { ready: Promise<unknown> } } }).document.fonts.ready);
     const fontLoaded = await page.evaluate(() => (globalThis as unknown as { document: { fonts: { check(font: string): boolean } } }).document.fonts.check('16px codicon'));
     assert.equal(fontLoaded, true, 'the codicon font loaded from the local origin');
+    // The controls are vscode-button elements whose styles (constructed stylesheets) applied under this CSP.
+    // Browser JavaScript as text: this project's type check has no DOM library outside webview/.
+    const styled = await page.evaluate<{ sheets: number; cursor: string; baseDisplay: string }>(
+      `(() => { const node = document.querySelector('.controls vscode-button'); const base = node.shadowRoot && node.shadowRoot.querySelector('.base'); return { sheets: node.shadowRoot ? node.shadowRoot.adoptedStyleSheets.length : 0, cursor: getComputedStyle(node).cursor, baseDisplay: base ? getComputedStyle(base).display : '' }; })()`,
+    );
+    assert.ok(styled.sheets > 0, 'styles adopted');
+    assert.equal(styled.cursor, 'pointer');
+    assert.equal(styled.baseDisplay, 'flex');
     assert.deepEqual((await record(page)).cspViolations, []);
     assert.deepEqual(errors, []);
   });
