@@ -89,6 +89,7 @@ function saveState(change: Partial<UiState>): void {
 }
 
 const app = document.getElementById('app')!;
+app.dataset.view = 'dashboard';
 const panels = new Map<TabId, HTMLElement>();
 const tabButtons = new Map<TabId, HTMLButtonElement>();
 const statusLine = element('p', '', 'status-line');
