@@ -745,6 +745,9 @@ async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
     if (kind !== 'range') jobs.push(loadAttribution(), pageStack.length === 1 ? loadDecisions() : Promise.resolve(), loadHistory());
     if (kind === 'all') jobs.push(loadOpe());
     await Promise.all(jobs);
+    // Said once at the top too, so that a failure on a tab not shown is not missed.
+    const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
+    if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;
     app.dataset.state = 'ready';
   })();
   refreshing = work;

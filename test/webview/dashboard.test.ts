@@ -313,6 +313,8 @@ describe('dashboard panel bundle in Chromium', () => {
     await allReady(page);
     assert.equal(await page.locator('section[data-section="pareto"]').getAttribute('data-state'), 'error');
     assert.match(await sectionText(page, 'pareto'), /Could not load: pareto: no answer for pareto/);
+    await page.waitForSelector('main#app[data-state="ready"]');
+    assert.equal(await page.locator('.status-line').textContent(), 'Could not load: pareto (see each section).');
     assert.equal(await page.locator('section[data-section="reward"]').getAttribute('data-state'), 'ready');
     for (const message of [null, 'reply', { type: 'reply', id: 1 }, { type: 'event', name: 'other' }]) await sendToWebview(page, message);
     const r = await pollRecord(page, (x) => x.warnings.length >= 4);
