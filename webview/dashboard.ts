@@ -213,6 +213,8 @@ function buildShell(): Record<string, HTMLElement> {
 
 const sections = buildShell();
 sections.explain!.hidden = true;
+// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
+sections.explain!.querySelector('h2')!.tabIndex = -1;
 fill(sections.explain!, element('p', 'Open a decision from the table to see it explained.', 'muted'));
 
 // ---- Rollout, SLO, budgets, waivers, drift (the overview) ----
@@ -616,6 +618,8 @@ async function openDecision(requestId: string): Promise<void> {
 function renderExplained(e: DashboardResult<'explainDecision'>): void {
   const close = button('Back to the table', () => {
     sections.explain!.hidden = true;
+// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
+sections.explain!.querySelector('h2')!.tabIndex = -1;
     sections.decisions!.querySelector<HTMLButtonElement>('button.link')?.focus();
   }, { icon: 'arrow-left', secondary: true });
   if (!e.found) {

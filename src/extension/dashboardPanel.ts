@@ -36,6 +36,7 @@ export class DashboardPanel implements vscode.Disposable {
       localResourceRoots: [webviewRoot],
       retainContextWhenHidden: false,
     });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'paramloop.svg');
     DashboardPanel.current = new DashboardPanel(panel, webviewRoot, log, backend);
     return DashboardPanel.current;
   }
@@ -51,7 +52,6 @@ export class DashboardPanel implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     backend: () => Promise<DashboardBackend>,
   ) {
-    panel.iconPath = vscode.Uri.joinPath(webviewRoot, '..', '..', 'media', 'paramloop.svg');
     panel.webview.html = renderHtml(panel.webview, webviewRoot);
     const handle = createDashboardMessageHandler(async () => (await backend()).handlers, (reply) => panel.webview.postMessage(reply), log);
     this.disposables.register(panel.webview.onDidReceiveMessage((raw: unknown) => void handle(raw)));

@@ -252,6 +252,7 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.match(explained, /outside the 5% served by the learned policy/);
     assert.match(explained, /Propensity\s*0\.1500/);
     assert.equal(await page.locator('table.probability-table tbody tr').count(), 2);
+    assert.equal(await page.evaluate<string>('document.activeElement ? document.activeElement.id : ""'), 'h-explain', 'focus moves to the explanation');
     await page.getByRole('button', { name: 'Back to the table' }).click();
     assert.equal(await page.locator('section[data-section="explain"]').isHidden(), true);
     await page.getByRole('button', { name: 'Older' }).click();
