@@ -453,6 +453,7 @@ function paretoChart(points: DashboardResult<'pareto'>['points'], key: string, f
     xLabel,
     yLabel: 'Mean quality',
     time: false,
+    padded: true,
     series: [
       dots('On the front', c.learned, 9),
       dots('Dominated', withAlpha(c.foreground.startsWith('#') ? c.foreground : '#888888', 0.3), 7),

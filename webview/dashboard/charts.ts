@@ -55,7 +55,16 @@ export interface ChartSpec {
   data: uPlot.AlignedData;
   bands?: uPlot.Band[];
   height?: number;
+  /** Leave a margin around the points on both axes (scatters, whose points would sit on the edges). */
+  padded?: boolean;
 }
+
+/** A scale's range with 8% of its span (or 1 for a single value) added on each side. */
+const paddedRange = (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+  if (min === null || max === null) return [0, 1];
+  const pad = max > min ? (max - min) * 0.08 : Math.max(Math.abs(max) * 0.08, 1);
+  return [min - pad, max + pad];
+};
 
 /**
  * Draws a chart into a new figure and returns it. The figure carries the number of points drawn
@@ -71,7 +80,7 @@ export function chart(spec: ChartSpec): HTMLElement {
   const options: uPlot.Options = {
     width: chartWidth(),
     height: spec.height ?? 220,
-    scales: { x: { time: spec.time } },
+    scales: spec.padded === true ? { x: { time: spec.time, range: paddedRange }, y: { range: paddedRange } } : { x: { time: spec.time } },
     axes: [axis(spec.xLabel, colours), axis(spec.yLabel, colours)],
     series: [{ label: spec.xLabel }, ...spec.series],
     legend: { show: true, live: false },
