@@ -17,7 +17,7 @@ import { Providers } from './providers';
 import { SidebarViewProvider } from './sidebarView';
 import { DashboardPanel, type DashboardBackend } from './dashboardPanel';
 import { unavailableDashboardHandlers } from './dashboardMessages';
-import type { DashboardCommand } from '../shared/dashboardProtocol';
+import type { DashboardCommand, DashboardEvent } from '../shared/dashboardProtocol';
 
 const moduleLoadedAt = performance.now();
 
@@ -336,38 +336,50 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       await vscode.commands.executeCommand(command);
       return true;
     };
+    /**
+     * `changed` events: from this window's commits while it serves, else from the decision count
+     * polled every 5 s; looked at again every 5 s, as serving may move between windows.
+     */
+    const watch = (emit: (event: DashboardEvent) => void): (() => void) => {
+      let feed: { service: object; stop: () => void } | undefined;
+      let last: number | undefined;
+      const tick = (): void => {
+        const service = connection.service;
+        if (service !== undefined) {
+          if (feed?.service !== service) {
+            feed?.stop();
+            const changes = module.watchDashboardChanges(service.store, emit, { minIntervalMs: 1000 });
+            feed = { service, stop: () => changes.dispose() };
+          }
+          return;
+        }
+        feed?.stop();
+        feed = undefined;
+        void connection.status().then(
+          (status) => {
+            if (last !== undefined && status.decisions !== last) emit({ type: 'event', name: 'changed', at: Date.now(), decisions: status.decisions });
+            last = status.decisions;
+          },
+          () => undefined,
+        );
+      };
+      tick();
+      const timer = setInterval(tick, 5000);
+      return () => {
+        clearInterval(timer);
+        feed?.stop();
+      };
+    };
     const service = connection.service;
     if (service !== undefined) {
       if (servedDashboard?.service !== service) {
         const handlers = module.createDashboardHandlers(service, { runCommand });
-        servedDashboard = {
-          service,
-          backend: {
-            handlers,
-            warm: () => handlers.warm(),
-            watch: (emit) => module.watchDashboardChanges(service.store, emit, { minIntervalMs: 1000 }).dispose,
-          },
-        };
+        servedDashboard = { service, backend: { handlers, warm: () => handlers.warm(), watch } };
       }
       return servedDashboard.backend;
     }
-    return {
-      handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand),
-      // Another window serves: its commits are not heard here, so the decision count is polled.
-      watch: (emit) => {
-        let last: number | undefined;
-        const timer = setInterval(() => {
-          void connection.status().then(
-            (status) => {
-              if (last !== undefined && status.decisions !== last) emit({ type: 'event', name: 'changed', at: Date.now(), decisions: status.decisions });
-              last = status.decisions;
-            },
-            () => undefined,
-          );
-        }, 5000);
-        return () => clearInterval(timer);
-      },
-    };
+    // Another window serves: it answers through the service's `dashboard` operation.
+    return { handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand), watch };
   };
   root.register(vscode.commands.registerCommand('paramloop.openDashboard', () => void DashboardPanel.show(context.extensionUri, log, dashboardBackend)));
   root.register({ dispose: () => DashboardPanel.open?.dispose() });
