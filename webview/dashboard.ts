@@ -392,7 +392,29 @@ function paramsText(params: Record<string, unknown> | undefined): string {
 function renderArms(a: DashboardResult<'arms'>): void {
   const estimates: HTMLElement[] = [element('p', `The ${a.policyKind} policy's expected reward per arm for a typical request (posterior mean ± sd).`, 'muted')];
   if (a.posterior.length === 0) estimates.push(element('p', 'This policy keeps no posterior.', 'muted'));
+  const c = palette();
   for (const p of a.posterior) {
+    const names = p.arms.map((e) => armLabel(a.arms, e.armIndex));
+    const lower = p.arms.map((e) => (e.mean === null || e.sd === null ? null : e.mean - e.sd));
+    const upper = p.arms.map((e) => (e.mean === null || e.sd === null ? null : e.mean + e.sd));
+    estimates.push(
+      chart({
+        key: `posterior-${p.taskType}`,
+        title: `${taskTypeNames[p.taskType]}: expected reward per arm, mean ± sd`,
+        xLabel: 'Arm',
+        yLabel: 'Expected reward',
+        time: false,
+        padded: true,
+        xNames: names,
+        height: 180,
+        series: [
+          dots('Mean', c.learned, 8),
+          dots('Mean − sd', withAlpha(c.learned, 0.45), 5),
+          dots('Mean + sd', withAlpha(c.learned, 0.45), 5),
+        ],
+        data: [p.arms.map((_, i) => i), p.arms.map((e) => e.mean), lower, upper],
+      }),
+    );
     estimates.push(
       table(
         `${taskTypeNames[p.taskType]}: expected reward per arm`,
@@ -404,7 +426,6 @@ function renderArms(a: DashboardResult<'arms'>): void {
   }
   fill(sections.arms!, ...estimates);
 
-  const c = palette();
   const s = a.share;
   const shareSeries = s.series.map((series, i) => line(armLabel(a.arms, series.armIndex), c.series[i % c.series.length]!));
   const shareOf = (counts: number[]): Array<number | null> => counts.map((n, i) => ((s.totals[i] ?? 0) > 0 ? n / s.totals[i]! : null));

@@ -189,7 +189,7 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('draws each chart with the expected number of points, the same as its table alternative: reward 24, share 10, Pareto 3 and 3', async () => {
+  it('draws each chart with the expected number of points, the same as its table alternative: reward 24, share 10, Pareto 3 and 3, posterior 2', async () => {
     const { page, errors } = await harness.open({ answers: rich });
     await allReady(page);
     const points = async (key: string): Promise<string | null> => page.locator(`figure[data-chart="${key}"]`).getAttribute('data-points');
@@ -197,11 +197,13 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.equal(await points('share'), '10');
     assert.equal(await points('paretoLatency'), '3');
     assert.equal(await points('paretoTokens'), '3');
+    assert.equal(await points('posterior-planTask'), '2');
     assert.equal(await page.locator('table.reward-table tbody tr').count(), 24);
     assert.equal(await page.locator('table.share-table tbody tr').count(), 10);
     assert.equal(await page.locator('table.pareto-table tbody tr').count(), 3);
+    assert.equal(await page.locator('table.posterior-table tbody tr').count(), 2);
     // uPlot drew a canvas in each figure, and each figure is labelled for screen readers.
-    assert.equal(await page.locator('figure.chart canvas').count(), 4);
+    assert.equal(await page.locator('figure.chart canvas').count(), 5);
     for (const label of await page.locator('figure.chart').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')))) assert.match(label ?? '', /the table below has the same numbers/);
     assert.match((await page.locator('table.pareto-table').textContent()) ?? '', /t0\.4\s*1\s*0\.500.*dominated by base/);
     assert.deepEqual(errors, []);

@@ -57,6 +57,8 @@ export interface ChartSpec {
   height?: number;
   /** Leave a margin around the points on both axes (scatters, whose points would sit on the edges). */
   padded?: boolean;
+  /** Names for whole-number x positions (categories, e.g. arms), in place of the numbers. */
+  xNames?: readonly string[];
 }
 
 /** A scale's range with 8% of its span (or 1 for a single value) added on each side. */
@@ -81,7 +83,10 @@ export function chart(spec: ChartSpec): HTMLElement {
     width: chartWidth(),
     height: spec.height ?? 220,
     scales: spec.padded === true ? { x: { time: spec.time, range: paddedRange }, y: { range: paddedRange } } : { x: { time: spec.time } },
-    axes: [axis(spec.xLabel, colours), axis(spec.yLabel, colours)],
+    axes: [
+      axis(spec.xLabel, colours, spec.xNames === undefined ? {} : { values: (_u, splits) => splits.map((x) => (Number.isInteger(x) ? (spec.xNames![x] ?? '') : '')) }),
+      axis(spec.yLabel, colours),
+    ],
     series: [{ label: spec.xLabel }, ...spec.series],
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
