@@ -1,6 +1,6 @@
 // Builds the bundles: the extension (Node CJS, `vscode` external), the decision log it loads after
 // activation, the store's snapshot worker, the CLI (Node CJS with a shebang, the package's `bin`)
-// and the dashboard webview (browser IIFE). The sql.js WebAssembly file
+// the sidebar webview and the dashboard panel (browser IIFEs). The sql.js WebAssembly file
 // is copied next to the Node bundles, which load it from their own folder.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -77,12 +77,25 @@ const builds = [
     format: 'iife',
     target: 'es2022',
   },
+  {
+    // The dashboard panel (uPlot bundled in; its stylesheet and the codicon font are copied below).
+    ...common,
+    entryPoints: [join(root, 'webview/dashboard.ts')],
+    outfile: join(root, 'dist/webview/dashboard.js'),
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ];
 
 function copyAssets() {
   mkdirSync(join(root, 'dist/webview'), { recursive: true });
   copyFileSync(join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), join(root, 'dist/sql-wasm.wasm'));
   copyFileSync(join(root, 'media/webview.css'), join(root, 'dist/webview/main.css'));
+  copyFileSync(join(root, 'media/dashboard.css'), join(root, 'dist/webview/dashboard.css'));
+  copyFileSync(join(root, 'node_modules/uplot/dist/uPlot.min.css'), join(root, 'dist/webview/uPlot.min.css'));
+  copyFileSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.css'), join(root, 'dist/webview/codicon.css'));
+  copyFileSync(join(root, 'node_modules/@vscode/codicons/dist/codicon.ttf'), join(root, 'dist/webview/codicon.ttf'));
   chmodSync(join(root, 'dist/cli.js'), 0o755);
 }
 

@@ -1,4 +1,4 @@
-// The sidebar webview: draws what the host sends, asks the host for everything else. It holds no
+// The sidebar webview, a compact dashboard (the full one is a panel, webview/dashboard.ts): draws what the host sends, asks the host for everything else. It holds no
 // data of its own and validates every message it receives against the shared protocol.
 import './jitless';
 import { parseHostMessage, type LearnerStatus, type StatusMessage, type WebviewToHostMessage } from '../src/shared/protocol';
@@ -95,7 +95,13 @@ function renderStatus(status: StatusMessage): void {
   showLog.addEventListener('click', () =>
     vscode.postMessage({ type: 'runCommand', requestId: String(nextRequest++), command: 'paramloop.showLog' }),
   );
-  app.replaceChildren(heading, list, ...parts, note, showLog);
+  const openDashboard = element('button', 'Open dashboard');
+  openDashboard.addEventListener('click', () =>
+    vscode.postMessage({ type: 'runCommand', requestId: String(nextRequest++), command: 'paramloop.openDashboard' }),
+  );
+  const actions = element('div', undefined, 'actions');
+  actions.append(openDashboard, showLog);
+  app.replaceChildren(heading, list, ...parts, note, actions);
   app.dataset.state = 'ready';
 }
 

@@ -15,6 +15,9 @@ import { PlanDocuments } from './planDocuments';
 import { PlanningController, type PlanCommandArgs, type PlanCommandResult } from './planning';
 import { Providers } from './providers';
 import { SidebarViewProvider } from './sidebarView';
+import { DashboardPanel, type DashboardBackend } from './dashboardPanel';
+import { unavailableDashboardHandlers } from './dashboardMessages';
+import type { DashboardCommand, DashboardEvent } from '../shared/dashboardProtocol';
 
 const moduleLoadedAt = performance.now();
 
@@ -121,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   const statusBar = root.register(vscode.window.createStatusBarItem('paramloop.phase', vscode.StatusBarAlignment.Right, 100));
   statusBar.name = 'Paramloop rollout phase';
   statusBar.text = '$(beaker) Paramloop: shadow';
-  statusBar.tooltip = 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the sidebar.';
+  statusBar.tooltip = 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the dashboard.';
   statusBar.command = 'paramloop.openDashboard';
   const applyStatusBar = (): void => (settings.statusBar.enabled ? statusBar.show() : statusBar.hide());
   applyStatusBar();
@@ -178,8 +181,8 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     statusBar.text = `$(beaker) Paramloop: ${phase}${today}`;
     statusBar.tooltip =
       learnerView === undefined
-        ? 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the sidebar.'
-        : `Paramloop rollout phase: ${phase}${learnerView.rolloutStatus === 'active' ? '' : ` (${learnerView.rolloutStatus})`}. Learner served by ${learnerView.servedBy}. Click to open the sidebar.`;
+        ? 'Paramloop serves the baseline parameters while it learns (shadow phase). Click to open the dashboard.'
+        : `Paramloop rollout phase: ${phase}${learnerView.rolloutStatus === 'active' ? '' : ` (${learnerView.rolloutStatus})`}. Learner served by ${learnerView.servedBy}. Click to open the dashboard.`;
   };
   let lastPhase: RolloutPhase | undefined;
   let refreshing: Promise<void> | undefined;
@@ -319,11 +322,67 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       vscode.commands.executeCommand('workbench.action.openSettings', '@ext:paramloop.paramloop'),
     ),
   );
-  root.register(
-    vscode.commands.registerCommand('paramloop.openDashboard', () =>
-      vscode.commands.executeCommand(`${SidebarViewProvider.viewId}.focus`),
-    ),
-  );
+  // The dashboard panel: this window's learner answers when it serves, else the serving window does
+  // (through the service's `dashboard` operation); its controls run the palette's commands here.
+  let servedDashboard: { service: object; backend: DashboardBackend } | undefined;
+  const dashboardBackend = async (): Promise<DashboardBackend> => {
+    const result = await ready;
+    const connection = result.connection;
+    const module = learnerModule;
+    if (connection === undefined || module === undefined) {
+      return { handlers: unavailableDashboardHandlers(`the decision log is unavailable: ${result.messages.map((m) => m.text).join(' ') || 'it could not be opened'}`) };
+    }
+    const runCommand = async (command: DashboardCommand): Promise<boolean> => {
+      await vscode.commands.executeCommand(command);
+      return true;
+    };
+    /**
+     * `changed` events: from this window's commits while it serves, else from the decision count
+     * polled every 5 s; looked at again every 5 s, as serving may move between windows.
+     */
+    const watch = (emit: (event: DashboardEvent) => void): (() => void) => {
+      let feed: { service: object; stop: () => void } | undefined;
+      let last: number | undefined;
+      const tick = (): void => {
+        const service = connection.service;
+        if (service !== undefined) {
+          if (feed?.service !== service) {
+            feed?.stop();
+            const changes = module.watchDashboardChanges(service.store, emit, { minIntervalMs: 1000 });
+            feed = { service, stop: () => changes.dispose() };
+          }
+          return;
+        }
+        feed?.stop();
+        feed = undefined;
+        void connection.status().then(
+          (status) => {
+            if (last !== undefined && status.decisions !== last) emit({ type: 'event', name: 'changed', at: Date.now(), decisions: status.decisions });
+            last = status.decisions;
+          },
+          () => undefined,
+        );
+      };
+      tick();
+      const timer = setInterval(tick, 5000);
+      return () => {
+        clearInterval(timer);
+        feed?.stop();
+      };
+    };
+    const service = connection.service;
+    if (service !== undefined) {
+      if (servedDashboard?.service !== service) {
+        const handlers = module.createDashboardHandlers(service, { runCommand });
+        servedDashboard = { service, backend: { handlers, warm: () => handlers.warm(), watch } };
+      }
+      return servedDashboard.backend;
+    }
+    // Another window serves: it answers through the service's `dashboard` operation.
+    return { handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand), watch };
+  };
+  root.register(vscode.commands.registerCommand('paramloop.openDashboard', () => void DashboardPanel.show(context.extensionUri, log, dashboardBackend)));
+  root.register({ dispose: () => DashboardPanel.open?.dispose() });
 
   root.register(
     vscode.workspace.onDidChangeConfiguration((event) => {

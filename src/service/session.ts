@@ -31,6 +31,9 @@ export type { StoreUserSettings, UserMessage } from '../store/session';
 export type { ServiceConnection, ServingProcess } from './connection';
 export type { ServiceStatus } from './status';
 export type { LearnerStatus } from '../shared/protocol';
+export { createDashboardHandlers, forwardingDashboardHandlers } from './dashboardData';
+export type { ServiceDashboardHandlers } from './dashboardData';
+export { watchDashboardChanges } from './dashboardChanges';
 
 /** What became of this workspace's earlier, per-workspace log. */
 export type WorkspaceLogState = 'none' | 'imported' | 'importedBefore' | 'failed' | 'waiting';

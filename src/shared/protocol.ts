@@ -12,7 +12,7 @@ import { rolloutPhases, taskTypes } from '../core/types';
 export const readyMessage = z.object({ type: z.literal('ready'), protocolVersion: z.literal(1) }).strict();
 
 /** Sent by the webview when the user asks for a host command from the fixed list below. */
-export const webviewCommands = ['paramloop.showLog', 'paramloop.openSettings'] as const;
+export const webviewCommands = ['paramloop.showLog', 'paramloop.openSettings', 'paramloop.openDashboard'] as const;
 export const runCommandMessage = z
   .object({ type: z.literal('runCommand'), requestId: z.string().min(1).max(64), command: z.enum(webviewCommands) })
   .strict();

@@ -10,6 +10,8 @@ export interface WebviewShell {
   nonce: string;
   scriptUri: string;
   styleUri: string;
+  /** Further stylesheets, linked after `styleUri` in this order (all local resources). */
+  moreStyleUris?: readonly string[];
   title: string;
 }
 
@@ -32,7 +34,7 @@ export function webviewHtml(shell: WebviewShell): string {
   <meta http-equiv="Content-Security-Policy" content="${webviewCsp(shell.cspSource, shell.nonce)}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${shell.styleUri}">
-  <title>${shell.title}</title>
+${(shell.moreStyleUris ?? []).map((uri) => `  <link rel="stylesheet" href="${uri}">\n`).join('')}  <title>${shell.title}</title>
 </head>
 <body>
   <main id="app" aria-live="polite"><p class="muted">Loading Paramloop…</p></main>

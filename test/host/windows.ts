@@ -131,7 +131,7 @@ export class AgentWindow {
 
   /** The sidebar's text, after opening it in this window. */
   async sidebarText(timeoutMs = 30_000): Promise<string> {
-    await this.call({ name: 'executeCommand', command: 'paramloop.openDashboard' });
+    await this.call({ name: 'executeCommand', command: 'paramloop.sidebar.focus' });
     const text = await this.window.webviewText(timeoutMs);
     if (text === undefined) throw new Error(`${this.label}: the sidebar did not render within ${timeoutMs / 1000} s`);
     return text;

@@ -21,6 +21,8 @@ export const chromiumArgs = [
 
 /** The selector the sidebar webview sets once it has rendered a status from the host. */
 export const renderedWebviewSelector = 'main#app[data-state="ready"]';
+/** The dashboard panel once it has drawn its first answers. */
+export const renderedDashboardSelector = 'main#app[data-state="ready"][data-view="dashboard"]';
 
 /** A marker line the suite logs: `PARAMLOOP_<KIND> token token key=value …`. */
 export interface Marker {
@@ -74,13 +76,13 @@ export function isNoise(type: string, line: string): boolean {
   return /ENOTFOUND|ECONNREFUSED|EAI_AGAIN|vsda|gallery|marketplace|open-vsx|Settings not included in settingsLayout/i.test(line);
 }
 
-/** Finds the frame (webviews are nested iframes) whose document shows the rendered sidebar. */
-export async function findRenderedWebview(page: Page, timeoutMs: number): Promise<Frame | undefined> {
+/** Finds the frame (webviews are nested iframes) whose document shows the rendered sidebar (or `selector`). */
+export async function findRenderedWebview(page: Page, timeoutMs: number, selector = renderedWebviewSelector): Promise<Frame | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       try {
-        if (await frame.$(renderedWebviewSelector)) return frame;
+        if (await frame.$(selector)) return frame;
       } catch {
         // the frame navigated or detached while being searched
       }

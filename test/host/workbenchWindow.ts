@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import { chromiumPath } from './paths';
 import type { Marker } from './workbench';
-import { chromiumArgs, findRenderedWebview, formatLogArgs, isNoise, parseMarker, renderedWebviewSelector, workbenchUrl } from './workbench';
+import { chromiumArgs, findRenderedWebview, formatLogArgs, isNoise, parseMarker, renderedDashboardSelector, renderedWebviewSelector, workbenchUrl } from './workbench';
 
 /** What a window opens: the server, the workspace folder, the test module and where answers go. */
 export interface WorkbenchWindowOptions {
@@ -142,13 +142,15 @@ export class WorkbenchWindow {
     if (marker.kind === 'SCREENSHOT' || (marker.kind === 'REQUEST' && marker.tokens[1] === 'screenshot')) {
       const id = marker.kind === 'REQUEST' ? marker.tokens[0] : undefined;
       const name = (marker.kind === 'REQUEST' ? marker.tokens[2] : marker.tokens[0]) ?? 'screenshot';
-      const { file, webviewRendered } = await this.screenshot(name);
+      const selector = marker.kind === 'REQUEST' && marker.tokens[3] === 'dashboard' ? renderedDashboardSelector : renderedWebviewSelector;
+      const { file, webviewRendered } = await this.screenshot(name, { selector });
       if (id) this.reply(id, { ok: true, file, webviewRendered });
     } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'webviewText') {
       const id = marker.tokens[0] ?? 'unknown';
       const timeout = Number(marker.tokens[2] ?? '20000');
-      const text = await this.webviewText(Number.isFinite(timeout) ? timeout : 20_000);
-      this.reply(id, text !== undefined ? { ok: true, text } : { ok: false, error: `no frame matched ${renderedWebviewSelector}` });
+      const selector = marker.tokens[3] === 'dashboard' ? renderedDashboardSelector : renderedWebviewSelector;
+      const text = await this.webviewText(Number.isFinite(timeout) ? timeout : 20_000, selector);
+      this.reply(id, text !== undefined ? { ok: true, text } : { ok: false, error: `no frame matched ${selector}` });
     } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'pageText') {
       // `pageText <selector>`: the text of the workbench elements a Playwright selector (URI-encoded) matches.
       const id = marker.tokens[0] ?? 'unknown';
@@ -170,8 +172,8 @@ export class WorkbenchWindow {
    * Takes a screenshot named `<label>-<name>.png`, giving a sidebar that is still loading a moment to
    * draw (up to 10 s, unless `waitForWebview` is false: a picture of something else).
    */
-  async screenshot(name: string, { waitForWebview = true }: { waitForWebview?: boolean } = {}): Promise<{ file: string; webviewRendered: boolean }> {
-    const frame = await findRenderedWebview(this.page, waitForWebview ? 10_000 : 0);
+  async screenshot(name: string, { waitForWebview = true, selector = renderedWebviewSelector }: { waitForWebview?: boolean; selector?: string } = {}): Promise<{ file: string; webviewRendered: boolean }> {
+    const frame = await findRenderedWebview(this.page, waitForWebview ? 10_000 : 0, selector);
     await this.page.waitForTimeout(frame ? 500 : 0);
     const file = join(this.options.screenshotsDir, `${this.label}-${name.replace(/[^\w.-]/g, '_')}.png`);
     await this.page.screenshot({ path: file });
@@ -181,9 +183,9 @@ export class WorkbenchWindow {
   }
 
   /** The text of the rendered sidebar webview, or undefined when none renders within `timeoutMs`. */
-  async webviewText(timeoutMs: number): Promise<string | undefined> {
-    const frame = await findRenderedWebview(this.page, timeoutMs);
-    return frame ? frame.locator(renderedWebviewSelector).innerText() : undefined;
+  async webviewText(timeoutMs: number, selector = renderedWebviewSelector): Promise<string | undefined> {
+    const frame = await findRenderedWebview(this.page, timeoutMs, selector);
+    return frame ? frame.locator(selector).innerText() : undefined;
   }
 
   /** The messages of the notifications the workbench shows (toasts, and the notification center when open). */

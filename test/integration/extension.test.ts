@@ -76,10 +76,10 @@ describe(`Paramloop in a real extension host (${testMode()} mode)`, () => {
     }
   });
 
-  it('paramloop.openDashboard opens the sidebar, whose webview renders the status the host sends', async function () {
+  it('the sidebar (paramloop.sidebar.focus) opens and its webview renders the status the host sends', async function () {
     const extension = await activated();
     await extension.exports.decisionLog();
-    await vscode.commands.executeCommand('paramloop.openDashboard');
+    await vscode.commands.executeCommand('paramloop.sidebar.focus');
     if (!hasRunner()) {
       // test-electron has no browser to look into the webview with; the command resolving is all we see.
       this.skip();

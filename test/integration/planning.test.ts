@@ -281,4 +281,28 @@ describe('Planning commands against a simulated provider (real provider code ove
       await setUser({ provider: 'openai-compatible', model: 'sim-planner' });
     }
   });
+
+  // Last: it only reads what the tests above logged (hundreds of decisions, outcomes, verdicts).
+  it('paramloop.openDashboard opens the Paramloop Dashboard panel, which renders the live log: the decisions logged above, no section failing', async function () {
+    const learner = await (await api()).learner();
+    assert.ok(learner, "this window's learner is unavailable");
+    const decisions = (await learner.status()).decisions;
+    assert.ok(decisions >= 480, `${decisions} decisions`);
+    await vscode.commands.executeCommand('paramloop.openDashboard');
+    const dashboardTab = (): vscode.Tab | undefined => vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((t) => t.label === 'Paramloop Dashboard');
+    for (let waited = 0; dashboardTab() === undefined && waited < 5000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    const tab = dashboardTab();
+    assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('paramloop.dashboard'), `a tab shows the dashboard webview (tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label)).join(', ')})`);
+    if (!hasRunner()) this.skip();
+    const seen = await askRunner<{ ok: boolean; text?: string; error?: string }>('webviewText', ['30000', 'dashboard']);
+    assert.ok(seen.ok, seen.error);
+    const text = seen.text ?? '';
+    assert.match(text, /Paramloop Dashboard/);
+    assert.match(text, /Phase\s+shadow/);
+    assert.match(text, new RegExp(`Decisions\\s+${decisions.toLocaleString('en-US')} \\(`));
+    assert.doesNotMatch(text, /Could not load/);
+    const shot = await askRunner<{ ok: boolean; webviewRendered?: boolean }>('screenshot', ['dashboard-rollout', 'dashboard']);
+    assert.equal(shot.webviewRendered, true);
+    await vscode.window.tabGroups.close(tab);
+  });
 });

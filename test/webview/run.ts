@@ -8,17 +8,17 @@ import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { projectRoot } from '../host/paths';
 import { ensureSystemPackages } from '../host/prerequisites';
-import { webviewBundle } from './webviewPage';
+import { dashboardBundle, webviewBundle } from './webviewPage';
 
 async function main(): Promise<number> {
   ensureSystemPackages();
-  if (!existsSync(webviewBundle)) {
+  if (!existsSync(webviewBundle) || !existsSync(dashboardBundle)) {
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: projectRoot, stdio: 'inherit' });
     if (build.status !== 0) return 1;
   }
   let passed = 0;
   let failed = 0;
-  const stream = run({ files: [join(projectRoot, 'test/webview/webview.test.ts')], concurrency: 1, timeout: 120_000 });
+  const stream = run({ files: [join(projectRoot, 'test/webview/webview.test.ts'), join(projectRoot, 'test/webview/dashboard.test.ts')], concurrency: 1, timeout: 120_000 });
   stream.on('test:pass', (event: { details: { type?: string } }) => {
     if (event.details.type !== 'suite') passed++;
   });

@@ -173,6 +173,17 @@ describe('sidebar webview bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('"Open dashboard" posts a runCommand for paramloop.openDashboard, which the host protocol accepts', async () => {
+    const { page, errors } = await harness.open();
+    await sendToWebview(page, validStatus);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    const { posted } = await record(page);
+    assert.equal(posted.length, 2);
+    const parsed = parseWebviewMessage(posted[1]);
+    assert.ok(parsed.ok && parsed.message.type === 'runCommand' && parsed.message.command === 'paramloop.openDashboard');
+    assert.deepEqual(errors, []);
+  });
+
   it('loads, renders and runs under the sidebar CSP with 0 violations (and the listener sees an injected inline script)', async () => {
     const { page, errors } = await harness.open();
     await sendToWebview(page, validStatus);

@@ -1,7 +1,9 @@
-// Serves the built sidebar webview (dist/webview/main.js and main.css) in a page shaped like the one
-// the extension host writes: the same Content-Security-Policy (a nonce for the script, styles only from
-// the page's own origin, nothing else). `acquireVsCodeApi` is defined by an init script, as VS Code's
-// webview host defines it, and records every message the webview posts.
+// Serves a built webview (the sidebar, dist/webview/main.js, or the dashboard panel,
+// dist/webview/dashboard.js, with their stylesheets and the codicon font) in a page shaped like the
+// one the extension host writes: the same Content-Security-Policy (a nonce for the script, styles and
+// fonts only from the page's own origin, nothing else). `acquireVsCodeApi` is defined by an init
+// script, as VS Code's webview host defines it: it records every message the webview posts and its
+// state, and for the dashboard answers each request with the result given for its method (a fake host).
 import { randomBytes } from 'node:crypto';
 import { webviewHtml } from '../../src/shared/webviewHtml';
 import { readFileSync } from 'node:fs';
@@ -14,11 +16,25 @@ import { chromiumPath, projectRoot } from '../host/paths';
 import { chromiumArgs } from '../host/workbench';
 
 export const webviewBundle = join(projectRoot, 'dist', 'webview', 'main.js');
-const webviewStyle = join(projectRoot, 'dist', 'webview', 'main.css');
+export const dashboardBundle = join(projectRoot, 'dist', 'webview', 'dashboard.js');
+const webviewDir = join(projectRoot, 'dist', 'webview');
+
+/** Which webview the page loads. */
+export type WebviewKind = 'sidebar' | 'dashboard';
+
+/** How the fake host behaves for one page. */
+export interface OpenOptions {
+  /** Dashboard: the result per method (a method left out is answered with a `failed` error). */
+  answers?: Record<string, unknown>;
+  /** What `getState` returns at load (VS Code's saved webview state). */
+  state?: unknown;
+}
 
 /** What the page records, read back with `page.evaluate`. */
 export interface PageRecord {
   posted: unknown[];
+  /** Every state the webview saved with `setState`, in order. */
+  states: unknown[];
   cspViolations: Array<{ directive: string; blocked: string }>;
   warnings: string[];
 }
@@ -27,22 +43,32 @@ export interface PageRecord {
 export interface WebviewHarness {
   readonly origin: string;
   /** Opens a fresh page with the webview loaded; collects uncaught page errors into `errors`. */
-  open(): Promise<{ page: Page; errors: Error[] }>;
+  open(options?: OpenOptions): Promise<{ page: Page; errors: Error[] }>;
   close(): Promise<void>;
 }
 
-function pageHtml(origin: string): string {
+function pageHtml(origin: string, kind: WebviewKind): string {
   const nonce = randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-  return webviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, title: 'Paramloop' });
+  if (kind === 'sidebar') return webviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/main.js`, styleUri: `${origin}/main.css`, title: 'Paramloop' });
+  // As src/extension/dashboardPanel.ts writes it.
+  return webviewHtml({
+    cspSource: origin,
+    nonce,
+    scriptUri: `${origin}/dashboard.js`,
+    styleUri: `${origin}/uPlot.min.css`,
+    moreStyleUris: [`${origin}/codicon.css`, `${origin}/main.css`, `${origin}/dashboard.css`],
+    title: 'Paramloop Dashboard',
+  });
 }
 
 /**
  * Runs in the page before any of its scripts (init scripts are not subject to the page's CSP). Kept
  * as browser JavaScript text: the project's type check has no DOM library outside webview/.
  */
-const installVsCodeApi = `
+const installVsCodeApi = (options: OpenOptions): string => `
 (() => {
-  const record = { posted: [], cspViolations: [], warnings: [] };
+  const options = ${JSON.stringify(options)};
+  const record = { posted: [], states: [], cspViolations: [], warnings: [] };
   window.__paramloop = record;
   document.addEventListener('securitypolicyviolation', (event) => {
     record.cspViolations.push({ directive: event.violatedDirective, blocked: event.blockedURI, source: event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber, sample: event.sample });
@@ -50,31 +76,48 @@ const installVsCodeApi = `
   const warn = console.warn.bind(console);
   console.warn = (...args) => { record.warnings.push(args.map(String).join(' ')); warn(...args); };
   let acquired = false;
+  let state = options.state;
   window.acquireVsCodeApi = () => {
     // VS Code allows one acquisition per webview; a second is a bug in the webview.
     if (acquired) throw new Error('acquireVsCodeApi was called twice');
     acquired = true;
     return {
       // Messages cross a structured clone in VS Code; a JSON round trip shows the same shape.
-      postMessage: (message) => { record.posted.push(JSON.parse(JSON.stringify(message))); },
-      getState: () => undefined,
-      setState: () => undefined,
+      postMessage: (message) => {
+        const copy = JSON.parse(JSON.stringify(message));
+        record.posted.push(copy);
+        if (options.answers && copy && copy.type === 'request') {
+          const has = Object.prototype.hasOwnProperty.call(options.answers, copy.method);
+          const reply = has
+            ? { type: 'reply', id: copy.id, ok: true, result: options.answers[copy.method] }
+            : { type: 'reply', id: copy.id, ok: false, error: { code: 'failed', message: 'no answer for ' + copy.method } };
+          setTimeout(() => window.postMessage(reply, '*'), 5);
+        }
+      },
+      getState: () => state,
+      setState: (next) => { state = next; record.states.push(JSON.parse(JSON.stringify(next))); },
     };
   };
 })();
 `;
 
-export async function startWebviewHarness(): Promise<WebviewHarness> {
-  const script = readFileSync(webviewBundle);
-  const style = readFileSync(webviewStyle);
+export async function startWebviewHarness(kind: WebviewKind = 'sidebar'): Promise<WebviewHarness> {
+  const file = (name: string): Buffer => readFileSync(join(webviewDir, name));
+  const css = 'text/css; charset=utf-8';
+  const files: Record<string, [string, string | Buffer]> = {
+    '/main.js': ['text/javascript; charset=utf-8', file('main.js')],
+    '/main.css': [css, file('main.css')],
+    '/dashboard.js': ['text/javascript; charset=utf-8', file('dashboard.js')],
+    '/dashboard.css': [css, file('dashboard.css')],
+    '/uPlot.min.css': [css, file('uPlot.min.css')],
+    '/codicon.css': [css, file('codicon.css')],
+    '/codicon.ttf': ['font/ttf', file('codicon.ttf')],
+  };
   let origin = '';
   const server: Server = createServer((request, response) => {
-    const routes: Record<string, [string, string | Buffer]> = {
-      '/': ['text/html; charset=utf-8', pageHtml(origin)],
-      '/main.js': ['text/javascript; charset=utf-8', script],
-      '/main.css': ['text/css; charset=utf-8', style],
-    };
-    const route = routes[request.url ?? ''];
+    const url = (request.url ?? '').replace(/\?.*$/, '');
+    const routes: Record<string, [string, string | Buffer]> = { '/': ['text/html; charset=utf-8', pageHtml(origin, kind)], ...files };
+    const route = routes[url];
     if (!route) {
       response.writeHead(404).end();
       return;
@@ -87,11 +130,11 @@ export async function startWebviewHarness(): Promise<WebviewHarness> {
 
   return {
     origin,
-    async open() {
+    async open(options: OpenOptions = {}) {
       const page = await browser.newPage();
       const errors: Error[] = [];
       page.on('pageerror', (error) => errors.push(error));
-      await page.addInitScript({ content: installVsCodeApi });
+      await page.addInitScript({ content: installVsCodeApi(options) });
       await page.goto(`${origin}/`);
       await page.waitForFunction('window.__paramloop.posted.length > 0');
       return { page, errors };

@@ -1,0 +1,105 @@
+import * as vscode from 'vscode';
+import type { DashboardEvent } from '../shared/dashboardProtocol';
+import type { DashboardHandlers } from '../shared/dashboardRpc';
+import { webviewHtml } from '../shared/webviewHtml';
+import { createDashboardMessageHandler } from './dashboardMessages';
+import { DisposableStore } from './disposable';
+
+/** Where the dashboard's answers come from: the serving learner's handlers or the forwarding ones. */
+export interface DashboardBackend {
+  handlers: DashboardHandlers;
+  /** Scans the log ahead of the first paint (only where this window serves the learner). */
+  warm?: () => Promise<void>;
+  /** Calls `emit` (throttled) when the log has grown; returns the function that stops. */
+  watch?: (emit: (event: DashboardEvent) => void) => () => void;
+}
+
+/**
+ * The "Paramloop Dashboard" editor panel: one at a time, revealed when opened again. The webview
+ * keeps no data (`retainContextWhenHidden` off): it asks again each time it is shown. Every message
+ * it posts is answered through the dashboard protocol's dispatcher (dashboardMessages.ts).
+ */
+export class DashboardPanel implements vscode.Disposable {
+  static readonly viewType = 'paramloop.dashboard';
+  private static current: DashboardPanel | undefined;
+  private readonly disposables = new DisposableStore();
+
+  /** Opens the panel, or reveals it if it is open. */
+  static show(extensionUri: vscode.Uri, log: vscode.LogOutputChannel, backend: () => Promise<DashboardBackend>): DashboardPanel {
+    if (DashboardPanel.current) {
+      DashboardPanel.current.panel.reveal();
+      return DashboardPanel.current;
+    }
+    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'Paramloop Dashboard', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [webviewRoot],
+      retainContextWhenHidden: false,
+    });
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'paramloop.svg');
+    DashboardPanel.current = new DashboardPanel(panel, webviewRoot, log, backend);
+    return DashboardPanel.current;
+  }
+
+  /** The open panel, if any (the integration tests look at it). */
+  static get open(): DashboardPanel | undefined {
+    return DashboardPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    webviewRoot: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    backend: () => Promise<DashboardBackend>,
+  ) {
+    panel.webview.html = renderHtml(panel.webview, webviewRoot);
+    const handle = createDashboardMessageHandler(async () => (await backend()).handlers, (reply) => panel.webview.postMessage(reply), log);
+    this.disposables.register(panel.webview.onDidReceiveMessage((raw: unknown) => void handle(raw)));
+    this.disposables.register(panel.onDidDispose(() => this.dispose()));
+    void backend().then(
+      (b) => {
+        if (this.disposed) return;
+        const started = Date.now();
+        b.warm?.().then(
+          () => log.info(`Dashboard: the log was scanned ahead of the first paint in ${Date.now() - started} ms`),
+          (error: unknown) => log.warn(`Dashboard: the scan ahead of the first paint failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
+        const stop = b.watch?.((event) => {
+          // A hidden panel has no page to tell; it asks again when shown.
+          if (panel.visible) void panel.webview.postMessage(event);
+        });
+        if (stop) this.disposables.register({ dispose: stop });
+      },
+      (error: unknown) => log.warn(`Dashboard: no data source: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  private disposed = false;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    this.disposables.dispose();
+    this.panel.dispose();
+    this.log.info('Dashboard: closed');
+  }
+}
+
+function makeNonce(): string {
+  const bytes = new Uint8Array(24);
+  crypto.getRandomValues(bytes);
+  return Buffer.from(bytes).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
+function renderHtml(webview: vscode.Webview, webviewRoot: vscode.Uri): string {
+  const uri = (file: string): string => webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, file)).toString();
+  return webviewHtml({
+    cspSource: webview.cspSource,
+    nonce: makeNonce(),
+    scriptUri: uri('dashboard.js'),
+    styleUri: uri('uPlot.min.css'),
+    moreStyleUris: [uri('codicon.css'), uri('main.css'), uri('dashboard.css')],
+    title: 'Paramloop Dashboard',
+  });
+}

@@ -1,0 +1,817 @@
+// The Paramloop dashboard webview: asks the host through the typed request protocol
+// (src/shared/dashboardProtocol.ts) and draws what it answers, nothing else. It keeps only the UI's
+// intent (the tab shown, the time range) in VS Code's webview state, asks again whenever it is shown,
+// and again after the host's `changed` event (at most every few seconds).
+import './jitless';
+import type uPlot from 'uplot';
+import type { DashboardCommand, DashboardEvent, DashboardResult } from '../src/shared/dashboardProtocol';
+import { createDashboardClient, type DashboardClient } from '../src/shared/dashboardRpc';
+import { taskTypes } from '../src/core/types';
+import { chart, dots, line, palette, resizeCharts, withAlpha } from './dashboard/charts';
+import { button, dataDisclosure, element, icon, interval, linkButton, num, pairs, percent, table, when, whole } from './dashboard/dom';
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const tabs = [
+  { id: 'rollout', label: 'Rollout', icon: 'rocket' },
+  { id: 'reward', label: 'Reward', icon: 'graph-line' },
+  { id: 'arms', label: 'Arms', icon: 'symbol-parameter' },
+  { id: 'pareto', label: 'Pareto', icon: 'graph-scatter' },
+  { id: 'ope', label: 'Off-policy evaluation', icon: 'beaker' },
+  { id: 'attribution', label: 'Attribution', icon: 'symbol-field' },
+  { id: 'decisions', label: 'Decisions', icon: 'list-flat' },
+  { id: 'history', label: 'History', icon: 'history' },
+] as const;
+type TabId = (typeof tabs)[number]['id'];
+
+const ranges = [
+  { id: '24h', label: 'Last 24 hours', ms: 86_400_000 },
+  { id: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { id: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
+  { id: 'all', label: 'Whole log', ms: null },
+] as const;
+type RangeId = (typeof ranges)[number]['id'];
+type TaskType = (typeof taskTypes)[number];
+
+/** What the webview remembers across being hidden and shown: intent, never data. */
+interface UiState {
+  tab: TabId;
+  range: RangeId;
+  taskType: TaskType;
+}
+
+const taskTypeNames: Record<TaskType, string> = {
+  planTask: 'Plan a task',
+  planSelection: 'Plan a selection',
+  breakDownTodo: 'Break down a TODO',
+  planTests: 'Plan tests',
+};
+
+const commandLabels: Array<{ command: DashboardCommand; label: string; icon: string }> = [
+  { command: 'paramloop.promote', label: 'Promote…', icon: 'arrow-up' },
+  { command: 'paramloop.rollback', label: 'Roll back…', icon: 'discard' },
+  { command: 'paramloop.pause', label: 'Pause…', icon: 'debug-pause' },
+  { command: 'paramloop.resume', label: 'Resume…', icon: 'debug-continue' },
+  { command: 'paramloop.grantWaiver', label: 'Grant waiver…', icon: 'unlock' },
+  { command: 'paramloop.revokeWaiver', label: 'Revoke waiver…', icon: 'lock' },
+  { command: 'paramloop.exportLogs', label: 'Export logs…', icon: 'export' },
+  { command: 'paramloop.openSettings', label: 'Settings', icon: 'gear' },
+  { command: 'paramloop.showLog', label: 'Show log', icon: 'output' },
+];
+
+/** How soon after a `changed` event the dashboard asks again, at the earliest. */
+const changedThrottleMs = 2000;
+/** How long a burst of `changed` events may go on before the dashboard asks. */
+const changedSettleMs = 250;
+
+const vscode = acquireVsCodeApi();
+const client: DashboardClient = createDashboardClient((message) => vscode.postMessage(message), { timeoutMs: 60_000 });
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  if (!client.receive(event.data)) console.warn('Paramloop dashboard ignored a message outside the protocol');
+});
+
+function readState(): UiState {
+  const raw = vscode.getState() as Partial<UiState> | undefined;
+  const tab = tabs.some((t) => t.id === raw?.tab) ? (raw!.tab as TabId) : 'rollout';
+  const range = ranges.some((r) => r.id === raw?.range) ? (raw!.range as RangeId) : 'all';
+  const taskType = (taskTypes as readonly string[]).includes(raw?.taskType ?? '') ? (raw!.taskType as TaskType) : 'planTask';
+  return { tab, range, taskType };
+}
+let ui = readState();
+function saveState(change: Partial<UiState>): void {
+  ui = { ...ui, ...change };
+  vscode.setState(ui);
+}
+
+const app = document.getElementById('app')!;
+app.dataset.view = 'dashboard';
+const panels = new Map<TabId, HTMLElement>();
+const tabButtons = new Map<TabId, HTMLButtonElement>();
+const statusLine = element('p', '', 'status-line');
+statusLine.setAttribute('role', 'status');
+
+/** A section of a panel: a heading, and a body redrawn on each answer, marked ready or failed. */
+function section(panel: TabId, id: string, title: string): HTMLElement {
+  const node = element('section', undefined, 'section');
+  node.dataset.section = id;
+  const heading = element('h2', title);
+  heading.id = `h-${id}`;
+  node.setAttribute('aria-labelledby', heading.id);
+  const body = element('div', undefined, 'section-body');
+  body.append(element('p', 'Loading…', 'muted'));
+  node.append(heading, body);
+  panels.get(panel)!.append(node);
+  return node;
+}
+function fill(node: HTMLElement, ...children: Array<Node | string>): void {
+  node.querySelector('.section-body')!.replaceChildren(...children);
+  node.dataset.state = 'ready';
+}
+function failed(node: HTMLElement, error: unknown): void {
+  node.querySelector('.section-body')!.replaceChildren(element('p', `Could not load: ${error instanceof Error ? error.message : String(error)}`, 'warning'));
+  node.dataset.state = 'error';
+}
+
+function showTab(id: TabId, focus = false): void {
+  for (const [tab, panel] of panels) {
+    const selected = tab === id;
+    panel.hidden = !selected;
+    const control = tabButtons.get(tab)!;
+    control.setAttribute('aria-selected', String(selected));
+    control.tabIndex = selected ? 0 : -1;
+    if (selected && focus) control.focus();
+  }
+  saveState({ tab: id });
+  // A chart drawn while its panel was hidden may need the page's width now.
+  resizeCharts();
+}
+
+function buildShell(): Record<string, HTMLElement> {
+  const header = element('header', undefined, 'dash-header');
+  const title = element('h1');
+  title.append(icon('graph'), ' Paramloop Dashboard');
+  const rangeLabel = element('label', 'Time range ');
+  const rangeSelect = element('select');
+  rangeSelect.id = 'range';
+  for (const r of ranges) {
+    const option = element('option', r.label);
+    option.value = r.id;
+    option.selected = r.id === ui.range;
+    rangeSelect.append(option);
+  }
+  rangeSelect.addEventListener('change', () => {
+    saveState({ range: rangeSelect.value as RangeId });
+    void refresh('range');
+  });
+  rangeLabel.append(rangeSelect);
+  const refreshButton = button('Refresh', () => void refresh('all'), { icon: 'refresh', secondary: true });
+  header.append(title, rangeLabel, refreshButton);
+
+  const controls = element('div', undefined, 'controls');
+  controls.setAttribute('role', 'toolbar');
+  controls.setAttribute('aria-label', 'Rollout controls');
+  for (const c of commandLabels) {
+    const control = button(c.label, () => void runCommand(c.command, c.label), { icon: c.icon, secondary: !['paramloop.promote', 'paramloop.rollback'].includes(c.command) });
+    control.dataset.command = c.command;
+    controls.append(control);
+  }
+
+  const tabList = element('div', undefined, 'tabs');
+  tabList.setAttribute('role', 'tablist');
+  tabList.setAttribute('aria-label', 'Dashboard sections');
+  const panelHost = element('div', undefined, 'panels');
+  tabs.forEach((t, i) => {
+    const control = element('button', undefined, 'tab');
+    control.type = 'button';
+    control.id = `tab-${t.id}`;
+    control.setAttribute('role', 'tab');
+    control.setAttribute('aria-controls', `panel-${t.id}`);
+    control.append(icon(t.icon), ' ', t.label);
+    control.addEventListener('click', () => showTab(t.id));
+    control.addEventListener('keydown', (event) => {
+      const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+      if (step === 0) return;
+      event.preventDefault();
+      showTab(tabs[(i + step + tabs.length) % tabs.length]!.id, true);
+    });
+    tabButtons.set(t.id, control);
+    tabList.append(control);
+    const panel = element('div', undefined, 'panel');
+    panel.id = `panel-${t.id}`;
+    panel.setAttribute('role', 'tabpanel');
+    panel.setAttribute('aria-labelledby', control.id);
+    panel.dataset.panel = t.id;
+    panels.set(t.id, panel);
+    panelHost.append(panel);
+  });
+  app.replaceChildren(header, controls, statusLine, tabList, panelHost);
+  showTab(ui.tab);
+
+  return {
+    rollout: section('rollout', 'rollout', 'Rollout'),
+    slo: section('rollout', 'slo', 'Service levels (learned vs baseline)'),
+    budgets: section('rollout', 'budgets', 'Token budgets'),
+    waivers: section('rollout', 'waivers', 'Budget waivers'),
+    drift: section('rollout', 'drift', 'Drift'),
+    reward: section('reward', 'reward', 'Reward over time'),
+    arms: section('arms', 'arms', 'Arms: expected reward'),
+    share: section('arms', 'share', 'Selection share over time'),
+    favoured: section('arms', 'favoured', 'Favoured vs baseline parameters'),
+    pareto: section('pareto', 'pareto', 'Pareto front'),
+    ope: section('ope', 'ope', 'Off-policy evaluation'),
+    attribution: section('attribution', 'attribution', 'Attribution: what moves the choice'),
+    decisions: section('decisions', 'decisions', 'Recent decisions'),
+    explain: section('decisions', 'explain', 'One decision explained'),
+    history: section('history', 'history', 'History'),
+  };
+}
+
+const sections = buildShell();
+sections.explain!.hidden = true;
+// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
+sections.explain!.querySelector('h2')!.tabIndex = -1;
+fill(sections.explain!, element('p', 'Open a decision from the table to see it explained.', 'muted'));
+
+// ---- Rollout, SLO, budgets, waivers, drift (the overview) ----
+
+function renderOverview(o: DashboardResult<'overview'>): void {
+  const r = o.rollout;
+  const p = r.progress;
+  const progressBar = (label: string, value: number, max: number): HTMLElement => {
+    const wrap = element('div', undefined, 'progress');
+    const bar = element('progress');
+    bar.max = Math.max(1, max);
+    bar.value = Math.min(value, bar.max);
+    bar.setAttribute('aria-label', label);
+    wrap.append(element('span', `${label}: ${num(value, Number.isInteger(value) ? 0 : 1)} of ${num(max, Number.isInteger(max) ? 0 : 1)}`), bar);
+    return wrap;
+  };
+  const parts: HTMLElement[] = [
+    pairs([
+      ['Phase', r.phase],
+      ['Status', r.status],
+      ['In this phase since', when(r.phaseStartedAt)],
+      ['Learned share of traffic', percent(r.learnedShare, 1)],
+      ['Policy', `${o.policy.kind}, version ${o.policy.version}`],
+      ['Decisions', `${whole(o.counts.decisions)} (${whole(o.counts.outcomes)} with an outcome, ${whole(o.counts.pending)} waiting)`],
+      ['Rollbacks', whole(o.counts.incidents)],
+      ['Effective sample size', r.effectiveSampleSize === null ? '— (no gate look yet)' : `${num(r.effectiveSampleSize, 1)} (needs ${num(r.minEffectiveSampleSize, 1)})`],
+    ]),
+    progressBar('Samples towards the next gate', p.samples, p.minSamples),
+    progressBar('Days towards the next gate', p.days, p.minDays),
+    element('p', r.next, 'next-gate'),
+  ];
+  if (r.lastVerdict) {
+    const v = r.lastVerdict;
+    parts.push(
+      element('h3', `Last gate verdict (${v.phase}): ${v.passed ? 'passed' : 'not passed'}`),
+      element('p', v.summary),
+      table(
+        'Checks of the last verdict',
+        ['Check', 'Result', 'Value', 'Threshold', 'Detail'],
+        v.checks.map((c) => [c.name, c.passed ? '✓ passed' : '✗ failed', num(c.value), num(c.threshold), c.detail]),
+      ),
+    );
+  } else parts.push(element('p', 'No gate verdict yet.', 'muted'));
+  for (const notice of o.notices) parts.push(element('p', notice.message, notice.level === 'info' ? 'muted' : 'warning'));
+  fill(sections.rollout!, ...parts);
+
+  fill(
+    sections.slo!,
+    o.slo.length === 0
+      ? element('p', 'No service level is monitored.', 'muted')
+      : table(
+          'Service levels per metric: learned and baseline means with their confidence bounds',
+          ['Metric', 'State', 'Learned (n, mean, bounds)', 'Baseline (n, mean, bounds)', 'Margin'],
+          o.slo.map((s) => [
+            s.metric,
+            !s.enabled ? 'off' : s.breached ? '✗ breached' : '✓ within',
+            `${s.learned.n}, ${num(s.learned.mean)} ${interval(s.learned.lower, s.learned.upper)}`,
+            `${s.baseline.n}, ${num(s.baseline.mean)} ${interval(s.baseline.lower, s.baseline.upper)}`,
+            num(s.margin),
+          ]),
+        ),
+  );
+
+  fill(
+    sections.budgets!,
+    o.budgets.length === 0
+      ? element('p', 'No budget is set.', 'muted')
+      : table(
+          'Tokens spent per task type, today and this week, against their limits',
+          ['Task type', 'Today', 'This week', 'Remaining', 'State'],
+          o.budgets.map((b) => [
+            taskTypeNames[b.taskType],
+            `${whole(b.daySpent)}${b.dayLimit === null ? ' (no limit)' : ` of ${whole(b.dayLimit)}`}`,
+            `${whole(b.weekSpent)}${b.weekLimit === null ? ' (no limit)' : ` of ${whole(b.weekLimit)}`}`,
+            b.remaining === null ? 'unlimited' : whole(b.remaining),
+            b.exhausted ? '✗ exhausted' : '✓ available',
+          ]),
+        ),
+  );
+
+  const waiverControls = element('div', undefined, 'inline-controls');
+  waiverControls.append(button('Grant waiver…', () => void runCommand('paramloop.grantWaiver', 'Grant waiver…'), { icon: 'unlock', secondary: true }), button('Revoke waiver…', () => void runCommand('paramloop.revokeWaiver', 'Revoke waiver…'), { icon: 'lock', secondary: true }));
+  fill(
+    sections.waivers!,
+    o.waivers.length === 0
+      ? element('p', 'No waiver is proposed or active.', 'muted')
+      : table(
+          'Budget waivers and when they expire',
+          ['Waiver', 'Status', 'Task type', 'Extra tokens', 'Reason', 'Requested by', 'Expires'],
+          o.waivers.map((w) => [w.id, w.status, w.taskType, `+${whole(w.delta)} per ${w.period}`, w.note === '' ? w.reason : `${w.reason}: ${w.note}`, w.requestedBy + (w.approver ? ` (approved by ${w.approver})` : ''), when(w.expiresAt)]),
+        ),
+    waiverControls,
+  );
+
+  const d = o.drift;
+  const driftParts: HTMLElement[] = [];
+  if (d.warnings.length === 0) driftParts.push(element('p', 'No drift detected.', 'muted'));
+  else {
+    const list = element('ul', undefined, 'warnings');
+    for (const w of d.warnings) list.append(element('li', w));
+    driftParts.push(list);
+  }
+  if (d.pausePromotion) driftParts.push(element('p', 'Drift pauses promotion until it settles.', 'warning'));
+  if (d.rewardAlarm) driftParts.push(element('p', `The reward shifted (${d.rewardAlarm.direction}) at ${when(d.rewardAlarm.timestamp)}, after ${d.rewardAlarm.samples} samples.`, 'warning'));
+  if (d.features.length > 0) {
+    driftParts.push(
+      table(
+        `Population stability index per context feature (noise level ${num(d.noiseLevel)})`,
+        ['Feature', 'PSI', 'Shift'],
+        d.features.map((f) => [f.name, num(f.psi), f.level]),
+      ),
+    );
+  }
+  fill(sections.drift!, ...driftParts);
+}
+
+// ---- Reward over time ----
+
+function renderReward(r: DashboardResult<'rewardOverTime'>): void {
+  const c = palette();
+  const x = r.bucketStarts.map((t) => t / 1000);
+  const figure = chart({
+    key: 'reward',
+    title: 'Mean reward per bucket: learned vs baseline, with 95% bands',
+    xLabel: 'Time',
+    yLabel: 'Mean reward',
+    time: true,
+    series: [
+      line('Learned', c.learned),
+      line('Learned lower', withAlpha(c.learned, 0.35), { width: 1, points: { show: false } }),
+      line('Learned upper', withAlpha(c.learned, 0.35), { width: 1, points: { show: false } }),
+      line('Baseline', c.baseline),
+      line('Baseline lower', withAlpha(c.baseline, 0.35), { width: 1, points: { show: false } }),
+      line('Baseline upper', withAlpha(c.baseline, 0.35), { width: 1, points: { show: false } }),
+    ],
+    data: [x, r.learned.mean, r.learned.lower, r.learned.upper, r.baseline.mean, r.baseline.lower, r.baseline.upper],
+    bands: [
+      { series: [3, 2], fill: withAlpha(c.learned, 0.15) },
+      { series: [6, 5], fill: withAlpha(c.baseline, 0.15) },
+    ],
+  });
+  const rows = r.bucketStarts.map((t, i) => [
+    when(t),
+    whole(r.decisions[i]),
+    `${whole(r.learned.n[i])}: ${num(r.learned.mean[i])} ${interval(r.learned.lower[i] ?? null, r.learned.upper[i] ?? null)}`,
+    `${whole(r.baseline.n[i])}: ${num(r.baseline.mean[i])} ${interval(r.baseline.lower[i] ?? null, r.baseline.upper[i] ?? null)}`,
+  ]);
+  fill(
+    sections.reward!,
+    element('p', `Each point is the mean reward of the outcomes in a bucket of ${describeMs(r.bucketMs)}; the band is its 95% interval. A learned point above the baseline's band is a real gain.`, 'muted'),
+    figure,
+    dataDisclosure('Reward over time as a table', table('Reward per bucket', ['Bucket start', 'Decisions', 'Learned (n: mean [95%])', 'Baseline (n: mean [95%])'], rows, 'data reward-table')),
+  );
+}
+
+function describeMs(ms: number): string {
+  if (ms >= 86_400_000) return `${num(ms / 86_400_000, ms % 86_400_000 === 0 ? 0 : 1)} day(s)`;
+  if (ms >= 3_600_000) return `${num(ms / 3_600_000, ms % 3_600_000 === 0 ? 0 : 1)} hour(s)`;
+  return `${num(ms / 60_000, 0)} minute(s)`;
+}
+
+// ---- Arms ----
+
+function armLabel(arms: DashboardResult<'arms'>['arms'], index: number): string {
+  const arm = arms.find((a) => a.armIndex === index);
+  return arm === undefined ? `arm ${index}` : `${arm.armId}${arm.isBaseline ? ' (baseline)' : ''}`;
+}
+function paramsText(params: Record<string, unknown> | undefined): string {
+  if (params === undefined) return '—';
+  return Object.entries(params)
+    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`)
+    .join(', ');
+}
+
+function renderArms(a: DashboardResult<'arms'>): void {
+  const estimates: HTMLElement[] = [element('p', `The ${a.policyKind} policy's expected reward per arm for a typical request (posterior mean ± sd).`, 'muted')];
+  if (a.posterior.length === 0) estimates.push(element('p', 'This policy keeps no posterior.', 'muted'));
+  const c = palette();
+  for (const p of a.posterior) {
+    const names = p.arms.map((e) => armLabel(a.arms, e.armIndex));
+    const lower = p.arms.map((e) => (e.mean === null || e.sd === null ? null : e.mean - e.sd));
+    const upper = p.arms.map((e) => (e.mean === null || e.sd === null ? null : e.mean + e.sd));
+    estimates.push(
+      chart({
+        key: `posterior-${p.taskType}`,
+        title: `${taskTypeNames[p.taskType]}: expected reward per arm, mean ± sd`,
+        xLabel: 'Arm',
+        yLabel: 'Expected reward',
+        time: false,
+        padded: true,
+        xNames: names,
+        height: 180,
+        series: [
+          dots('Mean', c.learned, 8),
+          dots('Mean − sd', withAlpha(c.learned, 0.45), 5),
+          dots('Mean + sd', withAlpha(c.learned, 0.45), 5),
+        ],
+        data: [p.arms.map((_, i) => i), p.arms.map((e) => e.mean), lower, upper],
+      }),
+    );
+    estimates.push(
+      table(
+        `${taskTypeNames[p.taskType]}: expected reward per arm`,
+        ['Arm', 'Mean ± sd', 'Parameters'],
+        p.arms.map((e) => [armLabel(a.arms, e.armIndex), `${num(e.mean)} ± ${num(e.sd)}`, paramsText(a.arms.find((x) => x.armIndex === e.armIndex)?.params)]),
+        'data posterior-table',
+      ),
+    );
+  }
+  fill(sections.arms!, ...estimates);
+
+  const s = a.share;
+  const shareSeries = s.series.map((series, i) => line(armLabel(a.arms, series.armIndex), c.series[i % c.series.length]!));
+  const shareOf = (counts: number[]): Array<number | null> => counts.map((n, i) => ((s.totals[i] ?? 0) > 0 ? n / s.totals[i]! : null));
+  const data: uPlot.AlignedData = [s.bucketStarts.map((t) => t / 1000), ...s.series.map((series) => shareOf(series.counts)), shareOf(s.other)];
+  const figure = chart({
+    key: 'share',
+    title: 'Share of decisions per arm over time',
+    xLabel: 'Time',
+    yLabel: 'Share of decisions',
+    time: true,
+    series: [...shareSeries, line('Other arms', c.series[c.series.length - 1]!, { dash: [4, 4] })],
+    data,
+  });
+  const headers = ['Bucket start', 'Decisions', ...s.series.map((series) => armLabel(a.arms, series.armIndex)), 'Other arms'];
+  const rows = s.bucketStarts.map((t, i) => [when(t), whole(s.totals[i]), ...s.series.map((series) => whole(series.counts[i])), whole(s.other[i])]);
+  fill(sections.share!, figure, dataDisclosure('Selection counts as a table', table('Decisions per arm per bucket', headers, rows, 'data share-table')));
+
+  fill(
+    sections.favoured!,
+    a.favoured.length === 0
+      ? element('p', 'Nothing learned yet.', 'muted')
+      : table(
+          'Per task type: the arm the learned policy favours and the baseline arm (expected reward, mean ± sd)',
+          ['Task type', 'Favoured arm', 'Favoured parameters', 'Baseline arm', 'Baseline parameters'],
+          a.favoured.map((f) => [
+            taskTypeNames[f.taskType],
+            `${armLabel(a.arms, f.favoured.armIndex)} (${num(f.favoured.mean)} ± ${num(f.favoured.sd)})`,
+            paramsText(a.arms.find((x) => x.armIndex === f.favoured.armIndex)?.params),
+            `${armLabel(a.arms, f.baseline.armIndex)} (${num(f.baseline.mean)} ± ${num(f.baseline.sd)})`,
+            paramsText(a.arms.find((x) => x.armIndex === f.baseline.armIndex)?.params),
+          ]),
+          'data favoured-table',
+        ),
+  );
+}
+
+// ---- Pareto ----
+
+function paretoChart(points: DashboardResult<'pareto'>['points'], key: string, field: 'latencyMs' | 'tokens', xLabel: string): HTMLElement {
+  const c = palette();
+  const sorted = [...points].sort((p, q) => p[field] - q[field]);
+  const pick = (test: (p: (typeof points)[number]) => boolean): Array<number | null> => sorted.map((p) => (test(p) ? p.quality : null));
+  return chart({
+    key,
+    title: `Quality vs ${xLabel.toLowerCase()} per arm (baseline marked, dominated arms dimmed)`,
+    xLabel,
+    yLabel: 'Mean quality',
+    time: false,
+    padded: true,
+    series: [
+      dots('On the front', c.learned, 9),
+      dots('Dominated', withAlpha(c.foreground.startsWith('#') ? c.foreground : '#888888', 0.3), 7),
+      dots('Baseline', c.baseline, 13, { points: { show: true, size: 13, stroke: c.baseline, fill: 'transparent', width: 2 } }),
+    ],
+    data: [sorted.map((p) => p[field]), pick((p) => !p.dominated && !p.isBaseline), pick((p) => p.dominated && !p.isBaseline), pick((p) => p.isBaseline)],
+  });
+}
+
+function renderPareto(p: DashboardResult<'pareto'>): void {
+  if (p.points.length === 0) {
+    fill(sections.pareto!, element('p', 'No arm has an outcome in this range yet.', 'muted'));
+    return;
+  }
+  const rows = p.points.map((x) => [
+    `${x.armId}${x.isBaseline ? ' (baseline)' : ''}`,
+    whole(x.outcomes),
+    num(x.quality),
+    whole(x.latencyMs),
+    whole(x.tokens),
+    num(x.reward),
+    x.dominated ? `dominated by ${x.dominatedBy.map((i) => p.points.find((q) => q.armIndex === i)?.armId ?? `arm ${i}`).join(', ')}` : 'on the front',
+  ]);
+  fill(
+    sections.pareto!,
+    element('p', 'An arm is on the front when no other arm is at least as good on quality, latency and tokens and better on one.', 'muted'),
+    paretoChart(p.points, 'paretoLatency', 'latencyMs', 'Latency (ms)'),
+    paretoChart(p.points, 'paretoTokens', 'tokens', 'Tokens'),
+    dataDisclosure('Pareto front as a table', table('Per arm: mean quality, latency and tokens', ['Arm', 'Outcomes', 'Quality', 'Latency (ms)', 'Tokens', 'Reward', 'Front'], rows, 'data pareto-table')),
+  );
+}
+
+// ---- Off-policy evaluation ----
+
+function renderOpe(o: DashboardResult<'ope'>): void {
+  const parts: HTMLElement[] = [element('p', o.summary)];
+  if (o.supportWarning !== undefined) parts.push(element('p', o.supportWarning, 'warning support-warning'));
+  else if (o.effectiveSampleSize !== null && o.minEffectiveSampleSize !== null && o.effectiveSampleSize < o.minEffectiveSampleSize) {
+    parts.push(element('p', `Too little support to decide: the effective sample size is ${num(o.effectiveSampleSize, 1)}, below the ${num(o.minEffectiveSampleSize, 1)} needed.`, 'warning support-warning'));
+  }
+  parts.push(
+    pairs([
+      ['Policy evaluated', o.policyKind],
+      ['Trained on / scored on', `${whole(o.trainedOn)} / ${whole(o.scoredOn)} decisions${o.sessions === null ? '' : ` (${whole(o.sessions)} sessions)`}`],
+      ['Effective sample size', `${num(o.effectiveSampleSize, 1)} (needs ${num(o.minEffectiveSampleSize, 1)})`],
+      ['Probability off the log’s support', percent(o.massOffSupport, 1)],
+      ['Logged mean reward', num(o.loggedMean)],
+    ]),
+  );
+  if (o.estimators.length > 0) {
+    parts.push(
+      table(
+        `Estimated value of the learned policy, with ${percent(1 - o.level)} bootstrap intervals (ESS ${num(o.effectiveSampleSize, 1)})`,
+        ['Estimator', 'Estimate', `${percent(1 - o.level)} interval`, 'vs logged'],
+        o.estimators.map((e) => [e.name, num(e.estimate), interval(e.lower, e.upper), e.estimate === null || o.loggedMean === null ? '—' : `${e.estimate - o.loggedMean >= 0 ? '+' : ''}${num(e.estimate - o.loggedMean)}`]),
+        'data ope-table',
+      ),
+    );
+  }
+  const again = button('Evaluate again', () => void loadOpe(), { icon: 'refresh', secondary: true });
+  fill(sections.ope!, ...parts, again);
+}
+
+// ---- Attribution ----
+
+function renderAttribution(a: DashboardResult<'attribution'>): void {
+  const select = element('select');
+  select.id = 'attribution-task';
+  for (const t of taskTypes) {
+    const option = element('option', taskTypeNames[t]);
+    option.value = t;
+    option.selected = t === ui.taskType;
+    select.append(option);
+  }
+  select.addEventListener('change', () => {
+    saveState({ taskType: select.value as TaskType });
+    void loadAttribution();
+  });
+  const label = element('label', 'Task type ');
+  label.append(select);
+  const parts: HTMLElement[] = [label, element('p', a.summary)];
+  if (a.available && a.features.length > 0) {
+    parts.push(
+      table(
+        'Per context feature: how much it can change which arm is best (spread), and its effect on the favoured and the baseline arm',
+        ['Feature', 'Spread', 'Effect on favoured arm', 'Effect on baseline arm'],
+        a.features.map((f) => [f.name, num(f.spread), num(f.favoured), num(f.baseline)]),
+        'data attribution-table',
+      ),
+    );
+  }
+  fill(sections.attribution!, ...parts);
+}
+
+// ---- Recent decisions and one decision explained ----
+
+/** The `before` of each page shown so far (undefined: the newest page). */
+const pageStack: Array<number | undefined> = [undefined];
+
+function renderDecisions(d: DashboardResult<'recentDecisions'>): void {
+  const t = table(
+    'Recent decisions, newest first (open one to see it explained)',
+    ['Request', 'Time', 'Task type', 'Phase', 'Served by', 'Arm', 'Propensity', 'Reward', 'Quality', 'Latency (ms)', 'Tokens', 'Verdict'],
+    [],
+    'data decisions-table',
+  );
+  const body = t.querySelector('tbody')!;
+  for (const row of d.rows) {
+    const tr = element('tr');
+    tr.dataset.requestId = row.requestId;
+    const th = element('th');
+    th.scope = 'row';
+    th.append(linkButton(row.requestId, () => void openDecision(row.requestId), `Explain decision ${row.requestId}`));
+    tr.append(th);
+    for (const cell of [
+      when(row.timestamp),
+      row.taskType === null ? '—' : (taskTypeNames[row.taskType as TaskType] ?? row.taskType),
+      row.phase,
+      row.servedBy,
+      row.armId,
+      num(row.propensity),
+      num(row.reward),
+      num(row.quality),
+      whole(row.latencyMs),
+      whole(row.tokens),
+      row.error ? 'error' : row.verdict === null ? (row.defaulted ? 'none (timed out)' : '—') : row.verdict,
+    ])
+      tr.append(element('td', cell));
+    tr.addEventListener('click', (event) => {
+      if (event.target instanceof HTMLButtonElement) return; // the request id's own button opened it
+      void openDecision(row.requestId);
+    });
+    body.append(tr);
+  }
+  const nav = element('div', undefined, 'pager');
+  const newer = button('Newer', () => {
+    pageStack.pop();
+    void loadDecisions();
+  }, { icon: 'chevron-left', secondary: true });
+  newer.disabled = pageStack.length <= 1;
+  const older = button('Older', () => {
+    pageStack.push(d.nextBefore ?? undefined);
+    void loadDecisions();
+  }, { icon: 'chevron-right', secondary: true });
+  older.disabled = d.nextBefore === null;
+  nav.append(newer, element('span', `Page ${pageStack.length}`, 'muted'), older);
+  fill(sections.decisions!, d.rows.length === 0 ? element('p', 'No decision logged yet.', 'muted') : t, nav);
+}
+
+async function openDecision(requestId: string): Promise<void> {
+  const node = sections.explain!;
+  node.hidden = false;
+  node.dataset.state = 'loading';
+  try {
+    renderExplained(await client.request('explainDecision', { requestId }));
+  } catch (error) {
+    failed(node, error);
+  }
+  node.scrollIntoView?.({ block: 'start' });
+  node.querySelector<HTMLElement>('h2')?.focus();
+}
+
+function renderExplained(e: DashboardResult<'explainDecision'>): void {
+  const close = button('Back to the table', () => {
+    sections.explain!.hidden = true;
+// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
+sections.explain!.querySelector('h2')!.tabIndex = -1;
+    sections.decisions!.querySelector<HTMLButtonElement>('button.link')?.focus();
+  }, { icon: 'arrow-left', secondary: true });
+  if (!e.found) {
+    fill(sections.explain!, element('p', `Decision ${e.requestId} is not in the log (retention may have folded it).`, 'warning'), close);
+    return;
+  }
+  const d = e.decision;
+  const parts: HTMLElement[] = [
+    element('p', d.why, 'why'),
+    pairs([
+      ['Request', d.requestId],
+      ['Time', when(d.timestamp)],
+      ['Task type', d.taskType === null ? '—' : (taskTypeNames[d.taskType as TaskType] ?? d.taskType)],
+      ['Phase / served by', `${d.phase} / ${d.servedBy}`],
+      ['Policy', `${d.policyId} v${d.policyVersion}`],
+      ['Arm', `${d.armId} (baseline arm: ${d.baselineArmIndex})`],
+      ['Parameters', paramsText(d.params)],
+      ['Propensity', num(d.propensity, 4)],
+      ['Shadow choice', d.shadow === undefined ? '—' : `${d.shadow.armId} (p=${num(d.shadow.propensity, 4)})`],
+      ['Honoured / dropped', `${d.honoured?.join(', ') ?? '—'} / ${d.dropped?.join(', ') ?? '—'}`],
+      ['Model used', d.modelUsed ?? '—'],
+      ['Waivers', d.waivers.length === 0 ? 'none' : d.waivers.join(', ')],
+      ['Reward', d.reward === null ? 'not yet' : `${num(d.reward.reward)}${d.reward.violations.length > 0 ? ` (violations: ${d.reward.violations.join('; ')})` : ''}`],
+    ]),
+    table('Probability of each arm when this decision was drawn', ['Arm', 'Probability'], d.probabilities.map((p) => [p.armId, num(p.probability, 4)]), 'data probability-table'),
+  ];
+  if (d.outcome !== null) {
+    const o = d.outcome;
+    parts.push(
+      table('Outcome', ['Field', 'Value'], [
+        ['Latency (ms)', whole(o.latencyMs)],
+        ['Time to first token (ms)', whole(o.timeToFirstTokenMs)],
+        ['Tokens in / out', `${whole(o.tokensIn)} / ${whole(o.tokensOut)}`],
+        ['Finish', o.finishReason],
+        ['Quality', num(o.quality)],
+        ['Verdict', o.verdict ?? (o.defaulted ? 'none (timed out)' : '—')],
+        ['Rating', num(o.rating, 0)],
+        ['Error', o.error ?? 'none'],
+      ]),
+    );
+  } else parts.push(element('p', 'No outcome yet.', 'muted'));
+  if (d.context.length > 0) parts.push(dataDisclosure(`Context features (${d.context.length})`, table(`Context (fingerprint ${d.contextFingerprint})`, ['Feature', 'Value'], d.context.map((c) => [c.name, num(c.value)]))));
+  fill(sections.explain!, ...parts, close);
+}
+
+// ---- History ----
+
+const historyEntries: DashboardResult<'history'>['entries'] = [];
+let historyNext: number | null = null;
+
+function renderHistory(): void {
+  const rows = historyEntries.map((e) => {
+    switch (e.kind) {
+      case 'rollout':
+        return [when(e.timestamp), 'Phase change', `${e.event}: ${e.from} → ${e.to} (${e.status}) by ${e.actor}: ${e.reason}`];
+      case 'incident':
+        return [when(e.timestamp), 'Incident', `${e.metric}: ${e.from} → ${e.to}: ${e.message}`];
+      case 'gateLook':
+        return [when(e.timestamp), 'Gate look', `${e.phase} look ${e.look} on ${whole(e.rows)} rows${e.verdict ? `: ${e.verdict.passed ? 'passed' : 'not passed'}, ${e.verdict.summary}` : ''}`];
+    }
+  });
+  const more = button('Older entries', () => void loadHistory(true), { icon: 'chevron-down', secondary: true });
+  more.disabled = historyNext === null;
+  fill(sections.history!, rows.length === 0 ? element('p', 'Nothing has happened yet.', 'muted') : table('Phase changes, incidents and gate looks, newest first', ['Time', 'Kind', 'What happened'], rows, 'data history-table'), more);
+}
+
+// ---- Loading ----
+
+let overviewAt: number | undefined;
+
+function rangeParams(): { since?: number } {
+  const r = ranges.find((x) => x.id === ui.range);
+  if (r === undefined || r.ms === null || overviewAt === undefined) return {};
+  return { since: Math.max(0, Math.floor(overviewAt - r.ms)) };
+}
+
+async function load<T>(node: HTMLElement, ask: () => Promise<T>, draw: (result: T) => void): Promise<void> {
+  try {
+    draw(await ask());
+  } catch (error) {
+    failed(node, error);
+  }
+}
+
+const loadOverview = (): Promise<void> =>
+  load(sections.rollout!, () => client.request('overview', {}), (o) => {
+    overviewAt = o.at;
+    renderOverview(o);
+  });
+const loadReward = (): Promise<void> => load(sections.reward!, () => client.request('rewardOverTime', { ...rangeParams(), buckets: 100 }), renderReward);
+const loadArms = (): Promise<void> =>
+  load(sections.arms!, () => client.request('arms', { ...rangeParams(), buckets: 60 }), renderArms).then(() => {
+    if (sections.arms!.dataset.state === 'error') {
+      failed(sections.share!, new Error('see above'));
+      failed(sections.favoured!, new Error('see above'));
+    }
+  });
+const loadPareto = (): Promise<void> => load(sections.pareto!, () => client.request('pareto', rangeParams()), renderPareto);
+const loadOpe = (): Promise<void> => load(sections.ope!, () => client.request('ope', {}), renderOpe);
+const loadAttribution = (): Promise<void> => load(sections.attribution!, () => client.request('attribution', { taskType: ui.taskType }), renderAttribution);
+const loadDecisions = (): Promise<void> => {
+  const before = pageStack[pageStack.length - 1];
+  return load(sections.decisions!, () => client.request('recentDecisions', { ...(before !== undefined ? { before } : {}), limit: 25 }), renderDecisions);
+};
+const loadHistory = (more = false): Promise<void> =>
+  load(
+    sections.history!,
+    () => client.request('history', { ...(more && historyNext !== null ? { before: historyNext } : {}), limit: 50 }),
+    (page) => {
+      if (!more) historyEntries.length = 0;
+      historyEntries.push(...page.entries);
+      historyNext = page.nextBefore;
+      renderHistory();
+    },
+  );
+
+let refreshing: Promise<void> | undefined;
+/**
+ * Asks the host again. `all`: everything (first paint, shown again, Refresh); `changed`: what the
+ * log's growth changes (not OPE, which is costly and has its own button); `range`: the series.
+ */
+async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
+  if (refreshing) await refreshing;
+  const work = (async () => {
+    if (kind !== 'range') await loadOverview();
+    const jobs = [loadReward(), loadArms(), loadPareto()];
+    if (kind !== 'range') jobs.push(loadAttribution(), pageStack.length === 1 ? loadDecisions() : Promise.resolve(), loadHistory());
+    if (kind === 'all') jobs.push(loadOpe());
+    await Promise.all(jobs);
+    // Said once at the top too, so that a failure on a tab not shown is not missed.
+    const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
+    if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;
+    app.dataset.state = 'ready';
+  })();
+  refreshing = work;
+  await work.finally(() => {
+    if (refreshing === work) refreshing = undefined;
+  });
+}
+
+async function runCommand(command: DashboardCommand, label: string): Promise<void> {
+  statusLine.textContent = `${label.replace('…', '')}: running…`;
+  try {
+    const result = await client.request('runCommand', { command }, { timeoutMs: 10 * 60_000 });
+    statusLine.textContent = `${label.replace('…', '')}: ${result.done ? 'done' : 'not done'}.`;
+    void refresh('changed');
+  } catch (error) {
+    statusLine.textContent = `${label.replace('…', '')} failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+// Live updates: a burst of events settles for `changedSettleMs`, then one refresh, and at most one
+// per `changedThrottleMs`; none while the view is hidden (it refreshes when shown again).
+let changedTimer: ReturnType<typeof setTimeout> | undefined;
+let lastChanged = 0;
+client.onEvent((_event: DashboardEvent) => {
+  if (changedTimer !== undefined || document.visibilityState === 'hidden') return;
+  changedTimer = setTimeout(() => {
+    changedTimer = undefined;
+    lastChanged = Date.now();
+    void refresh('changed');
+  }, Math.max(changedSettleMs, lastChanged + changedThrottleMs - Date.now()));
+});
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void refresh('all');
+});
+let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+window.addEventListener('resize', () => {
+  if (resizeTimer !== undefined) clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(resizeCharts, 150);
+});
+
+void refresh('all');

@@ -1,0 +1,122 @@
+// Charts drawn with uPlot (canvas, no eval, no injected styles: its stylesheet is a local file).
+// Colours come from VS Code's theme variables, read when a chart is drawn, so light, dark and high
+// contrast themes each get their own. Every chart sits next to a table holding the same numbers.
+import uPlot from 'uplot';
+
+import { element } from './dom';
+
+/** The charts on the page, destroyed before their section is drawn again. */
+const live = new Map<string, uPlot>();
+
+function themeColour(variable: string, fallback: string): string {
+  const value = getComputedStyle(document.body).getPropertyValue(variable).trim();
+  return value === '' ? fallback : value;
+}
+
+/** The palette: the theme's chart colours. */
+export function palette(): { learned: string; baseline: string; foreground: string; grid: string; series: string[] } {
+  const blue = themeColour('--vscode-charts-blue', '#3794ff');
+  const orange = themeColour('--vscode-charts-orange', '#d18616');
+  return {
+    learned: blue,
+    baseline: orange,
+    foreground: themeColour('--vscode-charts-foreground', themeColour('--vscode-foreground', '#cccccc')),
+    grid: themeColour('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
+    series: [blue, orange, themeColour('--vscode-charts-green', '#89d185'), themeColour('--vscode-charts-purple', '#b180d7'), themeColour('--vscode-charts-red', '#f14c4c'), themeColour('--vscode-charts-yellow', '#cca700'), '#4ec9b0', '#ce9178', '#9cdcfe', '#c586c0', '#d7ba7d', '#808080', '#6a9955', '#569cd6', '#dcdcaa', '#f48771', '#a0a0a0'],
+  };
+}
+
+/** `colour` at opacity `alpha` (hex colours; others are returned as they are). */
+export function withAlpha(colour: string, alpha: number): string {
+  const hex = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(colour);
+  if (!hex) return colour;
+  const v = Number.parseInt(hex[1]!, 16);
+  return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`;
+}
+
+function chartWidth(): number {
+  return Math.max(280, Math.min(1100, (document.body.clientWidth || 800) - 64));
+}
+
+function axis(label: string, colours: ReturnType<typeof palette>, extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
+  return { label, stroke: colours.foreground, grid: { stroke: colours.grid, width: 1 }, ticks: { stroke: colours.grid, width: 1 }, ...extra };
+}
+
+export interface ChartSpec {
+  /** Key of the chart on the page (one instance per key). */
+  key: string;
+  /** What the chart shows, for screen readers (the figure's label) and as its caption. */
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** Time axis (x in seconds) or a numeric one. */
+  time: boolean;
+  series: uPlot.Series[];
+  data: uPlot.AlignedData;
+  bands?: uPlot.Band[];
+  height?: number;
+  /** Leave a margin around the points on both axes (scatters, whose points would sit on the edges). */
+  padded?: boolean;
+  /** Names for whole-number x positions (categories, e.g. arms), in place of the numbers. */
+  xNames?: readonly string[];
+}
+
+/** A scale's range with 8% of its span (or 1 for a single value) added on each side. */
+const paddedRange = (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+  if (min === null || max === null) return [0, 1];
+  const pad = max > min ? (max - min) * 0.08 : Math.max(Math.abs(max) * 0.08, 1);
+  return [min - pad, max + pad];
+};
+
+/**
+ * Draws a chart into a new figure and returns it. The figure carries the number of points drawn
+ * (`data-points`) and the chart's key (`data-chart`), which the tests read.
+ */
+export function chart(spec: ChartSpec): HTMLElement {
+  live.get(spec.key)?.destroy();
+  const figure = element('figure', undefined, 'chart');
+  figure.dataset.chart = spec.key;
+  figure.setAttribute('role', 'img');
+  figure.setAttribute('aria-label', `${spec.title} (the table below has the same numbers)`);
+  const colours = palette();
+  const options: uPlot.Options = {
+    width: chartWidth(),
+    height: spec.height ?? 220,
+    scales: spec.padded === true ? { x: { time: spec.time, range: paddedRange }, y: { range: paddedRange } } : { x: { time: spec.time } },
+    axes: [
+      axis(spec.xLabel, colours, spec.xNames === undefined ? {} : { values: (_u, splits) => splits.map((x) => (Number.isInteger(x) ? (spec.xNames![x] ?? '') : '')) }),
+      axis(spec.yLabel, colours),
+    ],
+    series: [{ label: spec.xLabel }, ...spec.series],
+    legend: { show: true, live: false },
+    cursor: { drag: { x: false, y: false } },
+    ...(spec.bands !== undefined ? { bands: spec.bands } : {}),
+  };
+  const plot = new uPlot(options, spec.data, figure);
+  live.set(spec.key, plot);
+  figure.dataset.points = String(spec.data[0].length);
+  const caption = element('figcaption', spec.title);
+  figure.prepend(caption);
+  return figure;
+}
+
+/** The uPlot instance drawn under `key`, if any. */
+export function chartOf(key: string): uPlot | undefined {
+  return live.get(key);
+}
+
+/** Resizes every chart to the page's width. */
+export function resizeCharts(): void {
+  const width = chartWidth();
+  for (const plot of live.values()) plot.setSize({ width, height: plot.height });
+}
+
+/** A line series. */
+export function line(label: string, stroke: string, options: Partial<uPlot.Series> = {}): uPlot.Series {
+  return { label, stroke, width: 2, spanGaps: false, points: { show: true, size: 5 }, ...options };
+}
+
+/** A series of points only (a scatter over an ascending x). */
+export function dots(label: string, colour: string, size = 9, options: Partial<uPlot.Series> = {}): uPlot.Series {
+  return { label, stroke: colour, fill: colour, width: 0, paths: () => null, points: { show: true, size, stroke: colour, fill: colour }, ...options };
+}
