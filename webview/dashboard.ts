@@ -797,7 +797,12 @@ async function runCommand(command: DashboardCommand, label: string): Promise<voi
 // per `changedThrottleMs`; none while the view is hidden (it refreshes when shown again).
 let changedTimer: ReturnType<typeof setTimeout> | undefined;
 let lastChanged = 0;
-client.onEvent((_event: DashboardEvent) => {
+client.onEvent((event: DashboardEvent) => {
+  if (event.name === 'explain') {
+    showTab('decisions');
+    void openDecision(event.requestId);
+    return;
+  }
   if (changedTimer !== undefined || document.visibilityState === 'hidden') return;
   changedTimer = setTimeout(() => {
     changedTimer = undefined;

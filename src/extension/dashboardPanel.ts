@@ -54,7 +54,16 @@ export class DashboardPanel implements vscode.Disposable {
   ) {
     panel.webview.html = renderHtml(panel.webview, webviewRoot);
     const handle = createDashboardMessageHandler(async () => (await backend()).handlers, (reply) => panel.webview.postMessage(reply), log);
-    this.disposables.register(panel.webview.onDidReceiveMessage((raw: unknown) => void handle(raw)));
+    this.disposables.register(
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        // The page has loaded (its first request): what was asked of it before goes now.
+        this.loaded = true;
+        if (this.explaining !== undefined) this.postExplain();
+        void handle(raw);
+      }),
+    );
+    // Hidden, the page is gone (its context is not retained); shown again, it loads anew.
+    this.disposables.register(panel.onDidChangeViewState(() => (this.loaded &&= panel.visible)));
     this.disposables.register(panel.onDidDispose(() => this.dispose()));
     void backend().then(
       (b) => {
@@ -75,6 +84,24 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private disposed = false;
+  /** Whether the page has loaded (it has sent a request), and a decision it is to explain once it has. */
+  private loaded = false;
+  private explaining: string | undefined;
+
+  /** Shows one decision explained (the plan editor's Explain), once the page is there to show it. */
+  explain(requestId: string): void {
+    this.explaining = requestId;
+    this.panel.reveal();
+    if (this.loaded) this.postExplain();
+  }
+
+  private postExplain(): void {
+    const requestId = this.explaining;
+    if (requestId === undefined) return;
+    this.explaining = undefined;
+    const event: DashboardEvent = { type: 'event', name: 'explain', requestId };
+    void this.panel.webview.postMessage(event);
+  }
 
   dispose(): void {
     if (this.disposed) return;

@@ -381,7 +381,14 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
     // Another window serves: it answers through the service's `dashboard` operation.
     return { handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand), watch };
   };
-  root.register(vscode.commands.registerCommand('paramloop.openDashboard', () => void DashboardPanel.show(context.extensionUri, log, dashboardBackend)));
+  // `{ explain: requestId }` (the plan editor's Explain) opens that decision explained.
+  root.register(
+    vscode.commands.registerCommand('paramloop.openDashboard', (arg?: unknown) => {
+      const panel = DashboardPanel.show(context.extensionUri, log, dashboardBackend);
+      const explain = arg !== null && typeof arg === 'object' ? (arg as { explain?: unknown }).explain : undefined;
+      if (typeof explain === 'string' && explain.length > 0 && explain.length <= 200) panel.explain(explain);
+    }),
+  );
   root.register({ dispose: () => DashboardPanel.open?.dispose() });
 
   root.register(

@@ -269,16 +269,18 @@ export class PlanningController implements vscode.Disposable {
     const id = this.byUri.get(doc.uri.toString());
     if (id === undefined) return [];
     const top = new vscode.Range(0, 0, 0, 0);
+    const explain = new vscode.CodeLens(top, { title: '$(info) Explain', command: 'paramloop.openDashboard', arguments: [{ explain: id }], tooltip: 'How this plan\'s parameters were chosen, in the dashboard' });
     if (this.pending.has(id)) {
       return [
         new vscode.CodeLens(top, { title: '$(check) Accept', command: 'paramloop.acceptPlan', arguments: [{ requestId: id }], tooltip: 'This plan is good: the optimizer learns from it' }),
         new vscode.CodeLens(top, { title: '$(close) Reject', command: 'paramloop.rejectPlan', arguments: [{ requestId: id }], tooltip: 'This plan is not usable' }),
         new vscode.CodeLens(top, { title: '$(star-empty) Rate…', command: 'paramloop.ratePlan', arguments: [{ requestId: id }], tooltip: 'Rate this plan from 1 to 5' }),
+        explain,
       ];
     }
     const given = this.settledLabels.get(id);
     const said = given?.rating !== undefined ? `rated ${given.rating}/5` : given?.verdict === 'accept' ? 'accepted' : given?.verdict === 'reject' ? 'rejected' : 'recorded without a verdict';
-    return [new vscode.CodeLens(top, { title: `Verdict: ${said}${given?.implicit ? ` (${given.implicit})` : ''}`, command: '' })];
+    return [new vscode.CodeLens(top, { title: `Verdict: ${said}${given?.implicit ? ` (${given.implicit})` : ''}`, command: '' }), explain];
   }
 
   /** The task from the argument, else from the editor (asking for what is missing). */

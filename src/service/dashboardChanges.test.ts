@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DashboardEvent } from '../shared/dashboardProtocol';
+import type { DashboardChangedEvent } from '../shared/dashboardProtocol';
 import { watchDashboardChanges } from './dashboardChanges';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -15,7 +15,7 @@ test('commits are told at most once per interval, after the last one, with the d
       return () => (commit = undefined);
     },
   };
-  const events: DashboardEvent[] = [];
+  const events: DashboardChangedEvent[] = [];
   const feed = watchDashboardChanges(source, (e) => events.push(e), { minIntervalMs: 60 });
   // A burst of commits: the first is told at once (nothing was told before), the rest once, 60 ms later.
   for (let i = 0; i < 5; i++) {

@@ -4,7 +4,7 @@
  * interval, after the last change of the interval (a trailing throttle), with the log's decision
  * count, and asks again for what it shows.
  */
-import type { DashboardEvent } from '../shared/dashboardProtocol';
+import type { DashboardChangedEvent } from '../shared/dashboardProtocol';
 
 /** What the feed watches: the store of the serving process. */
 export interface ChangeSource {
@@ -13,7 +13,7 @@ export interface ChangeSource {
 }
 
 /** Sends `changed` events to `emit`, at most one per `minIntervalMs` (default 1 s); `dispose` stops. */
-export function watchDashboardChanges(source: ChangeSource, emit: (event: DashboardEvent) => void, options: { minIntervalMs?: number; now?: () => number } = {}): { dispose(): void } {
+export function watchDashboardChanges(source: ChangeSource, emit: (event: DashboardChangedEvent) => void, options: { minIntervalMs?: number; now?: () => number } = {}): { dispose(): void } {
   const interval = options.minIntervalMs ?? 1000;
   const now = options.now ?? Date.now;
   let last = Number.NEGATIVE_INFINITY;

@@ -148,11 +148,16 @@ export const replySchema = z.discriminatedUnion('ok', [
 ]);
 export type DashboardReply = z.infer<typeof replySchema>;
 
-/** Events the host pushes: `changed`, the log has grown (the webview asks again for what it shows). */
+/**
+ * Events the host pushes: `changed`, the log has grown (the webview asks again for what it shows);
+ * `explain`, the user asked to see one decision explained (from its plan).
+ */
 export const dashboardEventSchema = z.discriminatedUnion('name', [
   z.strictObject({ type: z.literal('event'), name: z.literal('changed'), at: z.number(), decisions: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('event'), name: z.literal('explain'), requestId: z.string().min(1).max(200) }),
 ]);
 export type DashboardEvent = z.infer<typeof dashboardEventSchema>;
+export type DashboardChangedEvent = Extract<DashboardEvent, { name: 'changed' }>;
 
 /** Everything the host sends the dashboard webview. */
 export const dashboardHostMessageSchema = z.union([replySchema, dashboardEventSchema]);

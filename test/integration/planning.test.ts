@@ -303,6 +303,25 @@ describe('Planning commands against a simulated provider (real provider code ove
     assert.doesNotMatch(text, /Could not load/);
     const shot = await askRunner<{ ok: boolean; webviewRendered?: boolean }>('screenshot', ['dashboard-rollout', 'dashboard']);
     assert.equal(shot.webviewRendered, true);
-    await vscode.window.tabGroups.close(tab);
+
+    // From a plan: its Explain (a CodeLens above the plan) opens that decision explained.
+    const planned = await run('paramloop.planTask', { task: 'explain me' });
+    const planDoc = vscode.window.visibleTextEditors.map((e) => e.document).find((d) => d.uri.scheme === 'paramloop-plan' && d.getText().includes('explain me'));
+    assert.ok(planDoc, 'the plan editor is open');
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', planDoc.uri)) ?? [];
+    const explain = lenses.find((l) => l.command?.title.includes('Explain'));
+    assert.ok(explain?.command, `an Explain lens (lenses: ${lenses.map((l) => l.command?.title).join(', ')})`);
+    assert.deepEqual([explain.command.command, explain.command.arguments], ['paramloop.openDashboard', [{ explain: planned.requestId }]]);
+    await vscode.commands.executeCommand(explain.command.command, ...(explain.command.arguments ?? []));
+    let explained = '';
+    for (let waited = 0; waited < 20_000 && !explained.includes(planned.requestId); waited += 500) {
+      const now = await askRunner<{ ok: boolean; text?: string }>('webviewText', ['5000', 'dashboard']);
+      explained = now.text ?? '';
+      if (!explained.includes(planned.requestId)) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.match(explained, /One decision explained/);
+    assert.ok(explained.includes(planned.requestId), 'the explanation names the plan\'s request');
+    await askRunner('screenshot', ['dashboard-explain', 'dashboard']);
+    await vscode.window.tabGroups.close(vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((t) => t.label === 'Paramloop Dashboard')!);
   });
 });

@@ -241,6 +241,19 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('an explain event from the host (a plan\'s Explain) opens that decision explained on the decisions tab', async () => {
+    const { page, errors } = await harness.open({ answers: rich, state: { tab: 'rollout', range: 'all', taskType: 'planTask' } });
+    await allReady(page);
+    assert.equal(await page.locator('section[data-section="explain"]').isHidden(), true);
+    await sendToWebview(page, { type: 'event', name: 'explain', requestId: 'r-6' });
+    await page.waitForSelector('section[data-section="explain"][data-state="ready"]');
+    const { posted } = await record(page);
+    assert.deepEqual(requested(posted, 'explainDecision').map((m) => m.params), [{ requestId: 'r-6' }]);
+    assert.match(await sectionText(page, 'explain'), /Propensity\s*0\.1500/);
+    assert.equal(await page.locator('section[data-section="explain"]').isVisible(), true, 'the decisions tab is shown');
+    assert.deepEqual(errors, []);
+  });
+
   it('opens "one decision explained" from a row of the decisions table, and pages to older decisions', async () => {
     const { page, errors } = await harness.open({ answers: rich, state: { tab: 'decisions', range: 'all', taskType: 'planTask' } });
     await allReady(page);
