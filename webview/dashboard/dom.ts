@@ -110,3 +110,9 @@ export function when(ms: number): string {
 export function interval(lower: number | null, upper: number | null, digits = 3): string {
   return lower === null && upper === null ? '—' : `[${num(lower, digits)}, ${num(upper, digits)}]`;
 }
+
+/** Redraws a section's body (a heading stays) and marks it ready. */
+export function fill(node: HTMLElement, ...children: Array<Node | string>): void {
+  node.querySelector('.section-body')!.replaceChildren(...children);
+  node.dataset.state = 'ready';
+}
