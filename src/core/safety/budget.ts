@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { AuditEntry, AuditLog, AuditValue } from './audit';
 import { taskTypes } from '../types';
 import type { TaskType } from '../types';
-import { waiverProposalSchema, type BudgetPeriod, type Waiver, type WaiverProposal } from './waivers';
+import { WaiverBook, type BudgetPeriod, type Waiver, type WaiverProposal } from './waivers';
 
 export { budgetPeriods, waiverProposalSchema, waiverReasons, waiverStatuses } from './waivers';
 export type { BudgetPeriod, Waiver, WaiverProposal, WaiverReason, WaiverStatus } from './waivers';
@@ -143,7 +143,7 @@ export function weekKey(timestamp: number, utcOffsetMinutes: number): number {
 export class BudgetTracker {
   readonly config: BudgetConfig;
   private readonly spending: Partial<Record<TaskType, Spending>>;
-  private readonly waiverList: Waiver[];
+  private readonly book: WaiverBook;
   private readonly restrictionsLogged: Partial<Record<TaskType, RestrictionsLogged>>;
 
   constructor(
@@ -153,16 +153,16 @@ export class BudgetTracker {
   ) {
     this.config = budgetConfigSchema.parse(config);
     this.spending = structuredClone(state?.spending ?? {});
-    this.waiverList = structuredClone(state?.waivers ?? []);
+    this.book = new WaiverBook(audit, state?.waivers ?? []);
     this.restrictionsLogged = structuredClone(state?.restrictionsLogged ?? {});
   }
 
   get waivers(): readonly Waiver[] {
-    return this.waiverList;
+    return this.book.list;
   }
 
   toJSON(): BudgetState {
-    return structuredClone({ spending: this.spending, waivers: this.waiverList, restrictionsLogged: this.restrictionsLogged });
+    return structuredClone({ spending: this.spending, waivers: [...this.book.list], restrictionsLogged: this.restrictionsLogged });
   }
 
   /**
@@ -217,17 +217,10 @@ export class BudgetTracker {
     return s;
   }
 
-  /** Waivers raising `period` of `taskType` at `now`: active and not yet expired. */
-  private effectiveWaivers(taskType: TaskType, period: BudgetPeriod, now: number): Waiver[] {
-    return this.waiverList.filter(
-      (w) => w.status === 'active' && now < w.expiresAt && w.period === period && (w.taskType === 'all' || w.taskType === taskType),
-    );
-  }
-
   private periodStatus(taskType: TaskType, period: BudgetPeriod, s: Spending, now: number): PeriodStatus {
     const base = period === 'day' ? this.limitsOf(taskType).daily : this.limitsOf(taskType).weekly;
     const spent = period === 'day' ? s.daySpent : s.weekSpent;
-    const applied = this.effectiveWaivers(taskType, period, now);
+    const applied = this.book.effective(taskType, period, now);
     const effective = base === null ? null : base + applied.reduce((sum, w) => sum + w.delta, 0);
     return {
       period,
@@ -430,69 +423,28 @@ export class BudgetTracker {
 
   /** Applies a waiver's logged state (restoring from a log): added, or replacing the one with its id. */
   applyWaiver(waiver: Waiver): void {
-    const i = this.waiverList.findIndex((w) => w.id === waiver.id);
-    if (i >= 0) this.waiverList[i] = structuredClone(waiver);
-    else this.waiverList.push(structuredClone(waiver));
+    this.book.apply(waiver);
   }
 
   /** Records a waiver request (status proposed); it raises nothing until activated. */
   proposeWaiver(proposal: WaiverProposal, requestedBy: string, now: number): Waiver {
-    const p = waiverProposalSchema.parse(proposal);
-    if (this.waiverList.some((w) => w.id === p.id)) throw new Error(`waiver ${p.id} already exists`);
-    if (p.expiresAt <= now) throw new Error(`waiver ${p.id} would expire before it starts`);
-    const waiver: Waiver = { ...p, requestedBy, createdAt: now, status: 'proposed' };
-    this.waiverList.push(waiver);
-    this.audit.append(now, 'waiver.proposed', requestedBy, waiverPayload(waiver));
-    return waiver;
+    return this.book.propose(proposal, requestedBy, now);
   }
 
   /** Approves a proposed waiver; the approver is recorded. */
   activateWaiver(id: string, approver: string, now: number): Waiver {
-    const w = this.find(id);
-    if (w.status !== 'proposed') throw new Error(`waiver ${id} is ${w.status}, only a proposed waiver can be activated`);
-    if (now >= w.expiresAt) throw new Error(`waiver ${id} has already expired`);
-    w.status = 'active';
-    w.approver = approver;
-    w.activatedAt = now;
-    this.audit.append(now, 'waiver.activated', approver, waiverPayload(w));
-    return w;
+    return this.book.activate(id, approver, now);
   }
 
   /** Withdraws a proposed or active waiver, with who and why. */
   revokeWaiver(id: string, actor: string, reason: string, now: number): Waiver {
-    const w = this.find(id);
-    if (w.status !== 'proposed' && w.status !== 'active') throw new Error(`waiver ${id} is ${w.status}, it cannot be revoked`);
-    w.status = 'revoked';
-    w.revokedBy = actor;
-    w.revokeReason = reason;
-    this.audit.append(now, 'waiver.revoked', actor, waiverPayload(w));
-    return w;
+    return this.book.revoke(id, actor, reason, now);
   }
 
   /** Marks every active or proposed waiver past its expiry as expired (and logs it); returns them. */
   expireWaivers(now: number): Waiver[] {
-    const expired: Waiver[] = [];
-    for (const w of this.waiverList) {
-      if ((w.status === 'active' || w.status === 'proposed') && now >= w.expiresAt) {
-        w.status = 'expired';
-        this.audit.append(now, 'waiver.expired', 'system', waiverPayload(w));
-        expired.push(w);
-      }
-    }
-    return expired;
+    return this.book.expire(now);
   }
-
-  private find(id: string): Waiver {
-    const w = this.waiverList.find((x) => x.id === id);
-    if (!w) throw new Error(`no waiver ${id}`);
-    return w;
-  }
-}
-
-function waiverPayload(w: Waiver): { [key: string]: AuditValue } {
-  const out: { [key: string]: AuditValue } = {};
-  for (const [k, v] of Object.entries(w)) if (v !== undefined) out[k] = v as AuditValue;
-  return out;
 }
 
 function describeLimit(status: BudgetStatus): string {
