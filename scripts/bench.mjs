@@ -20,28 +20,23 @@ await esbuild.build({
   logLevel: 'warning',
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
-// The dashboard's off-policy evaluation worker, bundled as the extension ships it (dist/opeWorker.js).
-await esbuild.build({
-  entryPoints: [join(projectRoot, 'src', 'service', 'opeWorker.ts')],
-  outfile: join(projectRoot, 'out', 'opeWorker.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
-// The store's compaction worker, bundled as the extension ships it (dist/storeWorker.js), so that
-// the store bench does not compile TypeScript in each worker it starts.
-await esbuild.build({
-  entryPoints: [join(projectRoot, 'src', 'store', 'compactWorker.ts')],
-  outfile: join(projectRoot, 'out', 'storeWorker.js'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+// The workers, bundled as the extension ships them (dist/storeWorker.js, dist/opeWorker.js), so that
+// the benches do not compile TypeScript in each worker they start: the store's compaction worker and
+// the dashboard's off-policy evaluation worker.
+for (const [source, bundled] of [
+  [join('src', 'store', 'compactWorker.ts'), 'storeWorker.js'],
+  [join('src', 'service', 'opeWorker.ts'), 'opeWorker.js'],
+]) {
+  await esbuild.build({
+    entryPoints: [join(projectRoot, source)],
+    outfile: join(projectRoot, 'out', bundled),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}
 const result = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...process.argv.slice(2)], { cwd: projectRoot, stdio: 'inherit' });
 process.exit(result.status ?? 1);
