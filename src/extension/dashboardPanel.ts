@@ -1,8 +1,10 @@
 import * as vscode from 'vscode';
-import type { DashboardEvent } from '../shared/dashboardProtocol';
+import type * as LearnerModule from '../service/session';
+import type { ServiceConnection, UserMessage } from '../service/session';
+import type { DashboardCommand, DashboardEvent } from '../shared/dashboardProtocol';
 import type { DashboardHandlers } from '../shared/dashboardRpc';
 import { webviewHtml } from '../shared/webviewHtml';
-import { createDashboardMessageHandler } from './dashboardMessages';
+import { createDashboardMessageHandler, unavailableDashboardHandlers } from './dashboardMessages';
 import { DisposableStore } from './disposable';
 
 /** Where the dashboard's answers come from: the serving learner's handlers or the forwarding ones. */
@@ -129,4 +131,83 @@ function renderHtml(webview: vscode.Webview, webviewRoot: vscode.Uri): string {
     moreStyleUris: [uri('codicon.css'), uri('main.css'), uri('dashboard.css')],
     title: 'Paramloop Dashboard',
   });
+}
+
+/** What the dashboard needs of the window: the learner once opened (its connection, its module). */
+export interface DashboardDeps {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  learner(): Promise<{ connection: ServiceConnection | undefined; messages: readonly UserMessage[]; module: typeof LearnerModule | undefined }>;
+}
+
+/** Registers `paramloop.openDashboard` and what answers the panel. */
+export function registerDashboard(root: DisposableStore, deps: DashboardDeps): void {
+  // The dashboard panel: this window's learner answers when it serves, else the serving window does
+  // (through the service's `dashboard` operation); its controls run the palette's commands here.
+  let servedDashboard: { service: object; backend: DashboardBackend } | undefined;
+  const dashboardBackend = async (): Promise<DashboardBackend> => {
+    const result = await deps.learner();
+    const connection = result.connection;
+    const module = result.module;
+    if (connection === undefined || module === undefined) {
+      return { handlers: unavailableDashboardHandlers(`the decision log is unavailable: ${result.messages.map((m) => m.text).join(' ') || 'it could not be opened'}`) };
+    }
+    const runCommand = async (command: DashboardCommand): Promise<boolean> => {
+      await vscode.commands.executeCommand(command);
+      return true;
+    };
+    /**
+     * `changed` events: from this window's commits while it serves, else from the decision count
+     * polled every 5 s; looked at again every 5 s, as serving may move between windows.
+     */
+    const watch = (emit: (event: DashboardEvent) => void): (() => void) => {
+      let feed: { service: object; stop: () => void } | undefined;
+      let last: number | undefined;
+      const tick = (): void => {
+        const service = connection.service;
+        if (service !== undefined) {
+          if (feed?.service !== service) {
+            feed?.stop();
+            const changes = module.watchDashboardChanges(service.store, emit, { minIntervalMs: 1000 });
+            feed = { service, stop: () => changes.dispose() };
+          }
+          return;
+        }
+        feed?.stop();
+        feed = undefined;
+        void connection.status().then(
+          (status) => {
+            if (last !== undefined && status.decisions !== last) emit({ type: 'event', name: 'changed', at: Date.now(), decisions: status.decisions });
+            last = status.decisions;
+          },
+          () => undefined,
+        );
+      };
+      tick();
+      const timer = setInterval(tick, 5000);
+      return () => {
+        clearInterval(timer);
+        feed?.stop();
+      };
+    };
+    const service = connection.service;
+    if (service !== undefined) {
+      if (servedDashboard?.service !== service) {
+        const handlers = module.createDashboardHandlers(service, { runCommand });
+        servedDashboard = { service, backend: { handlers, warm: () => handlers.warm(), watch } };
+      }
+      return servedDashboard.backend;
+    }
+    // Another window serves: it answers through the service's `dashboard` operation.
+    return { handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand), watch };
+  };
+  // `{ explain: requestId }` (the plan editor's Explain) opens that decision explained.
+  root.register(
+    vscode.commands.registerCommand('paramloop.openDashboard', (arg?: unknown) => {
+      const panel = DashboardPanel.show(deps.extensionUri, deps.log, dashboardBackend);
+      const explain = arg !== null && typeof arg === 'object' ? (arg as { explain?: unknown }).explain : undefined;
+      if (typeof explain === 'string' && explain.length > 0 && explain.length <= 200) panel.explain(explain);
+    }),
+  );
+  root.register({ dispose: () => DashboardPanel.open?.dispose() });
 }

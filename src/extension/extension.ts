@@ -15,9 +15,7 @@ import { PlanDocuments } from './planDocuments';
 import { PlanningController, type PlanCommandArgs, type PlanCommandResult } from './planning';
 import { Providers } from './providers';
 import { SidebarViewProvider } from './sidebarView';
-import { DashboardPanel, type DashboardBackend } from './dashboardPanel';
-import { unavailableDashboardHandlers } from './dashboardMessages';
-import type { DashboardCommand, DashboardEvent } from '../shared/dashboardProtocol';
+import { registerDashboard } from './dashboardPanel';
 
 const moduleLoadedAt = performance.now();
 
@@ -322,74 +320,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       vscode.commands.executeCommand('workbench.action.openSettings', '@ext:paramloop.paramloop'),
     ),
   );
-  // The dashboard panel: this window's learner answers when it serves, else the serving window does
-  // (through the service's `dashboard` operation); its controls run the palette's commands here.
-  let servedDashboard: { service: object; backend: DashboardBackend } | undefined;
-  const dashboardBackend = async (): Promise<DashboardBackend> => {
-    const result = await ready;
-    const connection = result.connection;
-    const module = learnerModule;
-    if (connection === undefined || module === undefined) {
-      return { handlers: unavailableDashboardHandlers(`the decision log is unavailable: ${result.messages.map((m) => m.text).join(' ') || 'it could not be opened'}`) };
-    }
-    const runCommand = async (command: DashboardCommand): Promise<boolean> => {
-      await vscode.commands.executeCommand(command);
-      return true;
-    };
-    /**
-     * `changed` events: from this window's commits while it serves, else from the decision count
-     * polled every 5 s; looked at again every 5 s, as serving may move between windows.
-     */
-    const watch = (emit: (event: DashboardEvent) => void): (() => void) => {
-      let feed: { service: object; stop: () => void } | undefined;
-      let last: number | undefined;
-      const tick = (): void => {
-        const service = connection.service;
-        if (service !== undefined) {
-          if (feed?.service !== service) {
-            feed?.stop();
-            const changes = module.watchDashboardChanges(service.store, emit, { minIntervalMs: 1000 });
-            feed = { service, stop: () => changes.dispose() };
-          }
-          return;
-        }
-        feed?.stop();
-        feed = undefined;
-        void connection.status().then(
-          (status) => {
-            if (last !== undefined && status.decisions !== last) emit({ type: 'event', name: 'changed', at: Date.now(), decisions: status.decisions });
-            last = status.decisions;
-          },
-          () => undefined,
-        );
-      };
-      tick();
-      const timer = setInterval(tick, 5000);
-      return () => {
-        clearInterval(timer);
-        feed?.stop();
-      };
-    };
-    const service = connection.service;
-    if (service !== undefined) {
-      if (servedDashboard?.service !== service) {
-        const handlers = module.createDashboardHandlers(service, { runCommand });
-        servedDashboard = { service, backend: { handlers, warm: () => handlers.warm(), watch } };
-      }
-      return servedDashboard.backend;
-    }
-    // Another window serves: it answers through the service's `dashboard` operation.
-    return { handlers: module.forwardingDashboardHandlers((method, params) => connection.dashboard(method, params), runCommand), watch };
-  };
-  // `{ explain: requestId }` (the plan editor's Explain) opens that decision explained.
-  root.register(
-    vscode.commands.registerCommand('paramloop.openDashboard', (arg?: unknown) => {
-      const panel = DashboardPanel.show(context.extensionUri, log, dashboardBackend);
-      const explain = arg !== null && typeof arg === 'object' ? (arg as { explain?: unknown }).explain : undefined;
-      if (typeof explain === 'string' && explain.length > 0 && explain.length <= 200) panel.explain(explain);
-    }),
-  );
-  root.register({ dispose: () => DashboardPanel.open?.dispose() });
+  registerDashboard(root, { extensionUri: context.extensionUri, log, learner: async () => ({ ...(await ready), module: learnerModule }) });
 
   root.register(
     vscode.workspace.onDidChangeConfiguration((event) => {
