@@ -24,11 +24,17 @@ export interface RngState {
  * generator as ../shared/bench/make_rounds.mjs, so simulations can share streams with it.
  */
 export function createRng(seed: number, state?: RngState): Rng {
-  let a: number, b: number, c: number, d: number;
-  let spare: number | null = null;
+  // The state lives in typed arrays: a double kept in a closure variable is a fresh heap number at
+  // every assignment, and Thompson sampling draws tens of thousands of normals per decision.
+  const s32 = new Int32Array(4);
+  const spareValue = new Float64Array(1);
+  let hasSpare = false;
   if (state) {
-    [a, b, c, d] = state.s;
-    spare = state.spare;
+    for (let i = 0; i < 4; i++) s32[i] = state.s[i]!;
+    if (state.spare !== null) {
+      spareValue[0] = state.spare;
+      hasSpare = true;
+    }
   } else {
     let s = seed >>> 0;
     const splitmix32 = (): number => {
@@ -38,37 +44,36 @@ export function createRng(seed: number, state?: RngState): Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    a = splitmix32();
-    b = splitmix32();
-    c = splitmix32();
-    d = splitmix32();
+    for (let i = 0; i < 4; i++) s32[i] = splitmix32();
   }
   const next = (): number => {
+    const a = s32[0]!;
+    const b = s32[1]!;
     const b5 = Math.imul(b, 5);
     const r = Math.imul((b5 << 7) | (b5 >>> 25), 9) >>> 0;
     const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
+    const c = s32[2]! ^ a;
+    const d = s32[3]! ^ b;
+    s32[1] = b ^ c;
+    s32[0] = a ^ d;
+    s32[2] = c ^ t;
+    s32[3] = (d << 11) | (d >>> 21);
     return r / 4294967296;
   };
   const normal = (): number => {
-    if (spare !== null) {
-      const v = spare;
-      spare = null;
-      return v;
+    if (hasSpare) {
+      hasSpare = false;
+      return spareValue[0]!;
     }
     let u = 0;
     while (u === 0) u = next();
     const v = next();
     const m = Math.sqrt(-2 * Math.log(u));
-    spare = m * Math.sin(2 * Math.PI * v);
+    spareValue[0] = m * Math.sin(2 * Math.PI * v);
+    hasSpare = true;
     return m * Math.cos(2 * Math.PI * v);
   };
-  return { next, normal, state: () => ({ s: [a, b, c, d], spare }) };
+  return { next, normal, state: () => ({ s: [s32[0]!, s32[1]!, s32[2]!, s32[3]!], spare: hasSpare ? spareValue[0]! : null }) };
 }
 
 /** Draws an index from a probability vector (entries ≥ 0 summing to 1) with one uniform draw. */
