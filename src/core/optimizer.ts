@@ -234,6 +234,11 @@ export class LLMParameterOptimizer {
     if (decision.randomStream !== undefined && decision.randomStream >= this.nextStream) this.nextStream = decision.randomStream + 1;
   }
 
+  /** The decision made under this id that waits, logged or not yet (its request not sent), if any. */
+  heldDecision(requestId: string): Decision | undefined {
+    return this.pending.get(requestId)?.decision;
+  }
+
   /** The logged decision waiting under this id, if any. */
   pendingDecision(requestId: string): Decision | undefined {
     const pending = this.pending.get(requestId);

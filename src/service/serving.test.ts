@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createRng } from '../core/math/random';
 import type { Decision, Outcome } from '../core/types';
 import { lockFileName } from '../store/lock';
@@ -17,6 +19,7 @@ import { ServiceError } from './serviceError';
 import { socketPlace } from './socketPlace';
 import { environment, socketTestDir, testConnectOptions, wasmDir } from './testing/connectOptions';
 import { rawPeer, type RawPeer, type RawResponse } from './testing/rawPeer';
+import { ServingCore } from './serving';
 
 const start = Date.UTC(2026, 0, 5, 9);
 
@@ -124,6 +127,50 @@ test('requests sent again are answered, not applied twice: logDecision, recordOu
   const waiverChanges = server.service!.store.eventsAfter(0).flatMap((e) => (e.event.type === 'budgetEvent' && e.event.record.kind.startsWith('waiver.') ? [e.event.record.kind] : []));
   assert.deepEqual(waiverChanges, ['waiver.proposed', 'waiver.activated', 'waiver.revoked']);
   assert.equal(server.service!.store.eventsAfter(0).filter((e) => e.event.type === 'rolloutEvent').length, 2, 'one promotion and one pause');
+});
+
+test('what a call keeps to answer its call id again is small: the answer sent is not held, and the call sent again gets the same answer', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  /** Whether `object` is gone once nothing but `weak` refers to it. */
+  const collected = async (weak: WeakRef<object>): Promise<boolean> => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    collect();
+    return weak.deref() === undefined;
+  };
+  const { dir, keep } = await socketTestDir(t, 'serving');
+  const clock = { t: start };
+  const server = keep(await connect(dir, testConnectOptions(clock)));
+  const core = new ServingCore(server.service!, 0);
+  const rng = createRng(9);
+  const context = environment.sampleContext(rng);
+
+  let recommended: unknown = await core.execute('recommend', { callId: 'r1', retry: false, context, sessionKey: 's' });
+  const recommendation = structuredClone(recommended) as { kind: 'decision'; decision: Decision };
+  assert.equal(recommendation.kind, 'decision');
+  const sentDecision = new WeakRef((recommended as { decision: Decision }).decision);
+  recommended = undefined;
+  assert.ok(await collected(sentDecision), 'the decision answered is not kept by the answer kept');
+  assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation, 'the same call id gets the same decision');
+  const requestId = recommendation.decision.requestId;
+
+  const logged = await core.execute('logDecision', { callId: 'l1', retry: false, requestId, mapping: { honouredParams: ['topP'] } });
+  assert.deepEqual(logged.honouredParams, ['topP']);
+  assert.deepEqual(await core.execute('logDecision', { callId: 'l1', retry: true, requestId, mapping: { honouredParams: ['topP'] } }), logged);
+  // The recommendation sent again still answers as recommended, without the mapping the log added.
+  assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation);
+
+  const outcome = outcomeFor(recommendation.decision, rng, start + 60_000);
+  let recorded: unknown = await core.execute('recordOutcome', { callId: 'o1', retry: false, requestId, outcome });
+  const result = structuredClone(recorded) as { decision: Decision; events: unknown[]; repeated?: true };
+  const recordedDecision = new WeakRef((recorded as { decision: Decision }).decision);
+  recorded = undefined;
+  assert.ok(await collected(recordedDecision), 'the decision of an outcome answered is not kept by the answer kept');
+  const again = await core.execute('recordOutcome', { callId: 'o1', retry: true, requestId, outcome });
+  assert.deepEqual(again, result, 'the same call id gets the first answer, not the log\'s repeated one');
+  assert.equal(again.repeated, undefined);
+  // Stored with its outcome, the decision comes from the log.
+  assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation);
 });
 
 test('a decision recommended by a server that closed before it was logged is logged by the next server as it was recommended; one that does not fit the parameter space is refused', async (t) => {

@@ -3,7 +3,12 @@
  * this process holds, answers only once what it changed is durable (the store flushed), and makes a
  * request that is sent again after a lost connection safe to repeat:
  *
- * - Any operation: a `callId` already answered by this process gets the same answer again.
+ * - Any operation: a `callId` already answered by this process gets the same answer again. What is
+ *   kept to answer it again is small: a recommendation keeps its request id (the decision is the
+ *   optimizer's, waiting, or the log's), an outcome its result without the decision (the log's),
+ *   and a logged decision nothing (the optimizer or the log answers it, as below). Kept whole, the
+ *   last 4,096 answers (a decision each) outlived the young generation and made every scavenge of
+ *   the serving process copy them.
  * - recommend: otherwise a new decision. After a handover that is correct: an unlogged decision
  *   was never sent (a request is sent only once its recommendation arrived, and a decision is
  *   logged only once its request is sent), so nothing depends on the lost one; it left no trace in
@@ -29,6 +34,8 @@ import { checkLoggedChoice } from '../core/decisionChecks';
 import { qualityWithVerdict } from '../core/reward';
 import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
 import type { Waiver } from '../core/safety/waivers';
+import type { GuardedRecommendation } from '../core/guardedOptions';
+import type { BudgetEligibility } from '../core/safety/budget';
 import type { Decision, Outcome } from '../core/types';
 import type { ParameterSpace } from '../core/space';
 import type { OptimizerService } from './optimizerService';
@@ -52,7 +59,18 @@ class BoundedMap<K, V> extends Map<K, V> {
     if (this.size > this.limit) this.delete(this.keys().next().value as K);
     return this;
   }
+
+  /** Replaces the value of a key it holds, keeping its age. */
+  replace(key: K, value: V): void {
+    if (this.has(key)) super.set(key, value);
+  }
 }
+
+/** What a settled call keeps to answer its call id again: the answer, or what rebuilds it. */
+type KeptAnswer =
+  | { kind: 'answer'; answer: unknown }
+  | { kind: 'decision'; requestId: string; budget: BudgetEligibility }
+  | { kind: 'outcome'; requestId: string; rest: Omit<OutcomeResult, 'decision'> };
 
 type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>> };
 
@@ -60,8 +78,8 @@ const failed = (message: string): ServiceError => new ServiceError(message, erro
 
 /** Runs the protocol's operations on one open OptimizerService. */
 export class ServingCore {
-  /** Answers by callId: a request sent again gets the first answer. */
-  private readonly answered = new BoundedMap<string, Promise<unknown>>(4096);
+  /** Answers by callId: a request sent again gets the first answer (in flight: its promise). */
+  private readonly answered = new BoundedMap<string, Promise<unknown> | KeptAnswer>(4096);
   private readonly heldFeedback = new BoundedMap<string, Feedback>(10_000);
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -96,7 +114,9 @@ export class ServingCore {
     if (this.closing) return Promise.reject(new ServiceError('the serving process is closing; ask again', errorCodes.serverClosing, method));
     const callKey = 'callId' in params ? `${name} ${params.callId}` : undefined;
     const earlier = callKey !== undefined ? this.answered.get(callKey) : undefined;
-    if (earlier !== undefined) return earlier as Promise<ResultOf<N>>;
+    if (earlier instanceof Promise) return earlier as Promise<ResultOf<N>>;
+    const again = earlier !== undefined ? this.answerAgain(earlier) : undefined;
+    if (again !== undefined) return Promise.resolve(again as ResultOf<N>);
     this.inFlight++;
     const run = (async (): Promise<ResultOf<N>> => {
       try {
@@ -126,10 +146,37 @@ export class ServingCore {
     })();
     if (callKey !== undefined) {
       this.answered.set(callKey, run);
-      // A refusal is not an answer to keep: the same call may succeed once the state allows it.
-      run.catch(() => this.answered.delete(callKey));
+      run.then(
+        (answer) => {
+          if (this.answered.get(callKey) !== run) return;
+          const kept = keptAnswer(name, answer);
+          if (kept === undefined) this.answered.delete(callKey);
+          else this.answered.replace(callKey, kept);
+        },
+        // A refusal is not an answer to keep: the same call may succeed once the state allows it.
+        () => this.answered.delete(callKey),
+      );
     }
     return run;
+  }
+
+  /** The answer a settled call gave, rebuilt; undefined when what it answered with is gone. */
+  private answerAgain(kept: KeptAnswer): unknown {
+    switch (kept.kind) {
+      case 'answer':
+        return structuredClone(kept.answer);
+      case 'decision': {
+        const decision = this.service.guarded.optimizer.heldDecision(kept.requestId) ?? this.service.store.loggedByRequestId(kept.requestId)?.decision;
+        if (decision === undefined) return undefined;
+        // As recommended: the provider's mapping came with the log, after the answer.
+        const { honouredParams: _h, droppedParams: _d, modelUsed: _m, ...recommended } = structuredClone(decision);
+        return { kind: 'decision', decision: recommended, budget: structuredClone(kept.budget) };
+      }
+      case 'outcome': {
+        const decision = this.service.store.loggedByRequestId(kept.requestId)?.decision;
+        return decision === undefined ? undefined : { ...structuredClone(kept.rest), decision };
+      }
+    }
   }
 
   /** Refuses new operations (they may be asked again of the next server) and waits for those running. */
@@ -279,6 +326,23 @@ export class ServingCore {
     }
     throw failed(`no logged decision with request id ${requestId} to give feedback on`);
   }
+}
+
+/**
+ * What a call keeps to be answered again (see the file comment); undefined: nothing, the operation
+ * answers a repeat by itself.
+ */
+function keptAnswer(name: OperationName, answer: unknown): KeptAnswer | undefined {
+  if (name === 'logDecision') return undefined;
+  if (name === 'recommend') {
+    const recommendation = answer as GuardedRecommendation;
+    if (recommendation.kind === 'decision') return { kind: 'decision', requestId: recommendation.decision.requestId, budget: recommendation.budget };
+  }
+  if (name === 'recordOutcome') {
+    const { decision, ...rest } = answer as OutcomeResult;
+    return { kind: 'outcome', requestId: decision.requestId, rest };
+  }
+  return { kind: 'answer', answer };
 }
 
 /** The fields of feedback the outcome does not set itself. */
