@@ -3,9 +3,10 @@
 // the sidebar webview and the dashboard panel (browser IIFEs). The sql.js WebAssembly file
 // is copied next to the Node bundles, which load it from their own folder.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundledPackages, noticesText, packageDir } from './scripts/thirdPartyNotices.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
@@ -19,6 +20,8 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  // Which packages each bundle holds: their notices go into dist/ThirdPartyNotices.txt.
+  metafile: true,
   define: { __PARAMLOOP_VERSION__: JSON.stringify(version) },
 };
 
@@ -99,13 +102,24 @@ function copyAssets() {
   chmodSync(join(root, 'dist/cli.js'), 0o755);
 }
 
+/** Packages whose files are copied beside the bundles (copyAssets), not bundled. */
+const copiedPackages = ['sql.js', 'uplot', '@vscode/codicons'];
+
+function writeNotices(metafiles) {
+  const packages = bundledPackages(metafiles);
+  for (const name of copiedPackages) if (!packages.has(name)) packages.set(name, packageDir(root, name));
+  writeFileSync(join(root, 'dist/ThirdPartyNotices.txt'), noticesText(root, packages, 'Paramloop'));
+}
+
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
-  await Promise.all(contexts.map((c) => c.rebuild()));
+  const results = await Promise.all(contexts.map((c) => c.rebuild()));
   copyAssets();
+  writeNotices(results.map((r) => r.metafile));
   await Promise.all(contexts.map((c) => c.watch()));
 } else {
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  const results = await Promise.all(builds.map((b) => esbuild.build(b)));
   copyAssets();
+  writeNotices(results.map((r) => r.metafile));
 }
