@@ -11,9 +11,15 @@
  *
  * JSON has no ±Infinity or NaN, which the core uses (an unlimited budget's remaining tokens): the
  * writer sends them as `{"$nonFinite":"Infinity"}` and the reader turns that back into the number.
+ * Both take JSON's fast path (no replacer, no reviver) for the messages that hold none.
+ *
+ * The writer sends each message as one frame in one write, at once: vscode-jsonrpc's socket writer
+ * queues each message behind a setImmediate, writes its header, waits for that write's callback,
+ * then writes the body, so every message cost the sender an event-loop turn and two system calls,
+ * and the receiver two wake-ups.
  */
 import type { Socket } from 'node:net';
-import { AbstractMessageReader, SocketMessageWriter, type DataCallback, type Disposable, type Message, type ResponseMessage } from 'vscode-jsonrpc/node';
+import { AbstractMessageReader, AbstractMessageWriter, type DataCallback, type Disposable, type Message, type MessageWriter, type ResponseMessage } from 'vscode-jsonrpc/node';
 import { z } from 'zod';
 import { describeIssues, errorCodes } from './protocol';
 
@@ -68,6 +74,40 @@ function reviveNonFinite(_key: string, value: unknown): unknown {
 
 function markNonFinite(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? { [nonFiniteKey]: String(value) } : value;
+}
+
+/** Whether `value` holds a number JSON cannot write (±Infinity, NaN) anywhere that JSON.stringify would write it. */
+function holdsNonFinite(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null || depth > 64) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsNonFinite(item, depth + 1)) return true;
+    return false;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const key in value) if (Object.hasOwn(value, key) && holdsNonFinite((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
+}
+
+/** A message as JSON text, its non-finite numbers marked. */
+export function messageJson(message: unknown): string {
+  return JSON.stringify(message, holdsNonFinite(message) ? markNonFinite : undefined);
+}
+
+/** JSON text back into a message, the marked non-finite numbers restored. */
+export function parseMessageJson(body: string): unknown {
+  return body.includes(`"${nonFiniteKey}"`) ? JSON.parse(body, reviveNonFinite) : JSON.parse(body);
+}
+
+/** A message framed as it goes on the wire: its `Content-Length` header and its UTF-8 body, in one buffer. */
+export function frameMessage(message: Message): Buffer {
+  const body = messageJson(message);
+  const bodyBytes = Buffer.byteLength(body, 'utf8');
+  const header = `Content-Length: ${bodyBytes}\r\n\r\n`;
+  const frame = Buffer.allocUnsafe(header.length + bodyBytes);
+  frame.write(header, 0, 'latin1');
+  frame.write(body, header.length, 'utf8');
+  return frame;
 }
 
 /** A JSON-RPC error response. */
@@ -153,7 +193,7 @@ export class CheckedMessageReader extends AbstractMessageReader {
   private deliver(body: string, callback: DataCallback): void {
     let value: unknown;
     try {
-      value = JSON.parse(body, reviveNonFinite);
+      value = parseMessageJson(body);
     } catch (error) {
       this.reject(errorResponse(null, errorCodes.parseError, `message body is not JSON: ${error instanceof Error ? error.message : String(error)}`), false);
       return;
@@ -183,12 +223,46 @@ function contentLength(header: string): number | string {
   return length;
 }
 
+/** Writes framed messages, each in one write as it comes, non-finite numbers marked (see the file comment). */
+class FramedMessageWriter extends AbstractMessageWriter implements MessageWriter {
+  private errorCount = 0;
+
+  constructor(private readonly socket: Socket) {
+    super();
+    socket.on('error', (error: Error) => this.fireError(error));
+    socket.on('close', () => this.fireClose());
+  }
+
+  write(message: Message): Promise<void> {
+    let frame: Buffer;
+    try {
+      frame = frameMessage(message);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.fireError(failure, message, ++this.errorCount);
+      return Promise.reject(failure);
+    }
+    // Written at once, in the order written: the socket keeps the order of its writes.
+    return new Promise((resolve, reject) => {
+      this.socket.write(frame, (error) => {
+        if (error === undefined || error === null) return resolve();
+        this.fireError(error, message, ++this.errorCount);
+        reject(error);
+      });
+    });
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.socket.destroy();
+  }
+}
+
 /** Writes framed messages, non-finite numbers marked (see the file comment). */
-export function checkedMessageWriter(socket: Socket): SocketMessageWriter {
-  return new SocketMessageWriter(socket, {
-    contentTypeEncoder: {
-      name: 'application/json',
-      encode: (message: Message) => Promise.resolve(Buffer.from(JSON.stringify(message, markNonFinite), 'utf8')),
-    },
-  });
+export function checkedMessageWriter(socket: Socket): MessageWriter {
+  return new FramedMessageWriter(socket);
 }
