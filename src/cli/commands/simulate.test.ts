@@ -66,7 +66,10 @@ test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted ou
   assert.equal(result.rounds, 1000);
   const { rollout } = result;
   for (const e of rollout.events) for (const key of ['round', 'from', 'to', 'reason']) assert.ok(key in e, key);
-  assert.deepEqual(rollout.events.map((e) => `${String(e.kind)} ${String(e.from)}→${String(e.to)}`), ['promote shadow→canary', 'rollback canary→shadow']);
+  // The phase changes (the gate's inconclusive looks, which change nothing, may come before).
+  const changes = rollout.events.filter((e) => e.from !== e.to);
+  assert.deepEqual(changes.map((e) => `${String(e.kind)} ${String(e.from)}→${String(e.to)}`), ['promote shadow→canary', 'rollback canary→shadow']);
+  assert.ok(rollout.events.every((e) => e.from !== e.to || e.kind === 'inconclusive'), JSON.stringify(rollout.events));
   assert.equal(rollout.incidents[0]?.breach.metric, 'quality');
   assert.equal(rollout.finalPhase, 'shadow');
 });
