@@ -105,6 +105,24 @@ export function chartOf(key: string): uPlot | undefined {
   return live.get(key);
 }
 
+/**
+ * Calls `redraw` when the theme's chart colours change: VS Code switches a webview's theme in place
+ * (the body's theme class and id, the variables on the root element), and a canvas keeps the colours
+ * it was drawn with until it is drawn again. Returns the function that stops watching.
+ */
+export function watchPalette(redraw: () => void): () => void {
+  let drawnWith = JSON.stringify(palette());
+  const observer = new MutationObserver(() => {
+    const now = JSON.stringify(palette());
+    if (now === drawnWith) return;
+    drawnWith = now;
+    redraw();
+  });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-id'] });
+  return () => observer.disconnect();
+}
+
 /** Resizes every chart to the page's width. */
 export function resizeCharts(): void {
   const width = chartWidth();
