@@ -14,13 +14,16 @@ function themeColour(variable: string, fallback: string): string {
 }
 
 /** The palette: the theme's chart colours. */
-export function palette(): { learned: string; baseline: string; foreground: string; grid: string; series: string[] } {
+export function palette(): { learned: string; baseline: string; foreground: string; dimmed: string; grid: string; series: string[] } {
   const blue = themeColour('--vscode-charts-blue', '#3794ff');
   const orange = themeColour('--vscode-charts-orange', '#d18616');
+  const foreground = themeColour('--vscode-charts-foreground', themeColour('--vscode-foreground', '#cccccc'));
   return {
     learned: blue,
     baseline: orange,
-    foreground: themeColour('--vscode-charts-foreground', themeColour('--vscode-foreground', '#cccccc')),
+    foreground,
+    // What the theme dims (its disabled text): a high-contrast theme keeps it clearly visible.
+    dimmed: themeColour('--vscode-disabledForeground', withAlpha(foreground.startsWith('#') ? foreground : '#888888', 0.3)),
     grid: themeColour('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
     series: [blue, orange, themeColour('--vscode-charts-green', '#89d185'), themeColour('--vscode-charts-purple', '#b180d7'), themeColour('--vscode-charts-red', '#f14c4c'), themeColour('--vscode-charts-yellow', '#cca700'), '#4ec9b0', '#ce9178', '#9cdcfe', '#c586c0', '#d7ba7d', '#808080', '#6a9955', '#569cd6', '#dcdcaa', '#f48771', '#a0a0a0'],
   };
