@@ -127,7 +127,7 @@ export interface PostReport {
   readonly error?: string;
 }
 
-const postSource = String.raw`(async ({ messages, batch, quietMs, keepResults }) => {
+const postSource = String.raw`(async ({ messages, batch, batchQuietMs, quietMs, keepResults }) => {
   // The channel acquireVsCodeApi().postMessage uses: the webview host page's __vscode_post_message__
   // with the 'onmessage' command and { message } (VS Code's webview pre/index.html). The webview's own
   // API object cannot be had twice, so the runner calls the function that object calls.
@@ -154,9 +154,10 @@ const postSource = String.raw`(async ({ messages, batch, quietMs, keepResults })
         post('onmessage', { message });
         posted++;
       }
-      // Each batch waits for its replies (or for the host to stay quiet for quietMs).
+      // Each batch waits for its replies, or for the host to stay quiet for batchQuietMs (a host
+      // that drops messages fails in a minute, not in one long wait per batch).
       lastReply = Date.now();
-      while (replies.length < posted && Date.now() - lastReply < quietMs) await sleep(20);
+      while (replies.length < posted && Date.now() - lastReply < batchQuietMs) await sleep(20);
     }
     lastReply = Date.now();
     while (replies.length < posted && Date.now() - lastReply < quietMs) await sleep(20);
@@ -170,10 +171,10 @@ const postSource = String.raw`(async ({ messages, batch, quietMs, keepResults })
 
 /**
  * Posts `messages` to the extension host from inside the webview, `batch` at a time, each batch
- * waiting for as many replies (or for `quietMs` without one), and reports every reply the page
- * received meanwhile.
+ * waiting for as many replies (or for 2 s without one; after the last batch, `quietMs`), and reports
+ * every reply the page received meanwhile.
  */
 export function postFromWebview(frame: Frame, messages: readonly unknown[], options: { batch?: number; quietMs?: number; keepResults?: boolean } = {}): Promise<PostReport> {
-  const arg = { messages, batch: options.batch ?? 250, quietMs: options.quietMs ?? 15_000, keepResults: options.keepResults ?? false };
+  const arg = { messages, batch: options.batch ?? 250, batchQuietMs: 2000, quietMs: options.quietMs ?? 15_000, keepResults: options.keepResults ?? false };
   return frame.evaluate(inFrame<typeof arg, PostReport>(postSource), arg);
 }
