@@ -6,7 +6,7 @@ import './jitless';
 import type { DashboardCommand, DashboardEvent, DashboardResult } from '../src/shared/dashboardProtocol';
 import { createDashboardClient, type DashboardClient } from '../src/shared/dashboardRpc';
 import { taskTypes } from '../src/core/types';
-import { resizeCharts } from './dashboard/charts';
+import { resizeCharts, watchPalette } from './dashboard/charts';
 import { button, dataDisclosure, element, fill, icon, linkButton, num, pairs, table, when, whole } from './dashboard/dom';
 import { createViews, taskTypeNames, type TaskType } from './dashboard/views';
 
@@ -400,15 +400,28 @@ const loadOverview = (): Promise<void> =>
     overviewAt = o.at;
     views.renderOverview(o);
   });
-const loadReward = (): Promise<void> => load(sections.reward!, () => client.request('rewardOverTime', { ...rangeParams(), buckets: 100 }), views.renderReward);
+/** The answers drawn as charts, drawn again when the theme changes (cleared while asking again, so a failure is not drawn over). */
+const charted: { reward?: DashboardResult<'rewardOverTime'>; arms?: DashboardResult<'arms'>; pareto?: DashboardResult<'pareto'> } = {};
+const loadReward = (): Promise<void> =>
+  load(sections.reward!, () => ((charted.reward = undefined), client.request('rewardOverTime', { ...rangeParams(), buckets: 100 })), (r) => {
+    charted.reward = r;
+    views.renderReward(r);
+  });
 const loadArms = (): Promise<void> =>
-  load(sections.arms!, () => client.request('arms', { ...rangeParams(), buckets: 60 }), views.renderArms).then(() => {
+  load(sections.arms!, () => ((charted.arms = undefined), client.request('arms', { ...rangeParams(), buckets: 60 })), (a) => {
+    charted.arms = a;
+    views.renderArms(a);
+  }).then(() => {
     if (sections.arms!.dataset.state === 'error') {
       failed(sections.share!, new Error('see above'));
       failed(sections.favoured!, new Error('see above'));
     }
   });
-const loadPareto = (): Promise<void> => load(sections.pareto!, () => client.request('pareto', rangeParams()), views.renderPareto);
+const loadPareto = (): Promise<void> =>
+  load(sections.pareto!, () => ((charted.pareto = undefined), client.request('pareto', rangeParams())), (p) => {
+    charted.pareto = p;
+    views.renderPareto(p);
+  });
 const loadOpe = (): Promise<void> => load(sections.ope!, () => client.request('ope', {}), views.renderOpe);
 const loadAttribution = (): Promise<void> => load(sections.attribution!, () => client.request('attribution', { taskType: ui.taskType }), renderAttribution);
 const loadDecisions = (): Promise<void> => {
@@ -481,6 +494,12 @@ client.onEvent((event: DashboardEvent) => {
 });
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void refresh('all');
+});
+// A theme switched while the panel is open: the charts are drawn again in its colours.
+watchPalette(() => {
+  if (charted.reward) views.renderReward(charted.reward);
+  if (charted.arms) views.renderArms(charted.arms);
+  if (charted.pareto) views.renderPareto(charted.pareto);
 });
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRng, type Rng } from '../core/math/random';
+import { createRng } from '../core/math/random';
 import { dashboardMethodNames, dashboardMethods, replySchema, type DashboardMethodName, type DashboardReply } from './dashboardProtocol';
 import { createDashboardClient, createDashboardDispatcher, DashboardRequestError, type DashboardHandlers } from './dashboardRpc';
 import { dashboardFixtures } from './testing/dashboardFixtures';
+import { malformedMessage } from './testing/malformedDashboardMessages';
 
 /** Handlers answering each method with its fixture. */
 function fixtureHandlers(): DashboardHandlers {
@@ -80,85 +81,6 @@ test('a handler that throws, rejects or answers outside its schema gets an error
   assert.match(invalid.ok ? '' : invalid.error.message, /entries/);
   assert.deepEqual(reported, ['overview', 'pareto', 'history']);
 });
-
-/** A random JSON-like value, up to `depth` levels deep. */
-function randomValue(rng: Rng, depth: number): unknown {
-  const pick = Math.floor(rng.next() * (depth > 0 ? 12 : 8));
-  switch (pick) {
-    case 0:
-      return null;
-    case 1:
-      return undefined;
-    case 2:
-      return rng.next() < 0.5;
-    case 3:
-      return [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, -0][Math.floor(rng.next() * 7)];
-    case 4:
-      return randomString(rng);
-    case 5:
-      return Math.floor(rng.next() * 1000);
-    case 6:
-      return ['request', 'reply', 'event', 'overview', 'toString', '__proto__', 'constructor'][Math.floor(rng.next() * 7)];
-    case 7:
-      return 'x'.repeat(Math.floor(rng.next() * 20_000));
-    case 8:
-    case 9: {
-      const out: unknown[] = [];
-      for (let i = Math.floor(rng.next() * 4); i > 0; i--) out.push(randomValue(rng, depth - 1));
-      return out;
-    }
-    default: {
-      const out: Record<string, unknown> = {};
-      for (let i = Math.floor(rng.next() * 5); i > 0; i--) out[randomKey(rng)] = randomValue(rng, depth - 1);
-      return out;
-    }
-  }
-}
-
-function randomString(rng: Rng): string {
-  let s = '';
-  for (let i = Math.floor(rng.next() * 12); i > 0; i--) s += String.fromCharCode(Math.floor(rng.next() * 0xffff));
-  return s;
-}
-
-function randomKey(rng: Rng): string {
-  const keys = ['type', 'id', 'method', 'params', 'result', 'ok', '__proto__', 'constructor', 'since', 'buckets', 'requestId'];
-  return rng.next() < 0.7 ? keys[Math.floor(rng.next() * keys.length)]! : randomString(rng);
-}
-
-/**
- * A message that is not a valid request, by construction: either random (never a valid envelope,
- * since a valid one needs type 'request', an id, a known method and valid params together) or a
- * valid request with one thing broken.
- */
-function malformedMessage(rng: Rng): unknown {
-  const name = dashboardMethodNames[Math.floor(rng.next() * dashboardMethodNames.length)]!;
-  const id = Math.floor(rng.next() * 1e6);
-  const breakage = Math.floor(rng.next() * 10);
-  switch (breakage) {
-    case 0:
-      return randomValue(rng, 3);
-    case 1:
-      return { type: 'request', method: name, params: {} };
-    case 2:
-      return { type: rng.next() < 0.5 ? 'reply' : 'Request', id, method: name, params: {} };
-    case 3:
-      return { type: 'request', id, method: `${name}${randomString(rng)}x`, params: {} };
-    case 4:
-      return { type: 'request', id, method: name, params: { [`unknown${Math.floor(rng.next() * 100)}`]: randomValue(rng, 2) } };
-    case 5:
-      return { type: 'request', id: [-1, 1.5, 'y'.repeat(65), '', {}, [], true][Math.floor(rng.next() * 7)], method: name, params: {} };
-    case 6:
-      return { type: 'request', id, method: name, params: randomValue(rng, 0) === null ? 'params' : [randomValue(rng, 1)] };
-    case 7:
-      return { type: 'request', id, method: name, params: {}, [randomKey(rng) === 'id' ? 'extra' : `x${randomString(rng)}`]: randomValue(rng, 2) };
-    case 8:
-      // a field of the method given a value of the wrong kind or size
-      return { type: 'request', id, method: 'recentDecisions', params: { limit: [0, 201, -5, 1.5, '10', null][Math.floor(rng.next() * 6)] } };
-    default:
-      return { type: 'request', id, method: 'explainDecision', params: { requestId: ['', 'r'.repeat(201 + Math.floor(rng.next() * 50_000)), 12, null][Math.floor(rng.next() * 4)] } };
-  }
-}
 
 test('10,000 seeded random and malformed messages: each answered exactly once with an error, nothing thrown or left unhandled', async () => {
   const unhandled: unknown[] = [];

@@ -119,7 +119,8 @@ export async function runSuite(options: SuiteRunOptions): Promise<WorkbenchRunRe
       folder: sampleWorkspace(),
       channelDir,
       screenshotsDir,
-      timeoutMs: options.timeoutMs ?? 180_000,
+      // The whole suite takes about 2 minutes on 2 cores; room for a busy machine.
+      timeoutMs: options.timeoutMs ?? 300_000,
       ...(options.echoLog === undefined ? {} : { echoLog: options.echoLog }),
     });
   } finally {

@@ -23,6 +23,13 @@ export const chromiumArgs = [
 export const renderedWebviewSelector = 'main#app[data-state="ready"]';
 /** The dashboard panel once it has drawn its first answers. */
 export const renderedDashboardSelector = 'main#app[data-state="ready"][data-view="dashboard"]';
+/** The sidebar only (the dashboard's page matches `renderedWebviewSelector` as well). */
+export const renderedSidebarSelector = 'main#app[data-state="ready"]:not([data-view])';
+
+/** The rendered webview a request names: `dashboard`, `sidebar`, else whichever renders first. */
+export function webviewSelector(target: string | undefined): string {
+  return target === 'dashboard' ? renderedDashboardSelector : target === 'sidebar' ? renderedSidebarSelector : renderedWebviewSelector;
+}
 
 /** A marker line the suite logs: `PARAMLOOP_<KIND> token token key=value …`. */
 export interface Marker {

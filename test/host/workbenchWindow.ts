@@ -4,14 +4,15 @@
 // rendered webview, take a screenshot) through files in the channel folder, and reports the suite's
 // exit code. A runner can also look at the window itself (the sidebar's text, the notifications),
 // reload it, and close it. Several windows may be open against one server at once (windows.ts).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { CodeServer } from './codeServer';
 import { chromiumPath } from './paths';
 import type { Marker } from './workbench';
-import { chromiumArgs, findRenderedWebview, formatLogArgs, isNoise, parseMarker, renderedDashboardSelector, renderedWebviewSelector, workbenchUrl } from './workbench';
+import { chromiumArgs, findRenderedWebview, formatLogArgs, isNoise, parseMarker, renderedWebviewSelector, webviewSelector, workbenchUrl } from './workbench';
+import { postFromWebview, probeWebview } from './webviewProbes';
 
 /** What a window opens: the server, the workspace folder, the test module and where answers go. */
 export interface WorkbenchWindowOptions {
@@ -142,13 +143,13 @@ export class WorkbenchWindow {
     if (marker.kind === 'SCREENSHOT' || (marker.kind === 'REQUEST' && marker.tokens[1] === 'screenshot')) {
       const id = marker.kind === 'REQUEST' ? marker.tokens[0] : undefined;
       const name = (marker.kind === 'REQUEST' ? marker.tokens[2] : marker.tokens[0]) ?? 'screenshot';
-      const selector = marker.kind === 'REQUEST' && marker.tokens[3] === 'dashboard' ? renderedDashboardSelector : renderedWebviewSelector;
+      const selector = marker.kind === 'REQUEST' ? webviewSelector(marker.tokens[3]) : renderedWebviewSelector;
       const { file, webviewRendered } = await this.screenshot(name, { selector });
       if (id) this.reply(id, { ok: true, file, webviewRendered });
     } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'webviewText') {
       const id = marker.tokens[0] ?? 'unknown';
       const timeout = Number(marker.tokens[2] ?? '20000');
-      const selector = marker.tokens[3] === 'dashboard' ? renderedDashboardSelector : renderedWebviewSelector;
+      const selector = webviewSelector(marker.tokens[3]);
       const text = await this.webviewText(Number.isFinite(timeout) ? timeout : 20_000, selector);
       this.reply(id, text !== undefined ? { ok: true, text } : { ok: false, error: `no frame matched ${selector}` });
     } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'pageText') {
@@ -163,6 +164,29 @@ export class WorkbenchWindow {
       const selector = decodeURIComponent(marker.tokens[2] ?? '');
       await this.page.locator(selector).last().click({ timeout: 10_000 });
       this.reply(id, { ok: true });
+    } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'webviewProbe') {
+      // `webviewProbe <dashboard|sidebar> [file]`: its theme, the colours of the elements named (a JSON
+      // object of name → selector, a file in the channel folder), its sections and charts (webviewProbes.ts).
+      const id = marker.tokens[0] ?? 'unknown';
+      const frame = await this.renderedFrame(marker.tokens[2]);
+      const file = marker.tokens[3];
+      const selectors = file === undefined ? {} : (JSON.parse(readFileSync(join(this.options.channelDir, basename(file)), 'utf8')) as Record<string, string>);
+      this.reply(id, { ok: true, probe: await probeWebview(frame, selectors) });
+    } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'webviewClick') {
+      // `webviewClick <dashboard|sidebar> <selector>`: clicks an element inside the webview (a URI-encoded selector), as a user would.
+      const id = marker.tokens[0] ?? 'unknown';
+      const frame = await this.renderedFrame(marker.tokens[2]);
+      await frame.locator(decodeURIComponent(marker.tokens[3] ?? '')).first().click({ timeout: 10_000 });
+      this.reply(id, { ok: true });
+    } else if (marker.kind === 'REQUEST' && marker.tokens[1] === 'webviewPost') {
+      // `webviewPost <dashboard|sidebar> <file> [batch]`: posts the messages of a JSON array, a file in
+      // the channel folder, from inside the webview to the extension host; answers with the replies the page received.
+      const id = marker.tokens[0] ?? 'unknown';
+      const frame = await this.renderedFrame(marker.tokens[2]);
+      const messages = JSON.parse(readFileSync(join(this.options.channelDir, basename(marker.tokens[3] ?? '')), 'utf8')) as unknown[];
+      const batch = Number(marker.tokens[4] ?? '250');
+      const report = await postFromWebview(frame, messages, { batch: Number.isInteger(batch) && batch > 0 ? batch : 250, keepResults: messages.length <= 10 });
+      this.reply(id, { ok: report.error === undefined, report, ...(report.error !== undefined ? { error: report.error } : {}) });
     } else if (marker.kind === 'REQUEST') {
       this.reply(marker.tokens[0] ?? 'unknown', { ok: false, error: `unknown request ${marker.tokens.join(' ')}` });
     }
@@ -180,6 +204,14 @@ export class WorkbenchWindow {
     this.screenshots.push(file);
     console.log(`[${this.label}] screenshot ${file}${frame || !waitForWebview ? '' : ' (no rendered webview found)'}`);
     return { file, webviewRendered: frame !== undefined };
+  }
+
+  /** The frame of the rendered webview `target` names (see `webviewSelector`), waiting up to 20 s for it. */
+  private async renderedFrame(target: string | undefined): Promise<Frame> {
+    const selector = webviewSelector(target);
+    const frame = await findRenderedWebview(this.page, 20_000, selector);
+    if (!frame) throw new Error(`no frame matched ${selector}`);
+    return frame;
   }
 
   /** The text of the rendered sidebar webview, or undefined when none renders within `timeoutMs`. */

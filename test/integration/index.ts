@@ -14,6 +14,9 @@ export async function run(): Promise<void> {
   await import('./planning.test');
   mocha.suite.emit('pre-require', globalThis, 'languageModel.test', mocha);
   await import('./languageModel.test');
+  // Last: its session of plans adds to the log the tests above read.
+  mocha.suite.emit('pre-require', globalThis, 'dashboard.test', mocha);
+  await import('./dashboard.test');
   const stats = await new Promise<Mocha.Stats>((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
   });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { dashboardMethods, requestEnvelopeSchema, type DashboardMethodName, type DashboardResult } from '../../src/shared/dashboardProtocol';
 import { dashboardFixtures } from '../../src/shared/testing/dashboardFixtures';
+import { probeWebview } from '../host/webviewProbes';
 import type { WebviewHarness } from './webviewPage';
 import { record, sendToWebview, startWebviewHarness } from './webviewPage';
 
@@ -335,6 +336,32 @@ describe('dashboard panel bundle in Chromium', () => {
     for (const message of [null, 'reply', { type: 'reply', id: 1 }, { type: 'event', name: 'other' }]) await sendToWebview(page, message);
     const r = await pollRecord(page, (x) => x.warnings.length >= 4);
     assert.equal(r.warnings.filter((w) => w.includes('ignored a message')).length, 4);
+    assert.deepEqual(errors, []);
+  });
+
+  it('draws its charts again in the new colours when the theme changes while it is open (VS Code switches a webview\'s theme in place)', async () => {
+    const { page, errors } = await harness.open({ answers: rich });
+    await allReady(page);
+    // As VS Code's webview host applies a theme: the variables on the root element, the body's class and id.
+    const applyTheme = (kind: string, chartsForeground: string): Promise<void> =>
+      page.evaluate(
+        `(() => { document.documentElement.style.setProperty('--vscode-charts-foreground', '${chartsForeground}'); document.body.className = '${kind}'; document.body.dataset.vscodeThemeKind = '${kind}'; document.body.dataset.vscodeThemeId = '${kind}-test'; })()`,
+      );
+    const foregroundPixels = async (): Promise<number[]> => (await probeWebview(page.mainFrame(), {})).charts.map((c) => c.foregroundPixels);
+    for (const [kind, colour] of [['vscode-dark', '#ff2020'], ['vscode-light', '#00a000']] as const) {
+      await applyTheme(kind, colour);
+      let pixels = await foregroundPixels();
+      for (let waited = 0; waited < 3000 && pixels.some((n) => n <= 20); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        pixels = await foregroundPixels();
+      }
+      // Five charts (reward, share, posterior, Pareto ×2), each with its axes' text in the theme's colour.
+      assert.equal(pixels.length, 5);
+      assert.ok(pixels.every((n) => n > 20), `${kind} ${colour}: ${pixels.join(', ')} pixels in the chart foreground`);
+    }
+    // The redrawn charts hold the same points, and their tables are there.
+    assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');
+    assert.equal(await page.locator('table.reward-table tbody tr').count(), 24);
     assert.deepEqual(errors, []);
   });
 

@@ -14,13 +14,16 @@ function themeColour(variable: string, fallback: string): string {
 }
 
 /** The palette: the theme's chart colours. */
-export function palette(): { learned: string; baseline: string; foreground: string; grid: string; series: string[] } {
+export function palette(): { learned: string; baseline: string; foreground: string; dimmed: string; grid: string; series: string[] } {
   const blue = themeColour('--vscode-charts-blue', '#3794ff');
   const orange = themeColour('--vscode-charts-orange', '#d18616');
+  const foreground = themeColour('--vscode-charts-foreground', themeColour('--vscode-foreground', '#cccccc'));
   return {
     learned: blue,
     baseline: orange,
-    foreground: themeColour('--vscode-charts-foreground', themeColour('--vscode-foreground', '#cccccc')),
+    foreground,
+    // What the theme dims (its disabled text): a high-contrast theme keeps it clearly visible.
+    dimmed: themeColour('--vscode-disabledForeground', withAlpha(foreground.startsWith('#') ? foreground : '#888888', 0.3)),
     grid: themeColour('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
     series: [blue, orange, themeColour('--vscode-charts-green', '#89d185'), themeColour('--vscode-charts-purple', '#b180d7'), themeColour('--vscode-charts-red', '#f14c4c'), themeColour('--vscode-charts-yellow', '#cca700'), '#4ec9b0', '#ce9178', '#9cdcfe', '#c586c0', '#d7ba7d', '#808080', '#6a9955', '#569cd6', '#dcdcaa', '#f48771', '#a0a0a0'],
   };
@@ -61,6 +64,54 @@ export interface ChartSpec {
   xNames?: readonly string[];
 }
 
+/**
+ * The range of a time axis whose points all fall at one instant (one bucket): an hour on each side.
+ * uPlot would stretch it over 1,000 days from that instant, the point on the left edge.
+ */
+function singleInstantRange(xs: ArrayLike<number>): uPlot.Scale.Range | undefined {
+  if (xs.length === 0) return undefined;
+  const first = xs[0]!;
+  for (let i = 1; i < xs.length; i++) if (xs[i] !== first) return undefined;
+  return () => [first - 3600, first + 3600];
+}
+
+/** uPlot's font for axis values, to measure names with. */
+const axisFont = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, sans-serif';
+const lineHeight = 14;
+let measuring: CanvasRenderingContext2D | null | undefined;
+function textWidth(text: string): number {
+  measuring ??= document.createElement('canvas').getContext('2d');
+  if (!measuring) return text.length * 7;
+  measuring.font = axisFont;
+  return measuring.measureText(text).width;
+}
+
+/**
+ * An x axis of names (e.g. arms): a tick per name, each name under its tick. Names that do not fit side
+ * by side are turned 45°, or 90° when even that would overlap; past one per line height, every k-th
+ * name is shown (the table below names them all). Returns the axis and the height it adds.
+ */
+function namedAxis(names: readonly string[], width: number): { axis: Partial<uPlot.Axis>; extraHeight: number } {
+  const longest = names.reduce((m, n) => Math.max(m, textWidth(n)), 0);
+  // Each name's share of the plot's width (the y axis and the padding take about 90 px).
+  const slot = Math.max(1, width - 90) / Math.max(1, names.length);
+  // uPlot turns names by this many degrees anticlockwise, each ending at its tick.
+  const rotate = longest + 12 <= slot ? 0 : slot * Math.SQRT1_2 >= lineHeight + 2 ? 45 : 90;
+  const every = rotate === 90 && slot < lineHeight ? Math.ceil(lineHeight / slot) : 1;
+  const extent = rotate === 0 ? lineHeight : rotate === 45 ? longest * Math.SQRT1_2 + lineHeight : longest;
+  // Ticks (10 px) and the gap (5 px) above the names, a little room below.
+  const size = Math.ceil(extent + 22);
+  return {
+    axis: {
+      splits: () => names.map((_, i) => i),
+      values: (_u, splits) => splits.map((x) => (Number.isInteger(x) && x % every === 0 ? (names[x] ?? '') : '')),
+      rotate,
+      size,
+    },
+    extraHeight: Math.max(0, size - 50),
+  };
+}
+
 /** A scale's range with 8% of its span (or 1 for a single value) added on each side. */
 const paddedRange = (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
   if (min === null || max === null) return [0, 1];
@@ -79,14 +130,14 @@ export function chart(spec: ChartSpec): HTMLElement {
   figure.setAttribute('role', 'img');
   figure.setAttribute('aria-label', `${spec.title} (the table below has the same numbers)`);
   const colours = palette();
+  const width = chartWidth();
+  const named = spec.xNames === undefined ? undefined : namedAxis(spec.xNames, width);
+  const xRange = spec.padded === true ? paddedRange : spec.time ? singleInstantRange(spec.data[0]) : undefined;
   const options: uPlot.Options = {
-    width: chartWidth(),
-    height: spec.height ?? 220,
-    scales: spec.padded === true ? { x: { time: spec.time, range: paddedRange }, y: { range: paddedRange } } : { x: { time: spec.time } },
-    axes: [
-      axis(spec.xLabel, colours, spec.xNames === undefined ? {} : { values: (_u, splits) => splits.map((x) => (Number.isInteger(x) ? (spec.xNames![x] ?? '') : '')) }),
-      axis(spec.yLabel, colours),
-    ],
+    width,
+    height: (spec.height ?? 220) + (named?.extraHeight ?? 0),
+    scales: { x: { time: spec.time, ...(xRange ? { range: xRange } : {}) }, ...(spec.padded === true ? { y: { range: paddedRange } } : {}) },
+    axes: [axis(spec.xLabel, colours, named?.axis ?? {}), axis(spec.yLabel, colours)],
     series: [{ label: spec.xLabel }, ...spec.series],
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false } },
@@ -103,6 +154,24 @@ export function chart(spec: ChartSpec): HTMLElement {
 /** The uPlot instance drawn under `key`, if any. */
 export function chartOf(key: string): uPlot | undefined {
   return live.get(key);
+}
+
+/**
+ * Calls `redraw` when the theme's chart colours change: VS Code switches a webview's theme in place
+ * (the body's theme class and id, the variables on the root element), and a canvas keeps the colours
+ * it was drawn with until it is drawn again. Returns the function that stops watching.
+ */
+export function watchPalette(redraw: () => void): () => void {
+  let drawnWith = JSON.stringify(palette());
+  const observer = new MutationObserver(() => {
+    const now = JSON.stringify(palette());
+    if (now === drawnWith) return;
+    drawnWith = now;
+    redraw();
+  });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-id'] });
+  return () => observer.disconnect();
 }
 
 /** Resizes every chart to the page's width. */

@@ -284,7 +284,7 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
       padded: true,
       series: [
         dots('On the front', c.learned, 9),
-        dots('Dominated', withAlpha(c.foreground.startsWith('#') ? c.foreground : '#888888', 0.3), 7),
+        dots('Dominated', c.dimmed, 7),
         dots('Baseline', c.baseline, 13, { points: { show: true, size: 13, stroke: c.baseline, fill: 'transparent', width: 2 } }),
       ],
       data: [sorted.map((p) => p[field]), pick((p) => !p.dominated && !p.isBaseline), pick((p) => p.dominated && !p.isBaseline), pick((p) => p.isBaseline)],
