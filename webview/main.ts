@@ -1,6 +1,7 @@
 // The sidebar webview, a compact dashboard (the full one is a panel, webview/dashboard.ts): draws what the host sends, asks the host for everything else. It holds no
 // data of its own and validates every message it receives against the shared protocol.
 import './jitless';
+import { amount, towards } from '../src/shared/progressText';
 import { parseHostMessage, type LearnerStatus, type StatusMessage, type WebviewToHostMessage } from '../src/shared/protocol';
 
 interface VsCodeApi {
@@ -59,16 +60,16 @@ function learnerRows(learner: LearnerStatus): Array<[string, string]> {
     ['Learner served by', learner.servedBy],
     ['Outcomes', String(learner.outcomes)],
     ['Awaiting outcome', String(learner.pending)],
-    ['Towards the next gate', `${p.samples} of ${p.minSamples} samples, ${fixed(p.days, 1)} of ${fixed(p.minDays, 0)} days`],
+    ['Towards the next gate', `${towards(p.samples, p.minSamples, 'samples')}, ${towards(p.days, p.minDays, 'days', 1)}`],
     ['Policy version', String(learner.policyVersion)],
   ];
   if (learner.rolloutStatus !== 'active') rows.push(['Rollout', learner.rolloutStatus]);
   if (learner.incidents > 0) rows.push(['Rollbacks', String(learner.incidents)]);
   if (learner.lastVerdict) rows.push(['Last gate verdict', `${learner.lastVerdict.passed ? 'passed' : 'not passed'}: ${learner.lastVerdict.summary}`]);
   const spent = learner.budget.filter((b) => b.daySpent > 0 || b.dayLimit !== null);
-  if (spent.length > 0) rows.push(['Tokens today', spent.map((b) => `${taskTypeNames[b.taskType]} ${b.daySpent}${b.dayLimit === null ? '' : ` of ${b.dayLimit}`}`).join('; ')]);
+  if (spent.length > 0) rows.push(['Tokens today', spent.map((b) => `${taskTypeNames[b.taskType]} ${amount(b.daySpent)}${b.dayLimit === null ? '' : ` of ${amount(b.dayLimit)}`}`).join('; ')]);
   if (learner.waivers.length > 0) {
-    rows.push(['Waivers', learner.waivers.map((w) => `${w.id} (${w.status}, +${w.delta} tokens, ${w.taskType}, until ${new Date(w.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`).join('; ')]);
+    rows.push(['Waivers', learner.waivers.map((w) => `${w.id} (${w.status}, +${amount(w.delta)} tokens, ${w.taskType}, until ${new Date(w.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`).join('; ')]);
   }
   return rows;
 }

@@ -221,6 +221,8 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.equal(checks.length, 2);
     assert.match(checks[0]!, /samples\s+✗ failed\s+4\.000\s+10\.000/);
     assert.match(await sectionText(page, 'slo'), /quality.*✓ within/);
+    // A metric with no outcomes yet says so, with no bounds or margin to misread.
+    assert.match(await sectionText(page, 'slo'), /latencyP95\s*✓ within\s*no outcomes yet\s*no outcomes yet\s*—/);
     assert.match(await sectionText(page, 'budgets'), /Plan a task.*12,000 of 250,000/);
     assert.match(await sectionText(page, 'waivers'), /w-1.*active.*\+5,000 per day.*2026-01-08 12:00 UTC/);
     const drift = await sectionText(page, 'drift');

@@ -87,12 +87,17 @@ describe('sidebar webview bundle in Chromium', () => {
     assert.equal(pairs.get('Rollout'), 'paused');
     assert.equal(pairs.get('Rollbacks'), '1');
     assert.equal(pairs.get('Last gate verdict'), 'not passed: lower bound -0.02 ≤ 0');
-    assert.equal(pairs.get('Tokens today'), 'Plan a task 1200 of 40000');
-    assert.equal(pairs.get('Waivers'), 'w1 (active, +5000 tokens, all, until 2026-12-03 09:30 UTC)');
+    assert.equal(pairs.get('Tokens today'), 'Plan a task 1,200 of 40,000');
+    assert.equal(pairs.get('Waivers'), 'w1 (active, +5,000 tokens, all, until 2026-12-03 09:30 UTC)');
     assert.equal(await page.locator('table.favoured caption').innerText(), 'Favoured parameters per task type (expected reward, mean ± sd)');
     const cells = await page.locator('table.favoured tr').allInnerTexts();
     assert.equal(cells.length, 3);
     assert.match(cells[1]!, /Plan a task\s+t0\.2-p0\.9-m2048 \(0\.710 ± 0\.050\)\s+baseline \(0\.600 ± 0\.040\)/);
+    // Past the gate's minimum, the count says what was needed, not "544 of 60".
+    await sendToWebview(page, { ...validStatus, learner: { ...learner, progress: { samples: 544, minSamples: 60, days: 3.04, minDays: 2 } } });
+    await page.waitForFunction("document.querySelector('dl.status')?.textContent?.includes('544 samples')", undefined, { timeout: 10_000 });
+    const after = await page.locator('dl.status > *').allTextContents();
+    assert.equal(after[after.indexOf('Towards the next gate') + 1], '544 samples (60 needed), 3.0 days (2 needed)');
     assert.deepEqual(errors, []);
   });
 

@@ -5,6 +5,7 @@ import type uPlot from 'uplot';
 import type { DashboardCommand, DashboardResult } from '../../src/shared/dashboardProtocol';
 import type { taskTypes } from '../../src/core/types';
 import { chart, dots, line, palette, withAlpha } from './charts';
+import { towards } from '../../src/shared/progressText';
 import { button, dataDisclosure, element, fill, interval, num, pairs, percent, table, when, whole } from './dom';
 
 export type TaskType = (typeof taskTypes)[number];
@@ -26,16 +27,19 @@ export interface ViewActions {
 export function createViews(sections: Record<string, HTMLElement>, actions: ViewActions) {
   // ---- Rollout, SLO, budgets, waivers, drift (the overview) ----
 
+  /** One side of an SLO row: n, mean and bounds, or that it has no outcomes yet (its bounds then say nothing). */
+  const sloSide = (side: { n: number; mean: number | null; lower: number | null; upper: number | null }): string => (side.n === 0 ? 'no outcomes yet' : `${side.n}, ${num(side.mean)} ${interval(side.lower, side.upper)}`);
+
   function renderOverview(o: DashboardResult<'overview'>): void {
     const r = o.rollout;
     const p = r.progress;
-    const progressBar = (label: string, value: number, max: number): HTMLElement => {
+    const progressBar = (label: string, value: number, max: number, unit: string): HTMLElement => {
       const wrap = element('div', undefined, 'progress');
       const bar = element('progress');
       bar.max = Math.max(1, max);
       bar.value = Math.min(value, bar.max);
       bar.setAttribute('aria-label', label);
-      wrap.append(element('span', `${label}: ${num(value, Number.isInteger(value) ? 0 : 1)} of ${num(max, Number.isInteger(max) ? 0 : 1)}`), bar);
+      wrap.append(element('span', `${label}: ${towards(value, max, unit, Number.isInteger(value) ? 0 : 1)}`), bar);
       return wrap;
     };
     const parts: HTMLElement[] = [
@@ -49,8 +53,8 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
         ['Rollbacks', whole(o.counts.incidents)],
         ['Effective sample size', r.effectiveSampleSize === null ? '— (no gate look yet)' : `${num(r.effectiveSampleSize, 1)} (needs ${num(r.minEffectiveSampleSize, 1)})`],
       ]),
-      progressBar('Samples towards the next gate', p.samples, p.minSamples),
-      progressBar('Days towards the next gate', p.days, p.minDays),
+      progressBar('Samples towards the next gate', p.samples, p.minSamples, 'samples'),
+      progressBar('Days towards the next gate', p.days, p.minDays, 'days'),
       element('p', r.next, 'next-gate'),
     ];
     if (r.lastVerdict) {
@@ -78,9 +82,9 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
             o.slo.map((s) => [
               s.metric,
               !s.enabled ? 'off' : s.breached ? '✗ breached' : '✓ within',
-              `${s.learned.n}, ${num(s.learned.mean)} ${interval(s.learned.lower, s.learned.upper)}`,
-              `${s.baseline.n}, ${num(s.baseline.mean)} ${interval(s.baseline.lower, s.baseline.upper)}`,
-              num(s.margin),
+              sloSide(s.learned),
+              sloSide(s.baseline),
+              s.learned.n === 0 || s.baseline.n === 0 ? '—' : num(s.margin),
             ]),
           ),
     );

@@ -132,7 +132,7 @@ test('--at computes days in the phase and the day of the budget at that time, re
   assert.ok(Math.abs(asked.progress.days - 3) < 1e-9, `days ${asked.progress.days} from the serving process`);
   const text = await runCaptured(['status', '--db', db, '--at', '2026-01-08T09:00Z']);
   assert.match(text.out, /at 2026-01-08T09:00:00\.000Z \(--at\)/);
-  assert.match(text.out, /\d+ of 60 samples, 3\.0 of 2 days/);
+  assert.match(text.out, /\d+ of 60 samples, 3\.0 days \(2 needed\)/);
 });
 
 test('a bad --at exits 2 naming the flag and the value, with nothing on stdout', async () => {

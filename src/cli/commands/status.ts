@@ -20,6 +20,7 @@ import { checkpointOf } from '../../service/storeRecords';
 import { readLockState, type LockState } from '../../service/takeover';
 import { defaultWasmDir } from '../../store/sqlite';
 import { openStore } from '../../store/store';
+import { towards } from '../../shared/progressText';
 import { parseCommandArgs, parseTimeOption } from '../args';
 import { CliError, type CliCommand } from '../io';
 import { readJsonFile } from '../jsonFile';
@@ -185,7 +186,7 @@ function describe(db: string, s: ServiceStatus, servedBy: ServedBy, at: number |
     describeServedBy(servedBy),
     ...(at !== undefined ? [`at ${new Date(at).toISOString()} (--at)`] : []),
     `learner: ${s.policyKind}, learned from ${s.policyVersion} outcomes`,
-    `rollout: ${s.phase} (${s.rolloutStatus}); ${p.samples} of ${p.minSamples} samples, ${f(p.days, 1)} of ${p.minDays} days (deadline ${p.deadlineDays})${s.incidents > 0 ? `; ${s.incidents} incidents` : ''}`,
+    `rollout: ${s.phase} (${s.rolloutStatus}); ${towards(p.samples, p.minSamples, 'samples')}, ${towards(p.days, p.minDays, 'days', 1)} (deadline ${p.deadlineDays})${s.incidents > 0 ? `; ${s.incidents} incidents` : ''}`,
   ];
   if (s.lastVerdict) lines.push(`last gate: ${s.lastVerdict.passed ? 'passed' : 'failed'}: ${s.lastVerdict.summary}`);
   for (const { taskType, favoured, baseline } of s.favoured) {

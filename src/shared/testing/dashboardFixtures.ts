@@ -21,7 +21,10 @@ export const dashboardFixtures: { [M in DashboardMethodName]: DashboardResult<M>
       next: 'canary: 4 of 10 learned outcomes, 2.0 of 3 days; next gate in about 1 day',
     },
     counts: { decisions: 120, rawDecisions: 120, outcomes: 118, pending: 2, incidents: 0 },
-    slo: [{ metric: 'quality', enabled: true, breached: false, margin: -0.2, learned: { n: 4, mean: 0.7, lower: 0.2, upper: 1 }, baseline: { n: 114, mean: 0.68, lower: 0.6, upper: 0.75 } }],
+    slo: [
+      { metric: 'quality', enabled: true, breached: false, margin: -0.2, learned: { n: 4, mean: 0.7, lower: 0.2, upper: 1 }, baseline: { n: 114, mean: 0.68, lower: 0.6, upper: 0.75 } },
+      { metric: 'latencyP95', enabled: true, breached: false, margin: -1.1, learned: { n: 0, mean: 0, lower: 0, upper: 1 }, baseline: { n: 0, mean: 0, lower: 0, upper: 1 } },
+    ],
     budgets: [{ taskType: 'planTask', daySpent: 12_000, dayLimit: 250_000, weekSpent: 40_000, weekLimit: 1_000_000, remaining: 238_000, exhausted: false }],
     waivers: [],
     drift: { warnings: [], pausePromotion: false, noiseLevel: null, features: [] },
