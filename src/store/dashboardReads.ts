@@ -111,6 +111,16 @@ export function bucketCells(db: Database, bucketing: Bucketing, after: number, u
 }
 
 /**
+ * The sequence numbers of the first and the last raw decision in the bucketing's window (undefined:
+ * none), from the time index (in proportion to the window's decisions): a raw scan of a window
+ * walks these sequence numbers only, not the whole log's.
+ */
+export function windowSeqSpan(db: Database, bucketing: Bucketing): { first: number; last: number } | undefined {
+  const r = rows(db, 'SELECT MIN(seq), MAX(seq) FROM decisions WHERE ts >= :from AND ts < :to', bucketParams(bucketing))[0];
+  return typeof r?.[0] === 'number' && typeof r[1] === 'number' ? { first: r[0], last: r[1] } : undefined;
+}
+
+/**
  * The outcomes stored in (outcomesAfter, outcomesUpTo] of decisions with sequence numbers up
  * to `decisionsUpTo` (outcomes that came after a scan for decisions it had counted), in the
  * bucketing's window (and in `range` when given), grouped like `bucketCells` with no decisions counted. Read through the outcomes' sequence index (CROSS JOIN

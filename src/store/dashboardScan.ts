@@ -39,6 +39,7 @@ export interface BucketScanSource {
   dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number, range?: TimeRange): BucketCell[];
   dashboardSummaryCells(bucketing: Bucketing): BucketCell[];
   dashboardRollupCells(bucketing: Bucketing, grain: number, range: TimeRange): BucketCell[];
+  dashboardWindowSeqs(bucketing: Bucketing): { first: number; last: number } | undefined;
 }
 
 /** What a scan saw: its decisions up to `maxSeq`, outcomes up to `lastSeq`, the raw and summarised counts. */
@@ -117,17 +118,22 @@ function nextSliceSize(size: number, took: number, sliceMs: number, least: numbe
   return Math.max(least, Math.round(size * Math.min(4, Math.max(0.25, sliceMs / Math.max(0.05, took)))));
 }
 
-/** The raw decisions in slices of sequence numbers, as of the mark at the start. */
+/**
+ * The raw decisions in slices of sequence numbers, as of the mark at the start: those from the
+ * first to the last decision of the window (a window of a long log holds a short run of them).
+ */
 async function scanRaw(source: BucketScanSource, bucketing: Bucketing, options: BucketScanOptions): Promise<BucketScan> {
   const sliceMs = options.sliceMs ?? 6;
   const slicer = new TimeSlicer(sliceMs);
   const pause = options.yieldToLoop ?? (() => slicer.pause());
   const cells = new Map<string, BucketCell>();
   const mark = scanMark(source);
+  // In the mark's turn: no decision after the mark's is in the span.
+  const span = source.dashboardWindowSeqs(bucketing);
   for (const cell of source.dashboardSummaryCells(bucketing)) mergeCell(cells, cell);
-  const upTo = mark.maxSeq;
+  const upTo = span?.last ?? 0;
   let width = Math.max(1, Math.floor(options.firstSliceSeqs ?? 4_000));
-  for (let after = 0; after < upTo; ) {
+  for (let after = span === undefined ? 0 : span.first - 1; after < upTo; ) {
     const end = Math.min(upTo, after + width);
     const started = performance.now();
     for (const cell of source.dashboardBucketCells(bucketing, after, end, mark.lastSeq)) mergeCell(cells, cell);

@@ -9,7 +9,7 @@ import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } f
 import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
 import { rollupMismatches } from './rollup';
 import { loggedSelect, rowToLogged } from './records';
-import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, rollupBucketCells, summaryBucketCells } from './dashboardReads';
+import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, rollupBucketCells, summaryBucketCells, windowSeqSpan } from './dashboardReads';
 import type { BucketCell, Bucketing, DecisionListRow, HistoryRow, LogExtent, TimeRange } from './dashboardReads';
 
 /** The read side of `Store`: queries over the live database. */
@@ -84,6 +84,12 @@ export abstract class StoreReads {
   dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number, range?: TimeRange): BucketCell[] {
     this.catchUp();
     return lateOutcomeCells(this.db, bucketing, outcomesAfter, outcomesUpTo, decisionsUpTo, range);
+  }
+
+  /** The first and last sequence numbers of the raw decisions in the bucketing's window (dashboardReads.ts). */
+  dashboardWindowSeqs(bucketing: Bucketing): { first: number; last: number } | undefined {
+    this.catchUp();
+    return windowSeqSpan(this.db, bucketing);
   }
 
   /** One slice of the dashboard's bucket scan from the rollup: the periods of `grain` in `range` (dashboardReads.ts). */
