@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { ServedBy } from '../core/types';
 import { chooseBucketing, refreshBuckets, scanBuckets, scanBucketsMarked } from './dashboardScan';
 import { openStore, type Store } from './store';
-import { seededRandom, syntheticEvent } from './testing/synthetic';
+import type { BucketCell, Bucketing } from './dashboardReads';
+import { logSynthetic, seededRandom, syntheticEvent, syntheticStartMs } from './testing/synthetic';
 import { tempDir } from './testing/tempDir';
 
 const wasmDir = join(__dirname, '..', '..', 'node_modules', 'sql.js', 'dist');
@@ -159,3 +160,31 @@ test('a refresh adds the decisions and the late outcomes that came after the sca
     // Other buckets: scan again.
     assert.equal(refreshBuckets(store, before, { ...bucketing, width: 2 * hour }), undefined);
   }));
+
+test('a raw scan of a short window walks the sequence numbers of its own decisions only, not the whole log', async (t) => {
+  const dir = await tempDir(t, 'dashboard');
+  const store = await openStore(join(dir, 'log'), { wasmDir });
+  try {
+    // 3000 decisions one second apart, each with its outcome: events 1 to 6000.
+    await logSynthetic(store, 1, 3000);
+    const walked: [number, number][] = [];
+    const counting = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key === 'dashboardBucketCells') return (b: Bucketing, after: number, upTo: number, outcomesUpTo?: number) => (walked.push([after, upTo]), target.dashboardBucketCells(b, after, upTo, outcomesUpTo));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // Ten one-minute buckets from the 1000th second on: decisions 1000 to 1599 (events 1999 to 3197).
+    const bucketing = { start: syntheticStartMs + 1000 * 1000, width: 60_000, count: 10 };
+    const cells = await scanBuckets(counting, bucketing, { firstSliceSeqs: 100, minSliceSeqs: 100, sliceMs: 0, yieldToLoop: async () => {} });
+    assert.deepEqual([walked[0]?.[0], walked[walked.length - 1]?.[1]], [1998, 3197]);
+    assert.equal(cells.reduce((s, c) => s + c.decisions, 0), 600);
+    // What one query over the whole log gives (sums up to rounding: slices add them in another order).
+    const whole = store.dashboardBucketCells(bucketing, 0, store.lastSeq);
+    const pick = (c: BucketCell): unknown => [c.bucket, c.servedBy, c.armIndex, c.decisions, c.outcomes, c.rewarded, round(c.rewardSum), round(c.rewardSqSum), round(c.latencySum), c.tokensSum];
+    assert.deepEqual(cells.map(pick), whole.map(pick));
+  } finally {
+    await store.close();
+  }
+});

@@ -1,9 +1,10 @@
 // The dashboard's reads, in SQL. The time series come from one aggregate per slice of the log
 // (decisions joined with their outcomes, grouped by time bucket, served-by and arm: counts, sums and
 // sums of squares, so means and variances can be merged across slices and with the retention
-// summaries); the caller walks the log slice by slice (dashboardScan.ts), so no read holds the event
-// loop for long whatever the log's size. Lists (recent decisions, history) are pages by sequence
-// number, bounded by their limit.
+// summaries), or, for buckets of whole hours or days, per slice of the rollup's periods (rollup.ts);
+// the caller walks the log slice by slice (dashboardScan.ts), so no read holds the event loop for
+// long whatever the log's size. Lists (recent decisions, history) are pages by sequence number,
+// bounded by their limit.
 import type { Database, SqlValue } from 'sql.js';
 import type { RolloutPhase, ServedBy } from '../core/types';
 import { loggedSelect } from './records';
@@ -80,42 +81,60 @@ function toCell(r: SqlValue[]): BucketCell {
   };
 }
 
-function bucketParams(b: Bucketing): Record<string, SqlValue> {
-  return { ':start': b.start, ':end': b.start + b.width * b.count, ':width': b.width };
+/** A time range [from, to) in ms since the epoch. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** The bucketing's origin and width, and the range counted: its window, within `range` when given. */
+function bucketParams(b: Bucketing, range?: TimeRange): Record<string, SqlValue> {
+  const end = b.start + b.width * b.count;
+  return { ':start': b.start, ':width': b.width, ':from': Math.max(b.start, range?.from ?? b.start), ':to': Math.min(end, range?.to ?? end) };
 }
 
 /**
- * The raw decisions with sequence numbers in (after, upTo] that fall in the bucketing's window,
- * grouped by bucket, served-by and arm, with the counts and sums of their outcomes stored up to
- * sequence number `outcomesUpTo` (so a scan is the log as of one sequence number). Walks the primary key
- * range only (`+d.ts` keeps SQLite from walking the time index over the whole window instead), so
- * a slice costs in proportion to its own rows.
+ * The raw decisions with sequence numbers in (after, upTo] that fall in the bucketing's window
+ * (and in `range` when given), grouped by bucket, served-by and arm, with the counts and sums of
+ * their outcomes stored up to sequence number `outcomesUpTo` (so a scan is the log as of one
+ * sequence number). Walks the primary key range only (`+d.ts` keeps SQLite from walking the time
+ * index over the whole window instead), so a slice costs in proportion to its own rows.
  */
-export function bucketCells(db: Database, bucketing: Bucketing, after: number, upTo: number, outcomesUpTo = Number.MAX_SAFE_INTEGER): BucketCell[] {
+export function bucketCells(db: Database, bucketing: Bucketing, after: number, upTo: number, outcomesUpTo = Number.MAX_SAFE_INTEGER, range?: TimeRange): BucketCell[] {
   const sql = `
     SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, COUNT(*), COUNT(o.request_id), COUNT(o.reward),
       TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
     FROM decisions d LEFT JOIN outcomes o ON o.request_id = d.request_id AND o.seq <= :outcomesUpTo
-    WHERE d.seq > :after AND d.seq <= :upTo AND +d.ts >= :start AND +d.ts < :end
+    WHERE d.seq > :after AND d.seq <= :upTo AND +d.ts >= :from AND +d.ts < :to
     GROUP BY 1, 2, 3`;
-  return rows(db, sql, { ...bucketParams(bucketing), ':after': after, ':upTo': upTo, ':outcomesUpTo': outcomesUpTo }).map(toCell);
+  return rows(db, sql, { ...bucketParams(bucketing, range), ':after': after, ':upTo': upTo, ':outcomesUpTo': outcomesUpTo }).map(toCell);
+}
+
+/**
+ * The sequence numbers of the first and the last raw decision in the bucketing's window (undefined:
+ * none), from the time index (in proportion to the window's decisions): a raw scan of a window
+ * walks these sequence numbers only, not the whole log's.
+ */
+export function windowSeqSpan(db: Database, bucketing: Bucketing): { first: number; last: number } | undefined {
+  const r = rows(db, 'SELECT MIN(seq), MAX(seq) FROM decisions WHERE ts >= :from AND ts < :to', bucketParams(bucketing))[0];
+  return typeof r?.[0] === 'number' && typeof r[1] === 'number' ? { first: r[0], last: r[1] } : undefined;
 }
 
 /**
  * The outcomes stored in (outcomesAfter, outcomesUpTo] of decisions with sequence numbers up
- * to `decisionsUpTo` (outcomes that came after a scan for decisions it had counted), grouped like
- * `bucketCells` with no decisions counted. Read through the outcomes' sequence index (CROSS JOIN
+ * to `decisionsUpTo` (outcomes that came after a scan for decisions it had counted), in the
+ * bucketing's window (and in `range` when given), grouped like `bucketCells` with no decisions counted. Read through the outcomes' sequence index (CROSS JOIN
  * keeps the outcomes the outer loop: with bound parameters SQLite would otherwise walk the
  * decisions' time index over the whole window), so a refresh costs in proportion to what arrived.
  */
-export function lateOutcomeCells(db: Database, bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
+export function lateOutcomeCells(db: Database, bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number, range?: TimeRange): BucketCell[] {
   const sql = `
     SELECT CAST((d.ts - :start) / :width AS INTEGER), d.served_by, d.arm_index, 0, COUNT(*), COUNT(o.reward),
       TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
     FROM outcomes o CROSS JOIN decisions d ON d.request_id = o.request_id
-    WHERE o.seq > :after AND o.seq <= :outcomesUpTo AND d.seq <= :upTo AND +d.ts >= :start AND +d.ts < :end
+    WHERE o.seq > :after AND o.seq <= :outcomesUpTo AND d.seq <= :upTo AND +d.ts >= :from AND +d.ts < :to
     GROUP BY 1, 2, 3`;
-  return rows(db, sql, { ...bucketParams(bucketing), ':after': outcomesAfter, ':outcomesUpTo': outcomesUpTo, ':upTo': decisionsUpTo }).map(toCell);
+  return rows(db, sql, { ...bucketParams(bucketing, range), ':after': outcomesAfter, ':outcomesUpTo': outcomesUpTo, ':upTo': decisionsUpTo }).map(toCell);
 }
 
 /**
@@ -126,9 +145,25 @@ export function summaryBucketCells(db: Database, bucketing: Bucketing): BucketCe
   const sql = `
     SELECT CAST((s.day - :start) / :width AS INTEGER), s.served_by, s.arm_index, SUM(s.decisions), SUM(s.outcomes), SUM(s.rewarded),
       TOTAL(s.reward_sum), TOTAL(s.reward_sq_sum), TOTAL(s.quality_sum), TOTAL(s.latency_sum), TOTAL(s.tokens_in_sum + s.tokens_out_sum)
-    FROM decision_summaries s WHERE s.day >= :start AND s.day < :end
+    FROM decision_summaries s WHERE s.day >= :from AND s.day < :to
     GROUP BY 1, 2, 3`;
   return rows(db, sql, bucketParams(bucketing)).map(toCell);
+}
+
+/**
+ * The raw decisions of the periods of `grain` in [range.from, range.to) (whole periods, inside the
+ * bucketing's window), grouped like `bucketCells`, from the rollup (rollup.ts): the cells that
+ * `bucketCells` gives for those decisions with every outcome stored, when the bucketing's start
+ * and width are whole periods (`rollupGrainFor`). Reads the rollup's primary key range, so it costs
+ * in proportion to periods × served-by × arms, whatever the number of decisions.
+ */
+export function rollupBucketCells(db: Database, bucketing: Bucketing, grain: number, range: TimeRange): BucketCell[] {
+  const sql = `
+    SELECT CAST((r.period - :start) / :width AS INTEGER), r.served_by, r.arm_index, SUM(r.decisions), SUM(r.outcomes), SUM(r.rewarded),
+      TOTAL(r.reward_sum), TOTAL(r.reward_sq_sum), TOTAL(r.quality_sum), TOTAL(r.latency_sum), TOTAL(r.tokens_sum)
+    FROM decision_rollup r WHERE r.grain = :grain AND r.period >= :from AND r.period < :to
+    GROUP BY 1, 2, 3`;
+  return rows(db, sql, { ...bucketParams(bucketing, range), ':grain': grain }).map(toCell);
 }
 
 /** A decision as the dashboard's list shows it. */

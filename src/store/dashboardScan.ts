@@ -1,12 +1,20 @@
-// The dashboard's bucket scan over the whole log without holding the event loop: the decisions are
-// read in slices of their sequence numbers, each one SQL aggregate (dashboardReads.ts), sized so a
-// slice takes a few milliseconds, with the event loop given back between slices. Counts, sums and
+// The dashboard's bucket scan over the whole log without holding the event loop. Counts, sums and
 // sums of squares add up across slices and with the retention summaries, so the merged cells are
-// exactly what one query over the whole log would give. Rows appended while the scan runs are left
-// to the next scan: a scan is the log as of one sequence number (its mark), and a refresh adds what
-// came after the mark (new decisions, and outcomes of decisions the scan had counted) without reading
-// the rest again, unless retention moved rows meanwhile.
-import type { BucketCell, Bucketing, LogExtent } from './dashboardReads';
+// exactly what one query over the whole log would give (sums up to floating-point rounding). Two
+// ways to read the log:
+// - From the rollup (rollup.ts), when the buckets are whole hours or days: rollup rows a slice of
+//   periods at a time, in proportion to periods × served-by × arms whatever the number of decisions.
+//   The rollup is always the log as it stands, so a slice read before later appends is brought up
+//   to the scan's end from the raw rows that came after it (as a refresh does), and a scan during
+//   which retention folded rows is done again.
+// - Raw, for finer buckets: the decisions in slices of their sequence numbers, each one SQL
+//   aggregate (dashboardReads.ts), sized so a slice takes a few milliseconds, with the event loop
+//   given back between slices. Rows appended while the scan runs are left to the next scan: a scan
+//   is the log as of one sequence number (its mark).
+// A refresh adds what came after the mark (new decisions, and outcomes of decisions the scan had
+// counted) without reading the rest again, unless retention moved rows meanwhile.
+import type { BucketCell, Bucketing, LogExtent, TimeRange } from './dashboardReads';
+import { rollupGrainFor } from './rollup';
 import { TimeSlicer } from './slicer';
 
 /** Time buckets of a window, at most `maxCount`, with a width people read easily. */
@@ -27,9 +35,11 @@ export interface BucketScanSource {
   /** The newest event's sequence number. */
   readonly lastSeq: number;
   dashboardExtent(): LogExtent;
-  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number): BucketCell[];
-  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[];
+  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number, range?: TimeRange): BucketCell[];
+  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number, range?: TimeRange): BucketCell[];
   dashboardSummaryCells(bucketing: Bucketing): BucketCell[];
+  dashboardRollupCells(bucketing: Bucketing, grain: number, range: TimeRange): BucketCell[];
+  dashboardWindowSeqs(bucketing: Bucketing): { first: number; last: number } | undefined;
 }
 
 /** What a scan saw: its decisions up to `maxSeq`, outcomes up to `lastSeq`, the raw and summarised counts. */
@@ -61,6 +71,12 @@ export interface BucketScanOptions {
   firstSliceSeqs?: number;
   /** The fewest sequence numbers in a slice (default 500). */
   minSliceSeqs?: number;
+  /** Periods of the rollup's grain in the first slice (default 256); later slices adapt to the time they take. */
+  firstSlicePeriods?: number;
+  /** The fewest periods in a slice (default 16). */
+  minSlicePeriods?: number;
+  /** Read the rollup when the buckets allow it (default true); false: always the raw rows. */
+  rollup?: boolean;
   /** Gives the event loop back (default: setImmediate). */
   yieldToLoop?: () => Promise<void>;
 }
@@ -93,25 +109,88 @@ export async function scanBuckets(source: BucketScanSource, bucketing: Bucketing
 
 /** `scanBuckets` with the mark the cells are as of. */
 export async function scanBucketsMarked(source: BucketScanSource, bucketing: Bucketing, options: BucketScanOptions = {}): Promise<BucketScan> {
+  const grain = options.rollup === false ? undefined : rollupGrainFor(bucketing);
+  return grain === undefined ? scanRaw(source, bucketing, options) : scanRollup(source, bucketing, grain, options);
+}
+
+/** The next slice's size for the target time: at most 4× larger or smaller than the last one's. */
+function nextSliceSize(size: number, took: number, sliceMs: number, least: number): number {
+  return Math.max(least, Math.round(size * Math.min(4, Math.max(0.25, sliceMs / Math.max(0.05, took)))));
+}
+
+/**
+ * The raw decisions in slices of sequence numbers, as of the mark at the start: those from the
+ * first to the last decision of the window (a window of a long log holds a short run of them).
+ */
+async function scanRaw(source: BucketScanSource, bucketing: Bucketing, options: BucketScanOptions): Promise<BucketScan> {
   const sliceMs = options.sliceMs ?? 6;
   const slicer = new TimeSlicer(sliceMs);
   const pause = options.yieldToLoop ?? (() => slicer.pause());
   const cells = new Map<string, BucketCell>();
   const mark = scanMark(source);
+  // In the mark's turn: no decision after the mark's is in the span.
+  const span = source.dashboardWindowSeqs(bucketing);
   for (const cell of source.dashboardSummaryCells(bucketing)) mergeCell(cells, cell);
-  const upTo = mark.maxSeq;
+  const upTo = span?.last ?? 0;
   let width = Math.max(1, Math.floor(options.firstSliceSeqs ?? 4_000));
-  for (let after = 0; after < upTo; ) {
+  for (let after = span === undefined ? 0 : span.first - 1; after < upTo; ) {
     const end = Math.min(upTo, after + width);
     const started = performance.now();
     for (const cell of source.dashboardBucketCells(bucketing, after, end, mark.lastSeq)) mergeCell(cells, cell);
-    const took = performance.now() - started;
     after = end;
-    // The next slice sized for the target time (at most 4× larger or smaller than this one).
-    width = Math.max(options.minSliceSeqs ?? 500, Math.round(width * Math.min(4, Math.max(0.25, sliceMs / Math.max(0.05, took)))));
+    width = nextSliceSize(width, performance.now() - started, sliceMs, options.minSliceSeqs ?? 500);
     if (after < upTo) await pause();
   }
   return { bucketing, mark, cells: ordered(cells, bucketing) };
+}
+
+/** Scans of the rollup begun again because retention folded rows meanwhile, before giving up on it. */
+const rollupAttempts = 3;
+
+/**
+ * The rollup's periods of `grain` in slices, each read as the log stood then (every event up to
+ * the source's `lastSeq` at that moment), then each brought up to the mark at the end.
+ */
+async function scanRollup(source: BucketScanSource, bucketing: Bucketing, grain: number, options: BucketScanOptions): Promise<BucketScan> {
+  const sliceMs = options.sliceMs ?? 6;
+  const slicer = new TimeSlicer(sliceMs);
+  const pause = options.yieldToLoop ?? (() => slicer.pause());
+  const end = bucketing.start + bucketing.width * bucketing.count;
+  for (let attempt = 1; ; attempt++) {
+    const cells = new Map<string, BucketCell>();
+    const first = scanMark(source);
+    for (const cell of source.dashboardSummaryCells(bucketing)) mergeCell(cells, cell);
+    /** Ranges read, each with the last event it saw (consecutive ranges that saw the same one merged). */
+    const read: { range: TimeRange; lastSeq: number }[] = [];
+    let periods = Math.max(1, Math.floor(options.firstSlicePeriods ?? 256));
+    for (let from = bucketing.start; from < end; ) {
+      const range = { from, to: Math.min(end, from + periods * grain) };
+      const started = performance.now();
+      for (const cell of source.dashboardRollupCells(bucketing, grain, range)) mergeCell(cells, cell);
+      // Read in the same turn as the cells: the rollup held every event up to it.
+      const lastSeq = source.lastSeq;
+      const previous = read[read.length - 1];
+      if (previous !== undefined && previous.lastSeq === lastSeq) previous.range.to = range.to;
+      else read.push({ range, lastSeq });
+      from = range.to;
+      periods = nextSliceSize(periods, performance.now() - started, sliceMs, options.minSlicePeriods ?? 16);
+      if (from < end) await pause();
+    }
+    const mark = scanMark(source);
+    // Retention folded rows while the slices were read: the summaries and the rollup both moved.
+    if (mark.summarised !== first.summarised) {
+      if (attempt < rollupAttempts) continue;
+      return scanRaw(source, bucketing, options);
+    }
+    for (const { range, lastSeq } of read) {
+      if (lastSeq === mark.lastSeq) continue;
+      // What came after this range was read: its new decisions with their outcomes, and the
+      // outcomes of the decisions it had counted (lastSeq bounds both: every event up to it was in).
+      for (const cell of source.dashboardBucketCells(bucketing, lastSeq, mark.maxSeq, mark.lastSeq, range)) mergeCell(cells, cell);
+      for (const cell of source.dashboardLateOutcomeCells(bucketing, lastSeq, mark.lastSeq, lastSeq, range)) mergeCell(cells, cell);
+    }
+    return { bucketing, mark, cells: ordered(cells, bucketing) };
+  }
 }
 
 function ordered(cells: Map<string, BucketCell>, bucketing: Bucketing): BucketCell[] {

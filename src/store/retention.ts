@@ -2,7 +2,13 @@
 // decision_summaries (per UTC day, policy, version, phase, served-by and arm: counts and sums, so
 // means and variances remain computable) and then removed with their outcomes, in one transaction.
 // Nothing is removed unless one of the two settings is given, and nothing is removed unsummarised.
+// The dashboard's rollup (schema v5) counts raw rows only: the periods that lose rows are rebuilt
+// from the rows they keep, in the same transaction, so the rollup stays what building it afresh
+// would give (subtracting the folded rows would leave rounding in the sums).
 import type { Database } from 'sql.js';
+import { dayMs, rebuildRollupSql, touchedRollupPeriods } from './rollup';
+
+export { dayMs };
 
 /** How much raw history the store keeps. Both absent (the default): keep everything. */
 export interface RetentionSettings {
@@ -17,8 +23,6 @@ export interface RetentionReport {
   summarisedDecisions: number;
   summarisedOutcomes: number;
 }
-
-export const dayMs = 86_400_000;
 
 /**
  * Runs one retention pass at time `now` (ms since the epoch), in its own transaction unless
@@ -66,6 +70,10 @@ export function applyRetention(db: Database, settings: RetentionSettings, now: n
          tokens_out_sum = tokens_out_sum + excluded.tokens_out_sum`,
       params,
     );
+    // The rollup's periods that lose rows: emptied, then rebuilt from the rows that stay.
+    const touched = touchedRollupPeriods(expired);
+    db.run(`DELETE FROM decision_rollup WHERE (grain, period) IN (${touched})`, params);
+    db.run(rebuildRollupSql(touched, `NOT (${expired})`), params);
     db.run(`DELETE FROM outcomes WHERE request_id IN (SELECT d.request_id FROM decisions d WHERE ${expired})`, params);
     db.run(`DELETE FROM decisions AS d WHERE ${expired}`, params);
     if (ownTransaction) db.exec('COMMIT');

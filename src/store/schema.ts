@@ -141,8 +141,72 @@ CREATE INDEX outcomes_seq ON outcomes(seq);
 CREATE TABLE checkpoints (slot TEXT PRIMARY KEY, seq INTEGER NOT NULL, ts INTEGER NOT NULL, payload TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/**
+ * Version 5: the dashboard's rollup. The raw decisions (not those folded into summaries) counted
+ * per period × served-by × arm at two grains, the hour (3,600,000 ms) and the UTC day (86,400,000
+ * ms), with their outcomes' counts, sums and sums of squares, so that buckets whose width is a whole
+ * number of periods are a re-aggregation of rollup rows instead of a join over the whole log
+ * (rollup.ts). Triggers keep it in the transaction of each insert, wherever rows come from (the
+ * write path, journal replay, the snapshot worker, imports): an outcome lands in its decision's
+ * cell whenever it arrives, and a decision finds an outcome stored before it. Retention rebuilds
+ * the periods it touches from the rows it keeps (retention.ts). Decisions outside [0, 2^53) ms are
+ * left out (their windows are scanned raw). The migration builds the rollup of the rows already
+ * there, in the migration's transaction: the hours from the rows, the days from the hours (half the
+ * time of grouping the rows twice; about 2 s at 300k decisions, once).
+ */
+const v5 = `
+CREATE TABLE decision_rollup (
+  grain INTEGER NOT NULL,
+  period INTEGER NOT NULL,
+  served_by TEXT NOT NULL,
+  arm_index INTEGER NOT NULL,
+  decisions INTEGER NOT NULL,
+  outcomes INTEGER NOT NULL,
+  rewarded INTEGER NOT NULL,
+  reward_sum REAL NOT NULL,
+  reward_sq_sum REAL NOT NULL,
+  quality_sum REAL NOT NULL,
+  latency_sum REAL NOT NULL,
+  tokens_sum REAL NOT NULL,
+  PRIMARY KEY (grain, period, served_by, arm_index)
+) WITHOUT ROWID;
+CREATE TRIGGER decision_rollup_decision AFTER INSERT ON decisions WHEN NEW.ts >= 0 AND NEW.ts < 9007199254740992 BEGIN
+  INSERT INTO decision_rollup (grain, period, served_by, arm_index, decisions, outcomes, rewarded, reward_sum, reward_sq_sum, quality_sum, latency_sum, tokens_sum)
+  SELECT g.column1, (CAST(NEW.ts AS INTEGER) / g.column1) * g.column1, NEW.served_by, NEW.arm_index, 1, o.request_id IS NOT NULL, o.reward IS NOT NULL,
+    COALESCE(o.reward, 0), COALESCE(o.reward * o.reward, 0), COALESCE(o.quality, 0), COALESCE(o.latency_ms, 0), COALESCE(o.tokens_in + o.tokens_out, 0)
+  FROM (VALUES (3600000), (86400000)) g LEFT JOIN outcomes o ON o.request_id = NEW.request_id
+  WHERE true
+  ON CONFLICT (grain, period, served_by, arm_index) DO UPDATE SET
+    decisions = decisions + excluded.decisions, outcomes = outcomes + excluded.outcomes, rewarded = rewarded + excluded.rewarded,
+    reward_sum = reward_sum + excluded.reward_sum, reward_sq_sum = reward_sq_sum + excluded.reward_sq_sum, quality_sum = quality_sum + excluded.quality_sum,
+    latency_sum = latency_sum + excluded.latency_sum, tokens_sum = tokens_sum + excluded.tokens_sum;
+END;
+CREATE TRIGGER decision_rollup_outcome AFTER INSERT ON outcomes BEGIN
+  INSERT INTO decision_rollup (grain, period, served_by, arm_index, decisions, outcomes, rewarded, reward_sum, reward_sq_sum, quality_sum, latency_sum, tokens_sum)
+  SELECT g.column1, (CAST(d.ts AS INTEGER) / g.column1) * g.column1, d.served_by, d.arm_index, 0, 1, NEW.reward IS NOT NULL,
+    COALESCE(NEW.reward, 0), COALESCE(NEW.reward * NEW.reward, 0), NEW.quality, NEW.latency_ms, NEW.tokens_in + NEW.tokens_out
+  FROM decisions d CROSS JOIN (VALUES (3600000), (86400000)) g
+  WHERE d.request_id = NEW.request_id AND d.ts >= 0 AND d.ts < 9007199254740992
+  ON CONFLICT (grain, period, served_by, arm_index) DO UPDATE SET
+    decisions = decisions + excluded.decisions, outcomes = outcomes + excluded.outcomes, rewarded = rewarded + excluded.rewarded,
+    reward_sum = reward_sum + excluded.reward_sum, reward_sq_sum = reward_sq_sum + excluded.reward_sq_sum, quality_sum = quality_sum + excluded.quality_sum,
+    latency_sum = latency_sum + excluded.latency_sum, tokens_sum = tokens_sum + excluded.tokens_sum;
+END;
+INSERT INTO decision_rollup (grain, period, served_by, arm_index, decisions, outcomes, rewarded, reward_sum, reward_sq_sum, quality_sum, latency_sum, tokens_sum)
+SELECT 3600000, (CAST(d.ts AS INTEGER) / 3600000) * 3600000, d.served_by, d.arm_index, COUNT(*), COUNT(o.request_id), COUNT(o.reward),
+  TOTAL(o.reward), TOTAL(o.reward * o.reward), TOTAL(o.quality), TOTAL(o.latency_ms), TOTAL(o.tokens_in + o.tokens_out)
+FROM decisions d LEFT JOIN outcomes o ON o.request_id = d.request_id
+WHERE d.ts >= 0 AND d.ts < 9007199254740992
+GROUP BY 1, 2, 3, 4;
+INSERT INTO decision_rollup (grain, period, served_by, arm_index, decisions, outcomes, rewarded, reward_sum, reward_sq_sum, quality_sum, latency_sum, tokens_sum)
+SELECT 86400000, (period / 86400000) * 86400000, served_by, arm_index, SUM(decisions), SUM(outcomes), SUM(rewarded),
+  TOTAL(reward_sum), TOTAL(reward_sq_sum), TOTAL(quality_sum), TOTAL(latency_sum), TOTAL(tokens_sum)
+FROM decision_rollup WHERE grain = 3600000
+GROUP BY 1, 2, 3, 4;
+`;
+
 /** Migration i brings a database from version i to i + 1 (index 0 creates version 1). */
-export const migrations: readonly string[] = [v1, v2, v3, v4];
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5];
 
 /** The schema version this code writes. */
 export const schemaVersion = migrations.length;

@@ -199,12 +199,12 @@ async function writeVersion1Store(dir: string, version = 1): Promise<void> {
   db.close();
 }
 
-test('a database written by schema version 1 opens, migrates to version 4 and keeps its rows', async (t) => {
+test('a database written by schema version 1 opens, migrates to version 5 and keeps its rows', async (t) => {
   const dir = await tempDir(t, 'store');
   await writeVersion1Store(dir);
   const store = await openStore(dir, { wasmDir });
-  assert.equal(schemaVersion, 4);
-  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 4.']);
+  assert.equal(schemaVersion, 5);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 1 to 5.']);
   assert.equal(store.decisionCount(), 2);
   // Version 2 added the retention summaries: folding the older decision into them now works.
   assert.deepEqual(store.applyRetention({ keepDecisions: 1 }), { summarisedDecisions: 1, summarisedOutcomes: 1 });
@@ -213,7 +213,7 @@ test('a database written by schema version 1 opens, migrates to version 4 and ke
   await store.close();
   const SQL = await loadSqlJs(wasmDir);
   const db = new SQL.Database(await readFile(join(dir, snapshotFileName)));
-  assert.equal(readSchemaVersion(db), 4);
+  assert.equal(readSchemaVersion(db), 5);
   db.close();
 });
 
@@ -234,7 +234,7 @@ test('eligibleArms, sessionKey, taskType, randomStream and modelUsed survive a m
   const keyed = { ...syntheticEvent(4, random).decision, sessionKey: 'session-5-2', taskType: 'planTests' as const, randomStream: 41, modelUsed: 'llama3.1:8b' };
 
   const store = await openStore(live, { wasmDir });
-  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 2 to 4.']);
+  assert.deepEqual(store.notices.map((n) => n.message), ['The database was migrated from schema version 2 to 5.']);
   store.appendDecision(masked);
   store.appendDecision(keyed);
   await store.flush();

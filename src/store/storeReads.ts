@@ -7,9 +7,10 @@ import type { ArmCatalog } from './formats/dsjson';
 import { armObjectives, armShares, countsByPhase, rawDecisionCount, rewardByBucket, totalDecisionCount } from './queries';
 import type { ArmObjectives, ArmShare, PhaseCount, QueryFilter, RewardBucket } from './queries';
 import { storedCheckpoints, storedEventsAfter, type SequencedEvent, type StoredCheckpoint } from './eventReads';
+import { rollupMismatches } from './rollup';
 import { loggedSelect, rowToLogged } from './records';
-import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, summaryBucketCells } from './dashboardReads';
-import type { BucketCell, Bucketing, DecisionListRow, HistoryRow, LogExtent } from './dashboardReads';
+import { bucketCells, historyRows, lateOutcomeCells, logExtent, newestRewardedRows, outcomeCount, recentDecisionRows, rollupBucketCells, summaryBucketCells, windowSeqSpan } from './dashboardReads';
+import type { BucketCell, Bucketing, DecisionListRow, HistoryRow, LogExtent, TimeRange } from './dashboardReads';
 
 /** The read side of `Store`: queries over the live database. */
 export abstract class StoreReads {
@@ -74,21 +75,42 @@ export abstract class StoreReads {
   }
 
   /** One slice of the dashboard's bucket scan: raw decisions with seq in (after, upTo] (dashboardReads.ts). */
-  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number): BucketCell[] {
+  dashboardBucketCells(bucketing: Bucketing, after: number, upTo: number, outcomesUpTo?: number, range?: TimeRange): BucketCell[] {
     this.catchUp();
-    return bucketCells(this.db, bucketing, after, upTo, outcomesUpTo);
+    return bucketCells(this.db, bucketing, after, upTo, outcomesUpTo, range);
   }
 
   /** Outcomes stored in (outcomesAfter, outcomesUpTo] for decisions up to `decisionsUpTo`: a scan's refresh (dashboardReads.ts). */
-  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number): BucketCell[] {
+  dashboardLateOutcomeCells(bucketing: Bucketing, outcomesAfter: number, outcomesUpTo: number, decisionsUpTo: number, range?: TimeRange): BucketCell[] {
     this.catchUp();
-    return lateOutcomeCells(this.db, bucketing, outcomesAfter, outcomesUpTo, decisionsUpTo);
+    return lateOutcomeCells(this.db, bucketing, outcomesAfter, outcomesUpTo, decisionsUpTo, range);
+  }
+
+  /** The first and last sequence numbers of the raw decisions in the bucketing's window (dashboardReads.ts). */
+  dashboardWindowSeqs(bucketing: Bucketing): { first: number; last: number } | undefined {
+    this.catchUp();
+    return windowSeqSpan(this.db, bucketing);
+  }
+
+  /** One slice of the dashboard's bucket scan from the rollup: the periods of `grain` in `range` (dashboardReads.ts). */
+  dashboardRollupCells(bucketing: Bucketing, grain: number, range: TimeRange): BucketCell[] {
+    this.catchUp();
+    return rollupBucketCells(this.db, bucketing, grain, range);
   }
 
   /** The retention summaries of the dashboard's bucket scan (dashboardReads.ts). */
   dashboardSummaryCells(bucketing: Bucketing): BucketCell[] {
     this.catchUp();
     return summaryBucketCells(this.db, bucketing);
+  }
+
+  /**
+   * Where the dashboard's rollup differs from one built afresh from the raw rows (rollup.ts): empty
+   * when it holds. Reads the whole log: a check, not a query for the dashboard.
+   */
+  rollupMismatches(): string[] {
+    this.catchUp();
+    return rollupMismatches(this.db);
   }
 
   /** The newest decisions with seq below `before`, newest first, a page of at most `limit`. */
