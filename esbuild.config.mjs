@@ -6,6 +6,7 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { englishZodLocales } from './scripts/esbuildPlugins.mjs';
 import { bundledPackages, noticesText, packageDir } from './scripts/thirdPartyNotices.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -76,6 +77,7 @@ const builds = [
     ...common,
     entryPoints: [join(root, 'webview/main.ts')],
     outfile: join(root, 'dist/webview/main.js'),
+    plugins: [englishZodLocales],
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
@@ -85,6 +87,7 @@ const builds = [
     ...common,
     entryPoints: [join(root, 'webview/dashboard.ts')],
     outfile: join(root, 'dist/webview/dashboard.js'),
+    plugins: [englishZodLocales],
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
