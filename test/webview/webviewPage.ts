@@ -17,7 +17,7 @@ import { chromiumArgs } from '../host/workbench';
 
 export const webviewBundle = join(projectRoot, 'dist', 'webview', 'main.js');
 export const dashboardBundle = join(projectRoot, 'dist', 'webview', 'dashboard.js');
-const webviewDir = join(projectRoot, 'dist', 'webview');
+const builtWebviewDir = join(projectRoot, 'dist', 'webview');
 
 /** Which webview the page loads. */
 export type WebviewKind = 'sidebar' | 'dashboard';
@@ -28,6 +28,11 @@ export interface OpenOptions {
   answers?: Record<string, unknown>;
   /** What `getState` returns at load (VS Code's saved webview state). */
   state?: unknown;
+  /**
+   * Dashboard: answers each request in this process (e.g. with the real handlers over a log), in
+   * place of `answers`; the reply goes back to the page as the host's would.
+   */
+  live?: (request: unknown) => Promise<unknown>;
 }
 
 /** What the page records, read back with `page.evaluate`. */
@@ -37,6 +42,10 @@ export interface PageRecord {
   states: unknown[];
   cspViolations: Array<{ directive: string; blocked: string }>;
   warnings: string[];
+  /** When each section first showed its data (ms since the page's navigation started), by section id. */
+  readyAt: Record<string, number>;
+  /** The durations of the page's long tasks (over 50 ms, as Chromium reports them). */
+  longTasks: number[];
 }
 
 /** A local server for the page, and the browser that opens it. */
@@ -67,9 +76,18 @@ function pageHtml(origin: string, kind: WebviewKind): string {
  */
 const installVsCodeApi = (options: OpenOptions): string => `
 (() => {
-  const options = ${JSON.stringify(options)};
-  const record = { posted: [], states: [], cspViolations: [], warnings: [] };
+  const options = ${JSON.stringify({ ...options, live: options.live !== undefined })};
+  const record = { posted: [], states: [], cspViolations: [], warnings: [], readyAt: {}, longTasks: [] };
   window.__paramloop = record;
+  try {
+    new PerformanceObserver((list) => { for (const entry of list.getEntries()) record.longTasks.push(entry.duration); }).observe({ type: 'longtask', buffered: true });
+  } catch {}
+  new MutationObserver((mutations) => {
+    for (const m of mutations) {
+      const node = m.target;
+      if (node.dataset && node.dataset.section && node.dataset.state === 'ready' && !(node.dataset.section in record.readyAt)) record.readyAt[node.dataset.section] = performance.now();
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
   document.addEventListener('securitypolicyviolation', (event) => {
     record.cspViolations.push({ directive: event.violatedDirective, blocked: event.blockedURI, source: event.sourceFile + ':' + event.lineNumber + ':' + event.columnNumber, sample: event.sample });
   });
@@ -86,7 +104,9 @@ const installVsCodeApi = (options: OpenOptions): string => `
       postMessage: (message) => {
         const copy = JSON.parse(JSON.stringify(message));
         record.posted.push(copy);
-        if (options.answers && copy && copy.type === 'request') {
+        if (options.live && copy && copy.type === 'request') {
+          window.__paramloopAnswer(copy).then((reply) => window.postMessage(reply, '*'));
+        } else if (options.answers && copy && copy.type === 'request') {
           const has = Object.prototype.hasOwnProperty.call(options.answers, copy.method);
           const reply = has
             ? { type: 'reply', id: copy.id, ok: true, result: options.answers[copy.method] }
@@ -101,7 +121,8 @@ const installVsCodeApi = (options: OpenOptions): string => `
 })();
 `;
 
-export async function startWebviewHarness(kind: WebviewKind = 'sidebar'): Promise<WebviewHarness> {
+/** `webviewDir`: the built webview's folder (default dist/webview of this project). */
+export async function startWebviewHarness(kind: WebviewKind = 'sidebar', webviewDir = builtWebviewDir): Promise<WebviewHarness> {
   const file = (name: string): Buffer => readFileSync(join(webviewDir, name));
   const css = 'text/css; charset=utf-8';
   const files: Record<string, [string, string | Buffer]> = {
@@ -134,6 +155,7 @@ export async function startWebviewHarness(kind: WebviewKind = 'sidebar'): Promis
       const page = await browser.newPage();
       const errors: Error[] = [];
       page.on('pageerror', (error) => errors.push(error));
+      if (options.live) await page.exposeFunction('__paramloopAnswer', options.live);
       await page.addInitScript({ content: installVsCodeApi(options) });
       await page.goto(`${origin}/`);
       await page.waitForFunction('window.__paramloop.posted.length > 0');
