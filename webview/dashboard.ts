@@ -448,11 +448,15 @@ let refreshing: Promise<void> | undefined;
 async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
   if (refreshing) await refreshing;
   const work = (async () => {
-    if (kind !== 'range') await loadOverview();
-    const jobs = [loadReward(), loadArms(), loadPareto()];
+    const overview = kind !== 'range' ? loadOverview() : Promise.resolve();
+    // A range relative to the log's present needs the overview's time first; the whole log does not.
+    if (kind !== 'range' && ranges.find((x) => x.id === ui.range)?.ms !== null) await overview;
+    const jobs = [overview, loadReward(), loadArms(), loadPareto()];
     if (kind !== 'range') jobs.push(loadAttribution(), pageStack.length === 1 ? loadDecisions() : Promise.resolve(), loadHistory());
-    if (kind === 'all') jobs.push(loadOpe());
     await Promise.all(jobs);
+    // Off-policy evaluation (its own tab; seconds of a worker on a long log) once the rest is drawn,
+    // so that it does not compete with the first paint.
+    if (kind === 'all') await loadOpe();
     // Said once at the top too, so that a failure on a tab not shown is not missed.
     const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
     if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;
