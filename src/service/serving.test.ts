@@ -145,11 +145,15 @@ test('what a call keeps to answer its call id again is small: the answer sent is
   const rng = createRng(9);
   const context = environment.sampleContext(rng);
 
-  let recommended: unknown = await core.execute('recommend', { callId: 'r1', retry: false, context, sessionKey: 's' });
-  const recommendation = structuredClone(recommended) as { kind: 'decision'; decision: Decision };
+  /** The answer's copy, and a weak reference to the decision it carried (nothing else here holds it). */
+  const answered = async (call: Promise<unknown>): Promise<{ copy: unknown; decision: WeakRef<object> }> => {
+    const answer = (await call) as { decision: Decision };
+    return { copy: structuredClone(answer), decision: new WeakRef(answer.decision) };
+  };
+  const first = await answered(core.execute('recommend', { callId: 'r1', retry: false, context, sessionKey: 's' }));
+  const recommendation = first.copy as { kind: 'decision'; decision: Decision };
   assert.equal(recommendation.kind, 'decision');
-  const sentDecision = new WeakRef((recommended as { decision: Decision }).decision);
-  recommended = undefined;
+  const sentDecision = first.decision;
   assert.ok(await collected(sentDecision), 'the decision answered is not kept by the answer kept');
   assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation, 'the same call id gets the same decision');
   const requestId = recommendation.decision.requestId;
@@ -161,10 +165,9 @@ test('what a call keeps to answer its call id again is small: the answer sent is
   assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation);
 
   const outcome = outcomeFor(recommendation.decision, rng, start + 60_000);
-  let recorded: unknown = await core.execute('recordOutcome', { callId: 'o1', retry: false, requestId, outcome });
-  const result = structuredClone(recorded) as { decision: Decision; events: unknown[]; repeated?: true };
-  const recordedDecision = new WeakRef((recorded as { decision: Decision }).decision);
-  recorded = undefined;
+  const recorded = await answered(core.execute('recordOutcome', { callId: 'o1', retry: false, requestId, outcome }));
+  const result = recorded.copy as { decision: Decision; events: unknown[]; repeated?: true };
+  const recordedDecision = recorded.decision;
   assert.ok(await collected(recordedDecision), 'the decision of an outcome answered is not kept by the answer kept');
   const again = await core.execute('recordOutcome', { callId: 'o1', retry: true, requestId, outcome });
   assert.deepEqual(again, result, 'the same call id gets the first answer, not the log\'s repeated one');
