@@ -16,7 +16,7 @@ import { dashboardErrorCodes, requestIdSchema, type DashboardResult } from '../.
 import { malformedMessage } from '../../src/shared/testing/malformedDashboardMessages';
 import type { PostReport, Rgb, WebviewProbe } from '../host/webviewProbes';
 import { askRunner, hasRunner } from './hostChannel';
-import { api, setUser } from './paramloop';
+import { api, runPlanCommand, setUser } from './paramloop';
 
 const code = [
   'export function slugify(title: string): string {',
@@ -101,8 +101,7 @@ describe('The dashboard in a real workbench, with live data from a session of pl
   const session: PlanCommandResult[] = [];
 
   const run = async (command: string, args: Record<string, unknown>): Promise<PlanCommandResult> => {
-    const result = await vscode.commands.executeCommand<PlanCommandResult | undefined>(command, args);
-    assert.ok(result, `${command} returned nothing`);
+    const result = await runPlanCommand(command, args);
     assert.equal(result.error, undefined, JSON.stringify(result.error));
     return result;
   };

@@ -9,10 +9,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { PlanCommandResult } from '../../src/extension/planning';
 import { startSimServer, type SimServer } from '../../src/llm/testing/simServer';
 import { askRunner, hasRunner } from './hostChannel';
-import { api, setUser } from './paramloop';
+import { api, runPlanCommand, setUser } from './paramloop';
 
 const simVendor = 'paramloop-sim';
 
@@ -75,11 +74,7 @@ describe("VS Code's language models as the provider: a model registered through 
     await sim.close();
   });
 
-  const run = async (command: string, args: Record<string, unknown>): Promise<PlanCommandResult> => {
-    const result = await vscode.commands.executeCommand<PlanCommandResult | undefined>(command, args);
-    assert.ok(result, `${command} returned nothing`);
-    return result;
-  };
+  const run = runPlanCommand;
 
   it('the test model is one of the host\'s language models (vendor paramloop-sim, id sim-lm, family sim)', async () => {
     const models = await vscode.lm.selectChatModels({ vendor: simVendor });

@@ -1,8 +1,9 @@
 // What the integration suites share about the extension under test: its id, its API once
-// activated, and the user's settings.
+// activated, the user's settings, and running a planning command.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ParamloopApi } from '../../src/extension/extension';
+import type { PlanCommandResult } from '../../src/extension/planning';
 
 export const extensionId = 'paramloop.paramloop';
 
@@ -19,4 +20,11 @@ export const config = (): vscode.WorkspaceConfiguration => vscode.workspace.getC
 /** Sets settings in the user's (global) settings, one by one. */
 export async function setUser(values: Record<string, unknown>): Promise<void> {
   for (const [key, value] of Object.entries(values)) await config().update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Runs a planning command with its argument object; the plan it made (it must make one). */
+export async function runPlanCommand(command: string, args: Record<string, unknown>): Promise<PlanCommandResult> {
+  const result = await vscode.commands.executeCommand<PlanCommandResult | undefined>(command, args);
+  assert.ok(result, `${command} returned nothing`);
+  return result;
 }

@@ -7,13 +7,12 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import type { PlanCommandResult } from '../../src/extension/planning';
 import { buildSpace } from '../../src/core/space';
 import { createRng } from '../../src/core/math/random';
 import { drawPlan, startSimServer, type SimServer } from '../../src/llm/testing/simServer';
 import { checkPlan } from '../../src/planning/checks';
 import { askRunner, hasRunner } from './hostChannel';
-import { api, config, extensionId, setUser } from './paramloop';
+import { api, config, extensionId, runPlanCommand, setUser } from './paramloop';
 
 
 const sampleCode = [
@@ -49,11 +48,7 @@ describe('Planning commands against a simulated provider (real provider code ove
     await sim.close();
   });
 
-  const run = async (command: string, args: Record<string, unknown>): Promise<PlanCommandResult> => {
-    const result = await vscode.commands.executeCommand<PlanCommandResult | undefined>(command, args);
-    assert.ok(result, `${command} returned nothing`);
-    return result;
-  };
+  const run = runPlanCommand;
 
   it('Plan Task… through its argument object streams the plan into a plan editor beside the code, and logs the decision with what was sent', async () => {
     // The code on the left, as a user has it; the plan opens beside it.
