@@ -30,6 +30,7 @@ import { createLlmPlanningEnvironment } from '../src/sim/llmPlanning';
 import { runRollout, SimulatedClock } from '../src/sim/runRollout';
 import { driftProbe } from './eventLoop';
 import { chromiumPath } from '../test/host/paths';
+import type { Page } from 'playwright-core';
 import { record, startWebviewHarness } from '../test/webview/webviewPage';
 
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
@@ -78,6 +79,11 @@ async function paint(dispatch: (raw: unknown) => Promise<DashboardReply>): Promi
 /** The sections a first paint fills (the rollout tab's and the charts'), and the page's own figures. */
 const firstPaintSections = ['rollout', 'slo', 'budgets', 'reward', 'arms', 'pareto', 'decisions'];
 
+/** Waits until every first-paint section of the page shows its data. */
+async function firstPaintDrawn(page: Page): Promise<void> {
+  await page.waitForFunction((ids) => ids.every((id) => id in (globalThis as unknown as { __paramloop: { readyAt: Record<string, number> } }).__paramloop.readyAt), firstPaintSections, { timeout: 60_000 });
+}
+
 /** The panel in Chromium, its requests answered by `dispatch` (handlers over the log, cold). */
 async function webviewPaint(dispatch: (raw: unknown) => Promise<DashboardReply>): Promise<Record<string, unknown>> {
   if (!existsSync(dashboardBundle)) return { skipped: `no ${dashboardBundle}: run npm run build first` };
@@ -95,7 +101,7 @@ async function webviewPaint(dispatch: (raw: unknown) => Promise<DashboardReply>)
         return reply;
       },
     });
-    await page.waitForFunction((ids) => ids.every((id) => id in (globalThis as unknown as { __paramloop: { readyAt: Record<string, number> } }).__paramloop.readyAt), firstPaintSections, { timeout: 60_000 });
+    await firstPaintDrawn(page);
     // The rest of the first refresh (off-policy evaluation, attribution, history) settles.
     await page.waitForSelector('main[data-state="ready"], #app[data-state="ready"]', { timeout: 120_000 }).catch(() => undefined);
     const r = await record(page);
@@ -103,7 +109,7 @@ async function webviewPaint(dispatch: (raw: unknown) => Promise<DashboardReply>)
     await page.close();
     // The page alone: the same replies at hand (each answered 5 ms after it is asked), as with fixture data.
     const atHand = await harness.open({ answers: results });
-    await atHand.page.waitForFunction((ids) => ids.every((id) => id in (globalThis as unknown as { __paramloop: { readyAt: Record<string, number> } }).__paramloop.readyAt), firstPaintSections, { timeout: 60_000 });
+    await firstPaintDrawn(atHand.page);
     const h = await record(atHand.page);
     await atHand.page.close();
     return {
