@@ -9,6 +9,7 @@
  */
 import { actionFeatures, contextFeatureNames, contextFeatures, contextFingerprint } from './features';
 import { createPolicy, disjointFeatureMap, sharedFeatureMap, type FeatureMapKind, type JointFeatureMap, type Policy, type PolicyKind, type PolicySettings, type PolicySnapshot } from './policies';
+import { plainArray } from './math/linalg';
 import { sampleIndex, streamRng, type Rng } from './math/random';
 import type { OptimizerEvents } from './events';
 import { computeReward, type RewardSettings } from './reward';
@@ -176,13 +177,13 @@ export class LLMParameterOptimizer {
     if (servedBy === 'learned' && p === 0) throw new Error(`the learned policy cannot serve in phase ${this.phaseValue}, whose learned share is 0`);
     const served = servedBy === 'learned' ? this.learnedProbabilities : this.baselineProbabilities;
     const armIndex = sampleIndex(served, armDraw);
-    const probabilities = Array.from(mixtureProbabilities(this.baselineProbabilities, this.learnedProbabilities, p, this.mixture));
+    const probabilities = plainArray(mixtureProbabilities(this.baselineProbabilities, this.learnedProbabilities, p, this.mixture));
     const arm = this.space.arms[armIndex]!;
     const decision: Decision = {
       requestId,
       timestamp: this.options.clock.now(),
-      contextFeatures: Array.from(x),
-      featureNames: [...contextFeatureNames],
+      contextFeatures: plainArray(x),
+      featureNames: decisionFeatureNames,
       contextFingerprint: contextFingerprint(x),
       armIndex,
       armId: arm.id,
@@ -201,7 +202,7 @@ export class LLMParameterOptimizer {
       decision.shadow = shadowRecord(sampleIndex(this.learnedProbabilities, rng.next()), this.learnedProbabilities);
     }
     if (options.promptText !== undefined) decision.promptText = options.promptText;
-    this.pending.set(requestId, { decision, features: Float64Array.from(x), logged: false });
+    this.pending.set(requestId, { decision, features: x.slice(), logged: false });
     return decision;
   }
 
@@ -344,6 +345,9 @@ export class LLMParameterOptimizer {
     this.learned.restore(snapshot);
   }
 }
+
+/** Every decision's `featureNames`: one frozen array, not a copy per decision. */
+const decisionFeatureNames: readonly string[] = Object.freeze([...contextFeatureNames]);
 
 function buildFeatureMap(kind: FeatureMapKind, space: ParameterSpace): JointFeatureMap {
   const d = contextFeatureNames.length;

@@ -49,7 +49,8 @@ export interface Decision {
   timestamp: number;
   /** The numeric context features, in the order of `featureNames`. */
   contextFeatures: number[];
-  featureNames: string[];
+  /** The same array in every decision the optimizer makes (frozen): read it, never change it. */
+  featureNames: readonly string[];
   /** Hash of the feature vector: identifies the context without storing prompt text. */
   contextFingerprint: string;
   armIndex: number;

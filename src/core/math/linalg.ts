@@ -118,3 +118,13 @@ export function choleskyRankOneUpdate(l: Float64Array, n: number, x: Float64Arra
     }
   }
 }
+
+/**
+ * A typed array's values as a plain array, by a counted loop: `Array.from` walks a typed array with
+ * its iterator, an allocation per element where the optimizer does not remove them.
+ */
+export function plainArray(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
+  return out;
+}

@@ -25,3 +25,19 @@ test('a state of unsigned words (as a fresh generator reported them) restores th
   const restored = createRng(0, unsigned);
   for (let i = 0; i < 1000; i++) assert.equal(restored.next(), fresh.next());
 });
+
+test('nextInt32 is the word next() divides by 2³², as a signed integer, on the one stream', () => {
+  const words = createRng(7);
+  const uniforms = createRng(7);
+  const seen = new Set<number>();
+  for (let i = 0; i < 10_000; i++) {
+    const word = i % 3 === 0 ? words.next() * 4294967296 : words.nextInt32();
+    const expected = uniforms.next() * 4294967296;
+    assert.equal(i % 3 === 0 ? word : word >>> 0, expected);
+    if (i % 3 !== 0) {
+      assert.ok(Number.isInteger(word) && word >= -(2 ** 31) && word < 2 ** 31);
+      seen.add(Math.sign(word));
+    }
+  }
+  assert.deepEqual([...seen].sort(), [-1, 1]);
+});

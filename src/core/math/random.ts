@@ -7,6 +7,12 @@
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
+  /**
+   * The generator's next 32-bit word as a signed integer: the same draw as `next()` (which is this
+   * word over 2³², unsigned), for loops that want the bits. A small integer is never boxed, where a
+   * double returned from a call that is not inlined is a fresh heap number.
+   */
+  nextInt32(): number;
   /** Standard normal N(0, 1). */
   normal(): number;
   /** The generator's full state, to snapshot and restore. */
@@ -46,11 +52,11 @@ export function createRng(seed: number, state?: RngState): Rng {
     };
     for (let i = 0; i < 4; i++) s32[i] = splitmix32();
   }
-  const next = (): number => {
+  const nextInt32 = (): number => {
     const a = s32[0]!;
     const b = s32[1]!;
     const b5 = Math.imul(b, 5);
-    const r = Math.imul((b5 << 7) | (b5 >>> 25), 9) >>> 0;
+    const r = Math.imul((b5 << 7) | (b5 >>> 25), 9);
     const t = b << 9;
     const c = s32[2]! ^ a;
     const d = s32[3]! ^ b;
@@ -58,8 +64,9 @@ export function createRng(seed: number, state?: RngState): Rng {
     s32[0] = a ^ d;
     s32[2] = c ^ t;
     s32[3] = (d << 11) | (d >>> 21);
-    return r / 4294967296;
+    return r;
   };
+  const next = (): number => (nextInt32() >>> 0) / 4294967296;
   const normal = (): number => {
     if (hasSpare) {
       hasSpare = false;
@@ -73,7 +80,7 @@ export function createRng(seed: number, state?: RngState): Rng {
     hasSpare = true;
     return m * Math.cos(2 * Math.PI * v);
   };
-  return { next, normal, state: () => ({ s: [s32[0]!, s32[1]!, s32[2]!, s32[3]!], spare: hasSpare ? spareValue[0]! : null }) };
+  return { next, nextInt32, normal, state: () => ({ s: [s32[0]!, s32[1]!, s32[2]!, s32[3]!], spare: hasSpare ? spareValue[0]! : null }) };
 }
 
 /** Draws an index from a probability vector (entries ≥ 0 summing to 1) with one uniform draw. */

@@ -60,7 +60,7 @@ function rejectionStep(rng: Rng, hz: number, iz: number): number {
     }
     const x = hz * wn[iz]!;
     if (fn[iz]! + rng.next() * (fn[iz - 1]! - fn[iz]!) < Math.exp(-0.5 * x * x)) return x;
-    const word = (rng.next() * 4294967296) | 0;
+    const word = rng.nextInt32();
     iz = word & (layers - 1);
     hz = word >> 7;
     if (Math.abs(hz) < kn[iz]!) return hz * wn[iz]!;
@@ -69,8 +69,7 @@ function rejectionStep(rng: Rng, hz: number, iz: number): number {
 
 /** One standard normal variate. */
 export function zigguratNormal(rng: Rng): number {
-  // next() is a 32-bit word over 2³², so this is that word again (as a signed integer).
-  const word = (rng.next() * 4294967296) | 0;
+  const word = rng.nextInt32();
   const iz = word & (layers - 1);
   const hz = word >> 7;
   return Math.abs(hz) < kn[iz]! ? hz * wn[iz]! : rejectionStep(rng, hz, iz);
@@ -79,7 +78,7 @@ export function zigguratNormal(rng: Rng): number {
 /** Fills `out[0..count)` with standard normal variates. */
 export function fillStandardNormals(rng: Rng, out: Float64Array, count: number): void {
   for (let i = 0; i < count; i++) {
-    const word = (rng.next() * 4294967296) | 0;
+    const word = rng.nextInt32();
     const iz = word & (layers - 1);
     const hz = word >> 7;
     out[i] = Math.abs(hz) < kn[iz]! ? hz * wn[iz]! : rejectionStep(rng, hz, iz);

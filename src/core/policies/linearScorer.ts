@@ -18,6 +18,8 @@ export class LinearScorer {
   readonly variances: Float64Array;
   readonly features: Float64Array;
   readonly models: RidgeModel[];
+  /** `features` row by row, as views made once (a view made per call is an allocation per arm and decision). */
+  readonly featureRows: Float64Array[];
   private readonly input: Float64Array;
 
   constructor(
@@ -30,6 +32,8 @@ export class LinearScorer {
     this.variances = new Float64Array(k);
     this.input = new Float64Array(map.dim);
     this.features = new Float64Array(map.kind === 'shared' ? k * map.dim : 0);
+    const d = map.dim;
+    this.featureRows = map.kind === 'shared' ? Array.from({ length: k }, (_, a) => this.features.subarray(a * d, (a + 1) * d)) : [];
     const count = map.kind === 'shared' ? 1 : k;
     this.models = Array.from({ length: count }, () => new RidgeModel(map.dim, options, priorMean));
   }
@@ -49,10 +53,9 @@ export class LinearScorer {
       return;
     }
     const model = this.models[0]!;
-    const d = map.dim;
     for (let a = 0; a < k; a++) {
       if (!eligible[a]) continue;
-      const row = this.features.subarray(a * d, (a + 1) * d);
+      const row = this.featureRows[a]!;
       map.fill(context, a, row);
       this.means[a] = model.predict(row);
       this.variances[a] = model.variance(row);

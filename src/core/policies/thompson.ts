@@ -54,6 +54,7 @@ export class ThompsonPolicy extends LinearPolicy {
   private readonly drawScores: Float64Array;
   private readonly eligibleIndex: Int32Array;
   private readonly whitened: Float64Array;
+  private readonly whitenedRows: Float64Array[];
   private readonly scoreCovariance: Float64Array;
   private readonly normals: Float64Array;
   private residualSquares = 0;
@@ -72,6 +73,8 @@ export class ThompsonPolicy extends LinearPolicy {
     const shared = map.kind === 'shared';
     this.eligibleIndex = new Int32Array(k);
     this.whitened = new Float64Array(shared ? k * map.dim : 0);
+    const d = map.dim;
+    this.whitenedRows = shared ? Array.from({ length: k }, (_, i) => this.whitened.subarray(i * d, (i + 1) * d)) : [];
     this.scoreCovariance = new Float64Array(shared ? k * k : 0);
     this.normals = new Float64Array(shared ? Math.max(k, map.dim) : 0);
   }
@@ -115,8 +118,8 @@ export class ThompsonPolicy extends LinearPolicy {
     const v = this.whitened;
     for (let i = 0; i < k; i++) {
       const a = this.eligibleIndex[i]!;
-      const row = v.subarray(i * d, (i + 1) * d);
-      row.set(features.subarray(a * d, (a + 1) * d));
+      const row = this.whitenedRows[i]!;
+      for (let t = 0; t < d; t++) row[t] = features[a * d + t]!;
       forwardSubstitute(l, d, row);
     }
     const c = this.scoreCovariance;
@@ -134,7 +137,8 @@ export class ThompsonPolicy extends LinearPolicy {
     // Arms with identical features make the covariance singular; a jitter far below the spread keeps it factorable.
     const jitter = 1e-10 * Math.max(maxDiagonal, 1e-300);
     for (let i = 0; i < k; i++) c[i * k + i] = c[i * k + i]! + jitter;
-    return choleskyInPlace(c.subarray(0, k * k), k);
+    // Row-major with stride k: the first k² entries, in place.
+    return choleskyInPlace(c, k);
   }
 
   private drawInScoreSpace(k: number, rng: Rng, out: Float64Array): void {

@@ -29,6 +29,7 @@
  */
 import { z } from 'zod';
 import { sha256Hex } from './audit';
+import { plainArray } from '../math/linalg';
 import type { GateVerdict } from './gates';
 import type { Incident, SloBreach } from './slo';
 import { rolloutPhases } from '../types';
@@ -128,7 +129,7 @@ export function mixtureProbabilities(baseline: ArrayLike<number>, learned: Array
 
 /** The `Decision.shadow` record: what the learned policy would have chosen, with its probability. */
 export function shadowRecord(learnedArm: number, learnedProbabilities: ArrayLike<number>): NonNullable<Decision['shadow']> {
-  return { armIndex: learnedArm, propensity: learnedProbabilities[learnedArm] ?? 0, probabilities: Array.from(learnedProbabilities) };
+  return { armIndex: learnedArm, propensity: learnedProbabilities[learnedArm] ?? 0, probabilities: plainArray(learnedProbabilities) };
 }
 
 function nextPhase(phase: RolloutPhase): RolloutPhase {

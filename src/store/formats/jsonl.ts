@@ -83,7 +83,7 @@ export const decisionSchema = z.strictObject({
   requestId: z.string().min(1),
   timestamp: finite,
   contextFeatures: finiteNumbers,
-  featureNames: arrayOf(isString, 'a string'),
+  featureNames: arrayOf(isString, 'a string') as z.ZodType<readonly string[]>,
   contextFingerprint: z.string(),
   armIndex: z.number().int().min(0),
   armId: z.string(),
