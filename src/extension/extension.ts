@@ -254,6 +254,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
   const documents = root.register(new PlanDocuments());
   root.register(vscode.workspace.registerFileSystemProvider(PlanDocuments.scheme, documents, { isCaseSensitive: true }));
   const providers = new Providers(context.secrets, log);
+  root.register(vscode.lm.onDidChangeChatModels(() => providers.forgetChatModels()));
   let providerSettings = readProviderSettings();
   providerSettings.problems.forEach((problem) => log.warn(problem));
   const planningLearner = async () => {

@@ -3,7 +3,7 @@ import type { LlmProvider, ProviderId } from '../llm/provider';
 import type * as LearnerModule from '../service/session';
 import type { PlanArmsCache, ProviderHealth } from '../planning/runPlan';
 import type { ParameterSpace } from '../core/space';
-import { VscodeLmProvider } from './vscodeLmProvider';
+import { selectChatModels, VscodeLmProvider } from './vscodeLmProvider';
 
 /** Where a provider's API key is kept in VS Code's SecretStorage (never in settings). */
 export const secretKey = (provider: ProviderId): string => `paramloop.apiKey.${provider}`;
@@ -34,6 +34,8 @@ export class Providers {
   private readonly cache = new Map<string, ActiveProvider>();
   private constraints: InstanceType<typeof LearnerModule.ModelConstraints> | undefined;
   private constraintsSource = '';
+  /** The vendor of the VS Code chat model each `paramloop.model` value names, until the chat models change. */
+  private readonly vendors = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
@@ -45,14 +47,16 @@ export class Providers {
     const model = override.model ?? settings.model;
     const constraints = this.constraintsFor(module, settings.modelConstraints);
     const apiKey = id === 'vscode-lm' ? undefined : await this.secrets.get(secretKey(id));
+    // Which vendor's entries of the table apply: Copilot's chat provider drops what another's may pass.
+    const vendor = id === 'vscode-lm' ? await this.vendorOf(model) : undefined;
     if (id === 'anthropic' && !apiKey) throw new Error('no API key for Anthropic: run "Paramloop: Set API Key…" (it is kept in VS Code\'s secret storage only).');
     const baseUrl = id === 'anthropic' ? settings.anthropicBaseUrl : id === 'openai-compatible' ? settings.openaiBaseUrl : '';
-    const key = JSON.stringify([id, baseUrl, apiKey === undefined ? 0 : module.keyFingerprint(apiKey), this.constraintsSource]);
+    const key = JSON.stringify([id, baseUrl, apiKey === undefined ? 0 : module.keyFingerprint(apiKey), this.constraintsSource, vendor ?? null]);
     let active = this.cache.get(key);
     if (active && active.arms.space !== space) active = undefined;
     if (!active) {
       let provider: LlmProvider;
-      if (id === 'vscode-lm') provider = new VscodeLmProvider(module, constraints);
+      if (id === 'vscode-lm') provider = new VscodeLmProvider(module, constraints, vendor);
       else if (id === 'anthropic') provider = module.createAnthropicProvider({ baseUrl, apiKey: apiKey ?? '', constraints });
       else provider = module.createOpenAiCompatibleProvider({ baseUrl, ...(apiKey ? { apiKey } : {}), constraints });
       const previous = [...this.cache.values()].find((p) => p.provider.id === id);
@@ -60,6 +64,27 @@ export class Providers {
       this.cache.set(key, active);
     }
     return { ...active, model };
+  }
+
+  /** VS Code's chat models changed (a model came or went): their vendors are looked up again. */
+  forgetChatModels(): void {
+    this.vendors.clear();
+  }
+
+  private vendorOf(model: string): Promise<string | undefined> {
+    let vendor = this.vendors.get(model);
+    if (vendor === undefined) {
+      vendor = selectChatModels(model).then(
+        (models) => models[0]?.vendor,
+        () => undefined,
+      );
+      // A model not (yet) there is looked up again next time.
+      void vendor.then((found) => {
+        if (found === undefined && this.vendors.get(model) === vendor) this.vendors.delete(model);
+      });
+      this.vendors.set(model, vendor);
+    }
+    return vendor;
   }
 
   /** Forgets every provider (the settings or a key changed). */

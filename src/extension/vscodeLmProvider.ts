@@ -7,18 +7,30 @@ type Llm = Pick<typeof LearnerModule, 'LlmError' | 'mapArm' | 'wireName' | 'mode
 type Constraints = InstanceType<typeof LearnerModule.ModelConstraints>;
 
 /**
+ * VS Code's chat models that `model` names: by id, else by family; of `vendor` only, when given.
+ */
+export async function selectChatModels(model: string, vendor?: string): Promise<vscode.LanguageModelChat[]> {
+  const byId = await vscode.lm.selectChatModels({ id: model, ...(vendor !== undefined ? { vendor } : {}) });
+  if (byId.length > 0) return byId;
+  return vscode.lm.selectChatModels({ family: model, ...(vendor !== undefined ? { vendor } : {}) });
+}
+
+/**
  * VS Code's Language Model API as a provider (`vscode-lm`): the model is chosen by id or family
  * (`paramloop.model`), the system text goes at the head of the first user turn (the API has no
  * system role), and only what the model's chat provider passes through is honoured (the constraint
- * table's `vscode-lm` entries: Copilot keeps temperature, max_tokens, penalties and one stop string,
- * some families only max_tokens), so the mapping logs what was honoured per model. The first request
- * may ask the user's consent: planning commands run on a user action.
+ * table's `vscode-lm` entries for the model's vendor: Copilot keeps temperature, max_tokens,
+ * penalties and one stop string, some families only max_tokens), so the mapping logs what was
+ * honoured per model. `vendor` is the vendor of the chat model `paramloop.model` names, when one
+ * was found: requests go to that vendor's model, mapped by its entries. The first request may ask
+ * the user's consent: planning commands run on a user action.
  */
 export class VscodeLmProvider implements LlmProvider {
   readonly id = 'vscode-lm' as const;
   constructor(
     private readonly llm: Llm,
     private readonly constraints: Constraints,
+    readonly vendor?: string,
   ) {}
 
   family(model: string): string {
@@ -26,7 +38,7 @@ export class VscodeLmProvider implements LlmProvider {
   }
 
   map(params: ArmParameters, model: string): RequestMapping {
-    return this.llm.mapArm(this.id, model, params, this.constraints);
+    return this.llm.mapArm(this.id, model, params, this.constraints, this.vendor !== undefined ? { vendor: this.vendor } : {});
   }
 
   inputWindow(): number | undefined {
@@ -36,7 +48,7 @@ export class VscodeLmProvider implements LlmProvider {
   async stream(request: LlmRequest): Promise<LlmResult> {
     const { LlmError } = this.llm;
     const started = performance.now();
-    const models = await this.select(request.model);
+    const models = await selectChatModels(request.model, this.vendor);
     const chat = models[0];
     if (!chat) {
       const available = (await vscode.lm.selectChatModels()).map((m) => `${m.id} (${m.family})`);
@@ -103,12 +115,6 @@ export class VscodeLmProvider implements LlmProvider {
       request.signal?.removeEventListener('abort', onAbort);
       cancel.dispose();
     }
-  }
-
-  private async select(model: string): Promise<vscode.LanguageModelChat[]> {
-    const byId = await vscode.lm.selectChatModels({ id: model });
-    if (byId.length > 0) return byId;
-    return vscode.lm.selectChatModels({ family: model });
   }
 
   /** `LanguageModelError` codes and Copilot's named errors as kinds the user can act on. */

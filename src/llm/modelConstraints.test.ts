@@ -80,9 +80,31 @@ test('Anthropic temperature above 1 is refused, and the newest models take tempe
   assert.equal(mapArm('anthropic', 'claude-opus-4-7', { topP: 0.99 }, constraints).ineligible, undefined);
 });
 
-test('VS Code models honour temperature, max_tokens and penalties; Copilot’s Claude only top_p and max_tokens', () => {
-  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', arm, constraints).honoured, ['temperature', 'maxTokens', 'frequencyPenalty', 'presencePenalty']);
-  assert.deepEqual(mapArm('vscode-lm', 'claude-sonnet-4', arm, constraints).honoured, ['topP', 'maxTokens']);
+test('Copilot’s VS Code models honour temperature, max_tokens and penalties, its Claude only top_p and max_tokens', () => {
+  const copilot = { vendor: 'copilot' };
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', arm, constraints, copilot).honoured, ['temperature', 'maxTokens', 'frequencyPenalty', 'presencePenalty']);
+  assert.deepEqual(mapArm('vscode-lm', 'claude-sonnet-4', arm, constraints, copilot).honoured, ['topP', 'maxTokens']);
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-5-mini', arm, constraints, { vendor: 'Copilot' }).honoured, ['maxTokens'], 'vendors compare without case');
+});
+
+test('Copilot’s table is not applied to another vendor’s models of the same name, nor to a model whose vendor is unknown', () => {
+  for (const scope of [{ vendor: 'acme-models' }, {}]) {
+    for (const model of ['gpt-4.1', 'claude-sonnet-4', 'gpt-5-mini']) {
+      const mapping = mapArm('vscode-lm', model, arm, constraints, scope);
+      assert.deepEqual(mapping.dropped, [], `${model} of ${scope.vendor ?? 'an unknown vendor'}`);
+      assert.deepEqual(mapping.honoured, ['temperature', 'topP', 'topK', 'maxTokens', 'frequencyPenalty', 'presencePenalty', 'seed', 'stop', 'reasoningEffort']);
+    }
+  }
+  // A user's entry for that vendor says what its models drop; it leaves Copilot's alone.
+  const user = new ModelConstraints(parseModelConstraints([{ provider: 'vscode-lm', vendor: 'acme-models', model: '*', ignored: ['topP'] }], 'mc'));
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', arm, user, { vendor: 'acme-models' }).dropped, ['topP']);
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', arm, user, { vendor: 'copilot' }).dropped, ['topP', 'topK', 'seed', 'stop', 'reasoningEffort']);
+  assert.deepEqual(mapArm('vscode-lm', 'claude-sonnet-4', arm, user, { vendor: 'copilot' }).honoured, ['topP', 'maxTokens']);
+  assert.equal(user.resolve('vscode-lm', 'x', { vendor: 'acme-models' }).because.topP, 'vscode-lm of acme-models "*"');
+  // An entry without a vendor applies to every vendor's models, below one that names the vendor.
+  const any = new ModelConstraints(parseModelConstraints([{ provider: 'vscode-lm', model: 'gpt-4.1', honoured: ['seed'], ignored: ['topP'] }], 'mc'));
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', { topP: 0.9, seed: 1 }, any, { vendor: 'acme-models' }).dropped, ['topP']);
+  assert.deepEqual(mapArm('vscode-lm', 'gpt-4.1', { topP: 0.9, seed: 1 }, any, { vendor: 'copilot' }).honoured, [], 'Copilot’s own entry (naming its vendor) wins: it drops both');
 });
 
 test('a parameter learned unsupported is dropped for that model only', () => {
@@ -122,6 +144,8 @@ test('a bad constraints setting is refused, naming the entry and the field', () 
   assert.throws(() => parseModelConstraints([{ provider: 'anthropic', model: 'c', rejected: ['temprature'] }], 'mc'), /mc\[0\]\.rejected\[0\] \(model "c"\)/);
   assert.throws(() => parseModelConstraints([{ provider: 'anthropic', model: 'c', colour: 1 }], 'mc'), /mc\[0\] \(model "c"\): .*colour/);
   assert.throws(() => parseModelConstraints('[{', 'mc'), /mc: not JSON/);
+  assert.throws(() => parseModelConstraints([{ provider: 'anthropic', model: 'c', vendor: 'copilot' }], 'mc'), /mc\[0\]\.vendor \(model "c"\): vendor applies to vscode-lm entries only/);
+  assert.throws(() => parseModelConstraints([{ provider: 'vscode-lm', model: 'c', server: 'ollama' }], 'mc'), /mc\[0\]\.server \(model "c"\): server applies to openai-compatible entries only/);
 });
 
 test('wire names in a provider’s errors map back to parameters', () => {

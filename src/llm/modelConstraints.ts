@@ -32,6 +32,12 @@ export interface ConstraintEntry {
   model: string;
   /** Only on this OpenAI-compatible server (from the base URL); absent: any. */
   server?: ServerKind;
+  /**
+   * Only for VS Code chat models of this vendor (`vscode-lm` entries: `copilot`, or the vendor an
+   * extension registers its models under); absent: any vendor. Each vendor's chat provider decides
+   * which `modelOptions` reach its models.
+   */
+  vendor?: string;
   /** Honoured here, whatever a less specific entry says. */
   honoured?: ParameterName[];
   /** Silently ignored by the model: not sent, dropped. */
@@ -117,12 +123,15 @@ export const builtInConstraints: readonly ConstraintEntry[] = [
     (model): ConstraintEntry => ({ provider: 'anthropic', model, rejected: ['topK'], values: { temperature: { only: [1] }, topP: { min: 0.99, max: 1 } } }),
   ),
 
-  // VS Code's Language Model API (Copilot): temperature, max_tokens and the penalties reach the
-  // model; top_p, top_k, seed and reasoning_effort are dropped, and a list of stops is not passed.
-  { provider: 'vscode-lm', model: '*', ignored: ['topP', 'topK', 'seed', 'stop', 'reasoningEffort'] },
+  // VS Code's Language Model API, Copilot's models: temperature, max_tokens and the penalties reach
+  // the model; top_p, top_k, seed and reasoning_effort are dropped, and a list of stops is not
+  // passed. Other vendors' chat providers pass what they choose: nothing is assumed of them.
+  { provider: 'vscode-lm', vendor: 'copilot', model: '*', ignored: ['topP', 'topK', 'seed', 'stop', 'reasoningEffort'] },
   // Its Anthropic models get only top_p and max_tokens; its Responses-API models only max_tokens.
-  { provider: 'vscode-lm', model: 'claude*', honoured: ['topP'], ignored: ['temperature', 'frequencyPenalty', 'presencePenalty'] },
-  ...['o1*', 'o3*', 'o4-mini*', 'gpt-5*'].map((model): ConstraintEntry => ({ provider: 'vscode-lm', model, ignored: ['temperature', 'frequencyPenalty', 'presencePenalty'] })),
+  { provider: 'vscode-lm', vendor: 'copilot', model: 'claude*', honoured: ['topP'], ignored: ['temperature', 'frequencyPenalty', 'presencePenalty'] },
+  ...['o1*', 'o3*', 'o4-mini*', 'gpt-5*'].map(
+    (model): ConstraintEntry => ({ provider: 'vscode-lm', vendor: 'copilot', model, ignored: ['temperature', 'frequencyPenalty', 'presencePenalty'] }),
+  ),
 ];
 
 /** A problem with the user's constraints setting, naming the entry and the field. */
@@ -137,20 +146,30 @@ const valueConstraintSchema = z
   .refine((v) => v.min === undefined || v.max === undefined || v.min <= v.max, { message: 'min must not exceed max' });
 
 /** One entry of the `paramloop.modelConstraints` setting; unknown fields are errors. */
-export const constraintEntrySchema = z.strictObject({
-  provider: z.enum(providerIds),
-  model: z.string().min(1),
-  server: z.enum(serverKinds).optional(),
-  honoured: z.array(parameterNameSchema).optional(),
-  ignored: z.array(parameterNameSchema).optional(),
-  rejected: z.array(parameterNameSchema).optional(),
-  renamed: z.partialRecord(parameterNameSchema, z.string().min(1)).optional(),
-  values: z.partialRecord(z.enum(numericNames), valueConstraintSchema).optional(),
-  exclusive: z.array(z.tuple([parameterNameSchema, parameterNameSchema])).optional(),
-  reasoningEfforts: z.array(z.enum(reasoningEfforts)).optional(),
-  defaultMaxTokens: z.number().int().min(1).optional(),
-  inputWindow: z.number().int().min(1).optional(),
-}) satisfies z.ZodType<ConstraintEntry>;
+export const constraintEntrySchema = z
+  .strictObject({
+    provider: z.enum(providerIds),
+    model: z.string().min(1),
+    server: z.enum(serverKinds).optional(),
+    vendor: z.string().min(1).optional(),
+    honoured: z.array(parameterNameSchema).optional(),
+    ignored: z.array(parameterNameSchema).optional(),
+    rejected: z.array(parameterNameSchema).optional(),
+    renamed: z.partialRecord(parameterNameSchema, z.string().min(1)).optional(),
+    values: z.partialRecord(z.enum(numericNames), valueConstraintSchema).optional(),
+    exclusive: z.array(z.tuple([parameterNameSchema, parameterNameSchema])).optional(),
+    reasoningEfforts: z.array(z.enum(reasoningEfforts)).optional(),
+    defaultMaxTokens: z.number().int().min(1).optional(),
+    inputWindow: z.number().int().min(1).optional(),
+  })
+  .refine((entry) => entry.vendor === undefined || entry.provider === 'vscode-lm', {
+    message: 'vendor applies to vscode-lm entries only (a VS Code chat model vendor such as "copilot")',
+    path: ['vendor'],
+  })
+  .refine((entry) => entry.server === undefined || entry.provider === 'openai-compatible', {
+    message: 'server applies to openai-compatible entries only',
+    path: ['server'],
+  }) satisfies z.ZodType<ConstraintEntry>;
 
 /**
  * Parses the user's constraint entries (a JSON text or the parsed value): a list of entries as
@@ -204,7 +223,15 @@ function patternMatches(pattern: string, model: string): boolean {
 }
 
 function specificity(entry: ConstraintEntry): number {
-  return (entry.server ? 10_000 : 0) + entry.model.replaceAll('*', '').length;
+  return (entry.server || entry.vendor ? 10_000 : 0) + entry.model.replaceAll('*', '').length;
+}
+
+/** Where a model runs, beyond its provider: what entries naming a server or a vendor match. */
+export interface ConstraintScope {
+  /** The OpenAI-compatible server (from the base URL), when known. */
+  server?: ServerKind;
+  /** The VS Code chat model's vendor (vscode-lm), when known; unknown matches no vendor's entries. */
+  vendor?: string;
 }
 
 /**
@@ -263,11 +290,18 @@ export class ModelConstraints {
     return [...(this.learned.get(`${provider}\u0000${model}`) ?? [])];
   }
 
-  /** Everything that applies to `model` on `provider` (and `server`, for OpenAI-compatible ones). */
-  resolve(provider: ProviderId, model: string, server?: ServerKind): ResolvedConstraints {
+  /** Everything that applies to `model` on `provider` (on the OpenAI-compatible server, or of the chat model vendor, `scope` names). */
+  resolve(provider: ProviderId, model: string, scope: ConstraintScope = {}): ResolvedConstraints {
+    const vendor = scope.vendor?.toLowerCase();
     const matching = this.entries
       .map((entry, order) => ({ entry, order }))
-      .filter(({ entry }) => entry.provider === provider && (entry.server === undefined || entry.server === server) && patternMatches(entry.model, model))
+      .filter(
+        ({ entry }) =>
+          entry.provider === provider &&
+          (entry.server === undefined || entry.server === scope.server) &&
+          (entry.vendor === undefined || entry.vendor.toLowerCase() === vendor) &&
+          patternMatches(entry.model, model),
+      )
       .sort((a, b) => specificity(a.entry) - specificity(b.entry) || a.order - b.order)
       .map(({ entry }) => entry);
     const resolved: ResolvedConstraints = {
@@ -279,7 +313,7 @@ export class ModelConstraints {
     };
     // Least specific first, so each later (more specific) entry overrides what it mentions.
     for (const entry of matching) {
-      const where = `${entry.provider} ${entry.server ? `on ${entry.server} ` : ''}"${entry.model}"`;
+      const where = `${entry.provider} ${entry.server ? `on ${entry.server} ` : ''}${entry.vendor ? `of ${entry.vendor} ` : ''}"${entry.model}"`;
       for (const [list, status] of [
         [entry.ignored, 'ignored'],
         [entry.rejected, 'rejected'],
@@ -309,11 +343,8 @@ export class ModelConstraints {
   }
 }
 
-/** Options of `mapArm`. */
-export interface MapArmOptions {
-  /** The OpenAI-compatible server (from the base URL), when known. */
-  server?: ServerKind;
-}
+/** Options of `mapArm`: where the model runs (its server or vendor), when known. */
+export type MapArmOptions = ConstraintScope;
 
 function describeValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -341,7 +372,7 @@ export function canonicalParameters(params: ArmParameters): string {
  * refuses). `effectiveKey` is the canonical JSON of the honoured parameters and their values.
  */
 export function mapArm(provider: ProviderId, model: string, params: ArmParameters, constraints: ModelConstraints, options: MapArmOptions = {}): RequestMapping {
-  const resolved = constraints.resolve(provider, model, options.server);
+  const resolved = constraints.resolve(provider, model, options);
   const requested: ArmParameters = { ...params };
   const sent: Record<string, unknown> = {};
   const honoured: ParameterName[] = [];

@@ -146,7 +146,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleOptions 
     id,
     family: modelFamily,
     map,
-    inputWindow: (model) => constraints.resolve(id, model, server).inputWindow,
+    inputWindow: (model) => constraints.resolve(id, model, server ? { server } : {}).inputWindow,
     stream: (request: LlmRequest): Promise<LlmResult> => streamRequest(transport, dialect, request),
   };
 }

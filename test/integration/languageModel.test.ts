@@ -142,21 +142,28 @@ describe("VS Code's language models as the provider: a model registered through 
     assert.equal(typeof logged.reward?.reward, 'number');
   });
 
-  it("the built-in vscode-lm table is Copilot's (top_p is not sent); an entry in paramloop.modelConstraints for the test vendor's models makes top_p reach the model and be logged as honoured", async () => {
+  it("the built-in vscode-lm table is Copilot's: the test vendor's model is sent top_p and it is logged as honoured; an entry in paramloop.modelConstraints naming that vendor drops it, one naming Copilot changes nothing", async () => {
     const plainly = await run('paramloop.planTask', { task: 'with the built-in table', show: false });
     assert.equal(plainly.error, undefined, JSON.stringify(plainly.error));
-    assert.ok(plainly.dropped.includes('topP'), JSON.stringify(plainly));
-    assert.equal((await modelRequests()).at(-1)?.modelOptions.top_p, undefined);
-    await setUser({ modelConstraints: [{ provider: 'vscode-lm', model: 'sim*', honoured: ['topP'] }] });
+    assert.equal(typeof plainly.params.topP, 'number', 'every arm sets top_p');
+    assert.ok(plainly.honoured.includes('topP') && !plainly.dropped.includes('topP'), JSON.stringify(plainly));
+    assert.equal((await modelRequests()).at(-1)?.modelOptions.top_p, plainly.params.topP);
+    await setUser({
+      modelConstraints: [
+        { provider: 'vscode-lm', vendor: 'copilot', model: 'sim*', ignored: ['temperature'] },
+        { provider: 'vscode-lm', vendor: simVendor, model: 'sim*', ignored: ['topP'] },
+      ],
+    });
     try {
-      const result = await run('paramloop.planTask', { task: 'with an entry for the sim models', show: false });
+      const result = await run('paramloop.planTask', { task: 'with an entry for the sim vendor', show: false });
       assert.equal(result.error, undefined, JSON.stringify(result.error));
       const request = (await modelRequests()).at(-1)!;
-      assert.ok(result.honoured.includes('topP'), JSON.stringify(result.honoured));
-      assert.equal(request.modelOptions.top_p, result.params.topP);
+      assert.ok(result.dropped.includes('topP'), JSON.stringify(result.dropped));
+      assert.equal(request.modelOptions.top_p, undefined);
+      assert.equal(request.modelOptions.temperature, result.params.temperature, "Copilot's entry does not apply to the sim vendor");
       const logged = (await (await api()).loggedRequest(result.requestId)) as { decision: { honouredParams?: string[]; droppedParams?: string[] } } | undefined;
       assert.deepEqual([...(logged?.decision.honouredParams ?? [])].sort(), Object.keys(request.modelOptions).map((wire) => Object.keys(wireName).find((n) => wireName[n] === wire) ?? wire).sort());
-      assert.ok(!(logged?.decision.droppedParams ?? []).includes('topP'));
+      assert.ok((logged?.decision.droppedParams ?? []).includes('topP'));
     } finally {
       await setUser({ modelConstraints: undefined });
     }
