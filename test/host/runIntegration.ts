@@ -8,7 +8,7 @@
 //   node --import tsx test/host/runIntegration.ts [--mode installed|development|all] [--part suite|scenarios|start|all] [--grep PATTERN]
 //
 // --grep runs only the suite's tests whose full title matches PATTERN (a regular expression, as
-// mocha's grep), e.g. `--part suite --grep "language model"`.
+// mocha's grep, in any case), e.g. `--part suite --grep "language model"`; one that matches no test fails.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { scenarios } from '../scenarios/index';
@@ -95,6 +95,11 @@ async function main(): Promise<number> {
     if (counts) {
       passed += Number(counts.passed ?? 0);
       failed += Number(counts.failed ?? 0);
+      if (grep !== undefined && Number(counts.passed ?? 0) + Number(counts.failed ?? 0) === 0) {
+        // A pattern that selects nothing tests nothing: that is not a pass.
+        console.log(`host: --grep ${JSON.stringify(grep)} matched no test of the ${mode} suite`);
+        failed += 1;
+      }
     } else {
       // The suite never reported: count the whole mode as one failure rather than as nothing.
       failed += 1;

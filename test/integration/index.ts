@@ -5,8 +5,8 @@ import Mocha from 'mocha';
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
-  // `runIntegration.ts --grep PATTERN`: only the tests whose full title matches.
-  if (process.env.PARAMLOOP_TEST_GREP) mocha.grep(new RegExp(process.env.PARAMLOOP_TEST_GREP));
+  // `runIntegration.ts --grep PATTERN`: only the tests whose full title matches, in any case.
+  if (process.env.PARAMLOOP_TEST_GREP) mocha.grep(new RegExp(process.env.PARAMLOOP_TEST_GREP, 'i'));
   // Bundled specs register through the globals mocha installs for a file being loaded.
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   await import('./extension.test');
