@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 
 import type { DashboardReply } from '../shared/dashboardProtocol';
 import type { DashboardHandlers } from '../shared/dashboardRpc';
 import { dashboardFixtures } from '../shared/testing/dashboardFixtures';
 import { createDashboardMessageHandler, unavailableDashboardHandlers } from './dashboardMessages';
+import { loggedPerMinute as invalidMessagesLoggedPerMinute } from './throttledWarnings';
 
 function fixtureHandlers(overrides: Partial<DashboardHandlers> = {}): DashboardHandlers {
   const handlers = Object.fromEntries(Object.entries(dashboardFixtures).map(([name, result]) => [name, () => result])) as unknown as DashboardHandlers;
@@ -49,6 +50,28 @@ describe('the dashboard panel answers every webview message exactly once and nev
     );
     assert.equal(h.warnings.length, 12);
     assert.deepEqual(h.errors, []);
+  });
+
+  it('a flood of 10,000 invalid messages gets 10,000 error replies, but the log only the first 20 and then one line a minute with the count', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const h = harness(async () => fixtureHandlers());
+      for (let i = 0; i < 10_000; i++) await h.handle({ type: 'request', id: i, method: i % 2 ? 'dropTables' : 'overview', params: i % 2 ? {} : { extra: i } });
+      assert.equal(h.replies.length, 10_000);
+      assert.ok(h.replies.every((r) => !r.ok));
+      assert.equal(h.warnings.length, invalidMessagesLoggedPerMinute);
+      mock.timers.tick(60_000);
+      assert.equal(h.warnings.length, invalidMessagesLoggedPerMinute + 1);
+      assert.match(h.warnings.at(-1)!, /^9,980 more invalid messages from the dashboard webview in the last minute; the last: Answered an invalid message .*dropTables/);
+      // A new minute: its first invalid messages are logged one by one again, and a quiet minute adds nothing.
+      await h.handle(null);
+      assert.equal(h.warnings.length, invalidMessagesLoggedPerMinute + 2);
+      mock.timers.tick(60_000);
+      assert.equal(h.warnings.length, invalidMessagesLoggedPerMinute + 2);
+      assert.deepEqual(h.errors, []);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('answers a valid request with the handler result, paired by id', async () => {

@@ -2,11 +2,12 @@
  * The dashboard panel's inbound messages, without VS Code: each message the webview posts is handed
  * to the protocol's dispatcher (src/shared/dashboardRpc.ts), which validates it and answers it
  * exactly once; the reply is posted back. Nothing a webview sends can make this throw: a malformed
- * message gets an error reply (logged as a warning), a failed handler an error reply (logged as an
+ * message gets an error reply (logged as a warning, at most 20 a minute one by one), a failed handler an error reply (logged as an
  * error), and a reply that cannot be posted (the panel closed meanwhile) is dropped.
  */
 import { dashboardErrorCodes, dashboardMethodNames, type DashboardReply } from '../shared/dashboardProtocol';
 import { createDashboardDispatcher, type DashboardHandlers } from '../shared/dashboardRpc';
+import { throttledWarnings } from './throttledWarnings';
 
 /** Where the panel's diagnostics go (the extension's log channel). */
 export interface DashboardMessageLog {
@@ -21,6 +22,7 @@ export function createDashboardMessageHandler(
   log: DashboardMessageLog,
 ): (raw: unknown) => Promise<void> {
   const onHandlerError = (method: string, error: unknown): void => log.error(`Dashboard ${method}: ${error instanceof Error ? error.message : String(error)}`);
+  const warnInvalid = throttledWarnings(log, 'invalid messages from the dashboard webview');
   return async (raw) => {
     let reply: DashboardReply;
     try {
@@ -31,7 +33,7 @@ export function createDashboardMessageHandler(
       reply = { type: 'reply', id, ok: false, error: { code: dashboardErrorCodes.failed, message: `the dashboard's data is unavailable: ${error instanceof Error ? error.message : String(error)}`.slice(0, 4000) } };
     }
     if (!reply.ok && reply.error.code !== dashboardErrorCodes.failed && reply.error.code !== dashboardErrorCodes.invalidResult) {
-      log.warn(`Answered an invalid message from the dashboard webview with an error: ${reply.error.message}`);
+      warnInvalid(`Answered an invalid message from the dashboard webview with an error: ${reply.error.message}`);
     }
     try {
       await post(reply);

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { parseWebviewMessage, type HostToWebviewMessage, type StatusMessage } from '../shared/protocol';
 import { webviewHtml } from '../shared/webviewHtml';
 import { DisposableStore } from './disposable';
+import { throttledWarnings } from './throttledWarnings';
 
 /** Source of the status the sidebar shows; the view asks for it whenever the webview is (re)shown. */
 export type StatusSource = () => Omit<StatusMessage, 'type'>;
@@ -14,6 +15,7 @@ export type StatusSource = () => Omit<StatusMessage, 'type'>;
 export class SidebarViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewId = 'paramloop.sidebar';
   private readonly disposables = new DisposableStore();
+  private readonly warnInvalid: (message: string) => void;
   private view: vscode.WebviewView | undefined;
 
   constructor(
@@ -22,7 +24,9 @@ export class SidebarViewProvider implements vscode.WebviewViewProvider, vscode.D
     private readonly status: StatusSource,
     /** Called whenever the webview (re)loads and asks for the status: a chance to fetch fresh data. */
     private readonly onShown: () => void = () => undefined,
-  ) {}
+  ) {
+    this.warnInvalid = throttledWarnings(log, 'invalid messages from the sidebar webview');
+  }
 
   /** Whether the view is showing. */
   get visible(): boolean {
@@ -46,7 +50,7 @@ export class SidebarViewProvider implements vscode.WebviewViewProvider, vscode.D
   private async onMessage(raw: unknown): Promise<void> {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
-      this.log.warn(`Ignored an invalid message from the sidebar webview: ${parsed.error}`);
+      this.warnInvalid(`Ignored an invalid message from the sidebar webview: ${parsed.error}`);
       return;
     }
     const message = parsed.message;
