@@ -169,7 +169,8 @@ export class ServiceServer {
     const parsed = operation.params.safeParse(raw);
     if (!parsed.success) throw new ResponseError(errorCodes.invalidParams, `${operation.method}: invalid params: ${describeIssues(parsed.error)}`);
     try {
-      return await this.core.execute(name, parsed.data as never);
+      // The result as the JSON text of the reply: written into the frame as it is.
+      return await this.core.executeToJson(name, parsed.data as never);
     } catch (error) {
       if (error instanceof ServiceError) throw new ResponseError(error.code, error.message);
       throw new ResponseError(errorCodes.operationFailed, error instanceof Error ? error.message : String(error));

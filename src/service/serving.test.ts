@@ -20,6 +20,7 @@ import { socketPlace } from './socketPlace';
 import { environment, socketTestDir, testConnectOptions, wasmDir } from './testing/connectOptions';
 import { rawPeer, type RawPeer, type RawResponse } from './testing/rawPeer';
 import { ServingCore } from './serving';
+import { parseMessageJson } from './wire';
 
 const start = Date.UTC(2026, 0, 5, 9);
 
@@ -174,6 +175,29 @@ test('what a call keeps to answer its call id again is small: the answer sent is
   assert.equal(again.repeated, undefined);
   // Stored with its outcome, the decision comes from the log.
   assert.deepEqual(await core.execute('recommend', { callId: 'r1', retry: true, context, sessionKey: 's' }), recommendation);
+});
+
+test('an answer shares nothing with the optimizer: changed by its caller, it changes neither the decision held nor the answer to the same call sent again; the text sent on a socket is that answer', async (t) => {
+  const { dir, keep } = await socketTestDir(t, 'serving');
+  const server = keep(await connect(dir, testConnectOptions({ t: start })));
+  const core = new ServingCore(server.service!, 0);
+  const context = environment.sampleContext(createRng(12));
+  const params = { callId: 'r1', retry: false, context, sessionKey: 's' };
+  const answer = (await core.execute('recommend', params)) as { kind: 'decision'; decision: Decision };
+  const asSent = structuredClone(answer);
+  const held = server.service!.guarded.optimizer.heldDecision(answer.decision.requestId)!;
+  assert.notEqual(held, answer.decision);
+  answer.decision.armIndex = 99;
+  answer.decision.probabilities.fill(0);
+  answer.decision.params.temperature = 9;
+  assert.deepEqual({ armIndex: held.armIndex, probabilities: held.probabilities, params: held.params }, { armIndex: asSent.decision.armIndex, probabilities: asSent.decision.probabilities, params: asSent.decision.params });
+  assert.deepEqual(await core.execute('recommend', { ...params, retry: true }), asSent);
+  const text = await core.executeToJson('recommend', { ...params, retry: true });
+  assert.deepEqual(parseMessageJson(text.text), asSent);
+  // Completed by its log, the decision held changes; the answer given before does not.
+  await core.execute('logDecision', { callId: 'l1', retry: false, requestId: asSent.decision.requestId, mapping: { honouredParams: ['topP'] } });
+  assert.deepEqual(held.honouredParams, ['topP']);
+  assert.equal((parseMessageJson(text.text) as typeof asSent).decision.honouredParams, undefined);
 });
 
 test('a decision recommended by a server that closed before it was logged is logged by the next server as it was recommended; one that does not fit the parameter space is refused', async (t) => {

@@ -45,6 +45,7 @@ import { createDashboardHandlers } from './dashboardData';
 import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
 import { ServiceError } from './serviceError';
+import { JsonText, messageJson, parseMessageJson } from './wire';
 import { toStoreEvent } from './storeRecords';
 
 /** A map that forgets its oldest entries beyond `limit`. */
@@ -68,7 +69,7 @@ class BoundedMap<K, V> extends Map<K, V> {
 
 /** What a settled call keeps to answer its call id again: the answer, or what rebuilds it. */
 type KeptAnswer =
-  | { kind: 'answer'; answer: unknown }
+  | { kind: 'answer'; answer: JsonText }
   | { kind: 'decision'; requestId: string; budget: BudgetEligibility }
   | { kind: 'outcome'; requestId: string; rest: Omit<OutcomeResult, 'decision'> };
 
@@ -79,7 +80,7 @@ const failed = (message: string): ServiceError => new ServiceError(message, erro
 /** Runs the protocol's operations on one open OptimizerService. */
 export class ServingCore {
   /** Answers by callId: a request sent again gets the first answer (in flight: its promise). */
-  private readonly answered = new BoundedMap<string, Promise<unknown> | KeptAnswer>(4096);
+  private readonly answered = new BoundedMap<string, Promise<JsonText> | KeptAnswer>(4096);
   private readonly heldFeedback = new BoundedMap<string, Feedback>(10_000);
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -109,16 +110,25 @@ export class ServingCore {
   }
 
   /** Runs an operation with validated params; resolves once its effects are durable. */
-  execute<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
+  async execute<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
+    return parseMessageJson((await this.executeToJson(name, params)).text) as ResultOf<N>;
+  }
+
+  /**
+   * `execute`, the answer as the JSON text of the result (non-finite numbers marked as the wire
+   * marks them): what a socket's reply sends as it is, without another copy.
+   */
+  executeToJson<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<JsonText> {
     const method = operations[name].method;
     if (this.closing) return Promise.reject(new ServiceError('the serving process is closing; ask again', errorCodes.serverClosing, method));
     const callKey = 'callId' in params ? `${name} ${params.callId}` : undefined;
     const earlier = callKey !== undefined ? this.answered.get(callKey) : undefined;
-    if (earlier instanceof Promise) return earlier as Promise<ResultOf<N>>;
+    if (earlier instanceof Promise) return earlier;
     const again = earlier !== undefined ? this.answerAgain(earlier) : undefined;
-    if (again !== undefined) return Promise.resolve(again as ResultOf<N>);
+    if (again !== undefined) return Promise.resolve(new JsonText(messageJson(again)));
     this.inFlight++;
-    const run = (async (): Promise<ResultOf<N>> => {
+    let kept: KeptAnswer | undefined;
+    const run = (async (): Promise<JsonText> => {
       try {
         let result: ResultOf<N>;
         const appendedBefore = this.service.appendedMark();
@@ -129,8 +139,10 @@ export class ServingCore {
         } catch (error) {
           throw error instanceof ServiceError ? error : new ServiceError(error instanceof Error ? error.message : String(error), errorCodes.operationFailed, method);
         }
-        // A copy: the optimizer keeps (and later completes) the objects it returns.
-        const answer = structuredClone(result);
+        // The answer as text at once: the optimizer keeps (and later completes) the objects it
+        // returns, so what is sent, and kept to answer again, is taken before anything else runs.
+        const answer = new JsonText(messageJson(result));
+        if (callKey !== undefined) kept = keptAnswer(name, result, answer);
         // Answered once what this call appended is durable. A call that appended nothing (a
         // recommendation within budget, a status) does not wait for other calls' writes in flight.
         if (this.service.appendedMark() === appendedBefore) return answer;
@@ -147,9 +159,8 @@ export class ServingCore {
     if (callKey !== undefined) {
       this.answered.set(callKey, run);
       run.then(
-        (answer) => {
+        () => {
           if (this.answered.get(callKey) !== run) return;
-          const kept = keptAnswer(name, answer);
           if (kept === undefined) this.answered.delete(callKey);
           else this.answered.replace(callKey, kept);
         },
@@ -164,7 +175,7 @@ export class ServingCore {
   private answerAgain(kept: KeptAnswer): unknown {
     switch (kept.kind) {
       case 'answer':
-        return structuredClone(kept.answer);
+        return parseMessageJson(kept.answer.text);
       case 'decision': {
         const decision = this.service.guarded.optimizer.heldDecision(kept.requestId) ?? this.service.store.loggedByRequestId(kept.requestId)?.decision;
         if (decision === undefined) return undefined;
@@ -332,17 +343,18 @@ export class ServingCore {
  * What a call keeps to be answered again (see the file comment); undefined: nothing, the operation
  * answers a repeat by itself.
  */
-function keptAnswer(name: OperationName, answer: unknown): KeptAnswer | undefined {
+function keptAnswer(name: OperationName, result: unknown, text: JsonText): KeptAnswer | undefined {
   if (name === 'logDecision') return undefined;
+  // Copies of what is kept: the result's objects are the optimizer's.
   if (name === 'recommend') {
-    const recommendation = answer as GuardedRecommendation;
-    if (recommendation.kind === 'decision') return { kind: 'decision', requestId: recommendation.decision.requestId, budget: recommendation.budget };
+    const recommendation = result as GuardedRecommendation;
+    if (recommendation.kind === 'decision') return { kind: 'decision', requestId: recommendation.decision.requestId, budget: structuredClone(recommendation.budget) };
   }
   if (name === 'recordOutcome') {
-    const { decision, ...rest } = answer as OutcomeResult;
-    return { kind: 'outcome', requestId: decision.requestId, rest };
+    const { decision, ...rest } = result as OutcomeResult;
+    return { kind: 'outcome', requestId: decision.requestId, rest: structuredClone(rest) };
   }
-  return { kind: 'answer', answer };
+  return { kind: 'answer', answer: text };
 }
 
 /** The fields of feedback the outcome does not set itself. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import type { Message } from 'vscode-jsonrpc/node';
-import { CheckedMessageReader, checkedMessageWriter, frameMessage, messageJson, parseMessageJson } from './wire';
+import { CheckedMessageReader, checkedMessageWriter, frameMessage, JsonText, messageJson, parseMessageJson } from './wire';
 
 test('a frame is its Content-Length header (in bytes of UTF-8) and its body', () => {
   const message = { jsonrpc: '2.0', id: 1, result: { note: 'déjà vu ✓' } };
@@ -20,6 +20,22 @@ test('non-finite numbers are marked and restored wherever they are; a message wi
   const text = messageJson(odd);
   assert.match(text, /"remaining":\{"\$nonFinite":"Infinity"\}/);
   assert.deepEqual(parseMessageJson(text), { ...odd, result: { ...odd.result, at: new Date(0).toISOString() } });
+});
+
+test('a reply whose result is already JSON text is framed with that text as it is: the frame of the same reply as an object', () => {
+  const result = { kind: 'decision', decision: { requestId: 'r-1', probabilities: [0.25, 0.75], note: 'déjà vu ✓' }, budget: { remaining: Number.POSITIVE_INFINITY } };
+  for (const id of [7, 'call-7', null]) {
+    const asObject = frameMessage({ jsonrpc: '2.0', id, result } as Message);
+    const asText = frameMessage({ jsonrpc: '2.0', id, result: new JsonText(messageJson(result)) } as unknown as Message);
+    assert.deepEqual(asText, asObject);
+    assert.deepEqual(parseMessageJson(asText.toString('utf8').split('\r\n\r\n')[1]!), { jsonrpc: '2.0', id, result });
+  }
+  // Anywhere else (a trace, a copy) it serializes as the value it holds.
+  assert.deepEqual(JSON.parse(JSON.stringify({ wrapped: new JsonText('{"a":[1,2]}') })), { wrapped: { a: [1, 2] } });
+  // A message of another shape around it is written as a whole, the text as its value, its marks kept.
+  assert.equal(messageJson({ jsonrpc: '2.0', id: 1, result: new JsonText('{"a":1}'), extra: true }), '{"jsonrpc":"2.0","id":1,"result":{"a":1},"extra":true}');
+  const marked = messageJson({ jsonrpc: '2.0', id: 2, result: new JsonText(messageJson({ left: Number.NEGATIVE_INFINITY })), extra: 1 });
+  assert.deepEqual(parseMessageJson(marked), { jsonrpc: '2.0', id: 2, result: { left: Number.NEGATIVE_INFINITY }, extra: 1 });
 });
 
 /** A connected pair of sockets. */

@@ -89,8 +89,25 @@ function holdsNonFinite(value: unknown, depth = 0): boolean {
   return false;
 }
 
+/**
+ * A value already written as JSON text (by `messageJson`): a reply whose result is one is framed
+ * with the text as it is, not written again. Anything else that serializes it writes the same value.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+
+  /** The value with its non-finite numbers still marked: what JSON text can hold. */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
 /** A message as JSON text, its non-finite numbers marked. */
 export function messageJson(message: unknown): string {
+  if (typeof message === 'object' && message !== null && (message as { result?: unknown }).result instanceof JsonText) {
+    const reply = message as { jsonrpc: unknown; id?: unknown; result: JsonText };
+    if (reply.jsonrpc === '2.0' && Object.keys(reply).length === 3 && 'id' in reply) return `{"jsonrpc":"2.0","id":${messageJson(reply.id ?? null)},"result":${reply.result.text}}`;
+  }
   return JSON.stringify(message, holdsNonFinite(message) ? markNonFinite : undefined);
 }
 
