@@ -5,7 +5,7 @@
  *
  * - Any operation: a `callId` already answered by this process gets the same answer again. What is
  *   kept to answer it again is small: a recommendation keeps its request id (the decision is the
- *   optimizer's, waiting, or the log's), an outcome its result without the decision (the log's),
+ *   optimizer's, waiting, or the log's) and its budget as text, an outcome its result without the decision (the log's),
  *   and a logged decision nothing (the optimizer or the log answers it, as below). Kept whole, the
  *   last 4,096 answers (a decision each) outlived the young generation and made every scavenge of
  *   the serving process copy them.
@@ -70,7 +70,7 @@ class BoundedMap<K, V> extends Map<K, V> {
 /** What a settled call keeps to answer its call id again: the answer, or what rebuilds it. */
 type KeptAnswer =
   | { kind: 'answer'; answer: JsonText }
-  | { kind: 'decision'; requestId: string; budget: BudgetEligibility }
+  | { kind: 'decision'; requestId: string; budget: JsonText }
   | { kind: 'outcome'; requestId: string; rest: Omit<OutcomeResult, 'decision'> };
 
 type Handlers = { [N in OperationName]: (params: ParamsOf<N>) => ResultOf<N> | Promise<ResultOf<N>> };
@@ -181,7 +181,7 @@ export class ServingCore {
         if (decision === undefined) return undefined;
         // As recommended: the provider's mapping came with the log, after the answer.
         const { honouredParams: _h, droppedParams: _d, modelUsed: _m, ...recommended } = structuredClone(decision);
-        return { kind: 'decision', decision: recommended, budget: structuredClone(kept.budget) };
+        return { kind: 'decision', decision: recommended, budget: parseMessageJson(kept.budget.text) as BudgetEligibility };
       }
       case 'outcome': {
         const decision = this.service.store.loggedByRequestId(kept.requestId)?.decision;
@@ -345,10 +345,11 @@ export class ServingCore {
  */
 function keptAnswer(name: OperationName, result: unknown, text: JsonText): KeptAnswer | undefined {
   if (name === 'logDecision') return undefined;
-  // Copies of what is kept: the result's objects are the optimizer's.
+  // Copies of what is kept (the result's objects are the optimizer's); the budget as text, one
+  // object rather than a tree of them for each of the last 4,096 recommendations.
   if (name === 'recommend') {
     const recommendation = result as GuardedRecommendation;
-    if (recommendation.kind === 'decision') return { kind: 'decision', requestId: recommendation.decision.requestId, budget: structuredClone(recommendation.budget) };
+    if (recommendation.kind === 'decision') return { kind: 'decision', requestId: recommendation.decision.requestId, budget: new JsonText(messageJson(recommendation.budget)) };
   }
   if (name === 'recordOutcome') {
     const { decision, ...rest } = result as OutcomeResult;
