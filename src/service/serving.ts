@@ -67,9 +67,12 @@ class BoundedMap<K, V> extends Map<K, V> {
   }
 }
 
+/** An answer taken as its caller takes it: JSON text for a socket, a structured copy in process. */
+type Snapshot = JsonText | { copy: unknown };
+
 /** What a settled call keeps to answer its call id again: the answer, or what rebuilds it. */
 type KeptAnswer =
-  | { kind: 'answer'; answer: JsonText }
+  | { kind: 'answer'; answer: Snapshot }
   | { kind: 'decision'; requestId: string; budget: JsonText }
   | { kind: 'outcome'; requestId: string; rest: Omit<OutcomeResult, 'decision'> };
 
@@ -80,7 +83,7 @@ const failed = (message: string): ServiceError => new ServiceError(message, erro
 /** Runs the protocol's operations on one open OptimizerService. */
 export class ServingCore {
   /** Answers by callId: a request sent again gets the first answer (in flight: its promise). */
-  private readonly answered = new BoundedMap<string, Promise<JsonText> | KeptAnswer>(4096);
+  private readonly answered = new BoundedMap<string, Promise<Snapshot> | KeptAnswer>(4096);
   private readonly heldFeedback = new BoundedMap<string, Feedback>(10_000);
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -109,26 +112,32 @@ export class ServingCore {
     }
   }
 
-  /** Runs an operation with validated params; resolves once its effects are durable. */
+  /** Runs an operation with validated params; resolves once its effects are durable. Its answer is a copy. */
   async execute<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<ResultOf<N>> {
-    return parseMessageJson((await this.executeToJson(name, params)).text) as ResultOf<N>;
+    const answer = await this.run(name, params, 'copy');
+    return (answer instanceof JsonText ? parseMessageJson(answer.text) : answer.copy) as ResultOf<N>;
   }
 
   /**
    * `execute`, the answer as the JSON text of the result (non-finite numbers marked as the wire
    * marks them): what a socket's reply sends as it is, without another copy.
    */
-  executeToJson<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<JsonText> {
+  async executeToJson<N extends OperationName>(name: N, params: ParamsOf<N>): Promise<JsonText> {
+    const answer = await this.run(name, params, 'json');
+    return answer instanceof JsonText ? answer : new JsonText(messageJson(answer.copy));
+  }
+
+  private run<N extends OperationName>(name: N, params: ParamsOf<N>, form: 'copy' | 'json'): Promise<Snapshot> {
     const method = operations[name].method;
     if (this.closing) return Promise.reject(new ServiceError('the serving process is closing; ask again', errorCodes.serverClosing, method));
     const callKey = 'callId' in params ? `${name} ${params.callId}` : undefined;
     const earlier = callKey !== undefined ? this.answered.get(callKey) : undefined;
     if (earlier instanceof Promise) return earlier;
     const again = earlier !== undefined ? this.answerAgain(earlier) : undefined;
-    if (again !== undefined) return Promise.resolve(new JsonText(messageJson(again)));
+    if (again !== undefined) return Promise.resolve({ copy: again });
     this.inFlight++;
     let kept: KeptAnswer | undefined;
-    const run = (async (): Promise<JsonText> => {
+    const run = (async (): Promise<Snapshot> => {
       try {
         let result: ResultOf<N>;
         const appendedBefore = this.service.appendedMark();
@@ -139,9 +148,10 @@ export class ServingCore {
         } catch (error) {
           throw error instanceof ServiceError ? error : new ServiceError(error instanceof Error ? error.message : String(error), errorCodes.operationFailed, method);
         }
-        // The answer as text at once: the optimizer keeps (and later completes) the objects it
-        // returns, so what is sent, and kept to answer again, is taken before anything else runs.
-        const answer = new JsonText(messageJson(result));
+        // A copy at once, as the caller takes it (text for a socket, objects in this process): the
+        // optimizer keeps (and later completes) the objects it returns, so what is answered, and
+        // kept to answer again, is taken before anything else runs.
+        const answer: Snapshot = form === 'json' ? new JsonText(messageJson(result)) : { copy: structuredClone(result) };
         if (callKey !== undefined) kept = keptAnswer(name, result, answer);
         // Answered once what this call appended is durable. A call that appended nothing (a
         // recommendation within budget, a status) does not wait for other calls' writes in flight.
@@ -175,7 +185,7 @@ export class ServingCore {
   private answerAgain(kept: KeptAnswer): unknown {
     switch (kept.kind) {
       case 'answer':
-        return parseMessageJson(kept.answer.text);
+        return kept.answer instanceof JsonText ? parseMessageJson(kept.answer.text) : structuredClone(kept.answer.copy);
       case 'decision': {
         const decision = this.service.guarded.optimizer.heldDecision(kept.requestId) ?? this.service.store.loggedByRequestId(kept.requestId)?.decision;
         if (decision === undefined) return undefined;
@@ -273,8 +283,13 @@ export class ServingCore {
 
   private logDecision(p: ParamsOf<'logDecision'>): Decision {
     const { requestId } = p;
-    const waiting = this.service.guarded.optimizer.pendingDecision(requestId);
-    if (waiting !== undefined) return waiting;
+    const optimizer = this.service.guarded.optimizer;
+    const held = optimizer.heldDecision(requestId);
+    if (held !== undefined) {
+      // Made here: logged now, or (sent again) already logged and waiting for its outcome.
+      if (optimizer.pendingDecision(requestId) !== undefined) return held;
+      return this.service.logDecision(requestId, p.mapping ?? {});
+    }
     const stored = this.service.store.loggedByRequestId(requestId);
     if (stored !== undefined) return stored.decision;
     try {
@@ -343,7 +358,7 @@ export class ServingCore {
  * What a call keeps to be answered again (see the file comment); undefined: nothing, the operation
  * answers a repeat by itself.
  */
-function keptAnswer(name: OperationName, result: unknown, text: JsonText): KeptAnswer | undefined {
+function keptAnswer(name: OperationName, result: unknown, answer: Snapshot): KeptAnswer | undefined {
   if (name === 'logDecision') return undefined;
   // Copies of what is kept (the result's objects are the optimizer's); the budget as text, one
   // object rather than a tree of them for each of the last 4,096 recommendations.
@@ -355,7 +370,7 @@ function keptAnswer(name: OperationName, result: unknown, text: JsonText): KeptA
     const { decision, ...rest } = result as OutcomeResult;
     return { kind: 'outcome', requestId: decision.requestId, rest: structuredClone(rest) };
   }
-  return { kind: 'answer', answer: text };
+  return { kind: 'answer', answer };
 }
 
 /** The fields of feedback the outcome does not set itself. */
