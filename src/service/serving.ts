@@ -31,7 +31,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { checkLoggedChoice } from '../core/decisionChecks';
-import { qualityWithVerdict } from '../core/reward';
 import type { RolloutEvent, RolloutEventKind } from '../core/safety/rollout';
 import type { Waiver } from '../core/safety/waivers';
 import type { GuardedRecommendation } from '../core/guardedOptions';
@@ -44,6 +43,7 @@ import type { DashboardReply } from '../shared/dashboardProtocol';
 import { createDashboardHandlers } from './dashboardData';
 import { errorCodes, operations, type Feedback, type OperationName, type ParamsOf, type ResultOf } from './protocol';
 import type { OutcomeResult } from './protocolRecords';
+import { mergeFeedback, sameOutcome } from './heldFeedback';
 import { ServiceError } from './serviceError';
 import { JsonText, messageJson, parseMessageJson } from './wire';
 import { toStoreEvent } from './storeRecords';
@@ -371,35 +371,4 @@ function keptAnswer(name: OperationName, result: unknown, answer: Snapshot): Kep
     return { kind: 'outcome', requestId: decision.requestId, rest: structuredClone(rest) };
   }
   return { kind: 'answer', answer };
-}
-
-/** The fields of feedback the outcome does not set itself. */
-function withoutOwn(feedback: Feedback, outcome: Outcome): Feedback {
-  return {
-    ...(feedback.verdict !== undefined && outcome.verdict === undefined ? { verdict: feedback.verdict } : {}),
-    ...(feedback.rating !== undefined && outcome.rating === undefined ? { rating: feedback.rating } : {}),
-  };
-}
-
-/**
- * An outcome with the feedback held for it. An outcome without a verdict or rating of its own has
- * the quality of its structural checks: the feedback's verdict and rating then set its quality too.
- */
-function mergeFeedback(outcome: Outcome, held: Feedback): Outcome {
-  const extra = withoutOwn(held, outcome);
-  if (extra.verdict === undefined && extra.rating === undefined) return outcome;
-  const judged = outcome.verdict === undefined && outcome.rating === undefined;
-  const merged: Outcome = { ...outcome, ...extra };
-  if (judged) merged.quality = qualityWithVerdict(outcome.quality, merged.verdict, merged.rating);
-  return merged;
-}
-
-/** The stored outcome is this one (sent again), allowing for the feedback merged into it when stored. */
-function sameOutcome(stored: Outcome, sent: Outcome): boolean {
-  const a = JSON.parse(JSON.stringify(stored)) as Outcome;
-  const b = JSON.parse(JSON.stringify(sent)) as Outcome;
-  if (b.verdict === undefined && b.rating === undefined && (a.verdict !== undefined || a.rating !== undefined)) a.quality = b.quality;
-  if (b.verdict === undefined) delete a.verdict;
-  if (b.rating === undefined) delete a.rating;
-  return isDeepStrictEqual(a, b);
 }
