@@ -117,7 +117,7 @@ function showTab(id: TabId, focus = false): void {
   }
   saveState({ tab: id });
   // A chart drawn while its panel was hidden may need the page's width now.
-  resizeCharts();
+  resizeCharts(panels.get(id)!);
 }
 
 function buildShell(): Record<string, HTMLElement> {
@@ -351,7 +351,7 @@ watchPalette(() => {
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   if (resizeTimer !== undefined) clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(resizeCharts, 150);
+  resizeTimer = setTimeout(() => resizeCharts(panels.get(ui.tab)!), 150);
 });
 
 void refresh('all');
