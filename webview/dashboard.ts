@@ -1,13 +1,16 @@
 // The Paramloop dashboard webview: asks the host through the typed request protocol
 // (src/shared/dashboardProtocol.ts) and draws what it answers, nothing else. It keeps only the UI's
 // intent (the tab shown, the time range) in VS Code's webview state, asks again whenever it is shown,
-// and again after the host's `changed` event (at most every few seconds).
+// and again after the host's `changed` event (at most every few seconds). Only the tab shown is drawn
+// as its answers arrive; the other tabs keep theirs until shown, or until the page is idle
+// (webview/dashboard/painter.ts).
 import './jitless';
 import type { DashboardCommand, DashboardEvent, DashboardResult } from '../src/shared/dashboardProtocol';
 import { createDashboardClient, type DashboardClient } from '../src/shared/dashboardRpc';
 import { taskTypes } from '../src/core/types';
 import { resizeCharts, watchPalette } from './dashboard/charts';
 import { button, element, fill, icon, num, table } from './dashboard/dom';
+import { createPainter } from './dashboard/painter';
 import { createTables } from './dashboard/tables';
 import { createViews, taskTypeNames, type TaskType } from './dashboard/views';
 
@@ -84,6 +87,9 @@ function saveState(change: Partial<UiState>): void {
 const app = document.getElementById('app')!;
 app.dataset.view = 'dashboard';
 const panels = new Map<TabId, HTMLElement>();
+/** Each section's tab, in the page's order. */
+const sectionTabs = new Map<string, TabId>();
+const painter = createPainter(sectionTabs, () => ui.tab);
 const tabButtons = new Map<TabId, HTMLButtonElement>();
 const statusLine = element('p', '', 'status-line');
 statusLine.setAttribute('role', 'status');
@@ -99,9 +105,11 @@ function section(panel: TabId, id: string, title: string): HTMLElement {
   body.append(element('p', 'Loading…', 'muted'));
   node.append(heading, body);
   panels.get(panel)!.append(node);
+  sectionTabs.set(id, panel);
   return node;
 }
 function failed(node: HTMLElement, error: unknown): void {
+  painter.forget(node.dataset.section!);
   node.querySelector('.section-body')!.replaceChildren(element('p', `Could not load: ${error instanceof Error ? error.message : String(error)}`, 'warning'));
   node.dataset.state = 'error';
 }
@@ -116,7 +124,8 @@ function showTab(id: TabId, focus = false): void {
     if (selected && focus) control.focus();
   }
   saveState({ tab: id });
-  // A chart drawn while its panel was hidden may need the page's width now.
+  // Its sections whose answers came while it was hidden, then its charts drawn at another width.
+  painter.shown(id);
   resizeCharts(panels.get(id)!);
 }
 
@@ -203,6 +212,8 @@ function buildShell(): Record<string, HTMLElement> {
 const sections = buildShell();
 const views = createViews(sections, { runCommand, evaluateAgain: () => loadOpe() });
 const tables = createTables(sections, { client, load, failed, paramsText: views.paramsText });
+/** The sections holding charts, drawn again in a new theme. */
+const chartSections = ['reward', 'arms', 'share', 'pareto'];
 
 // ---- Attribution ----
 
@@ -245,43 +256,36 @@ function rangeParams(): { since?: number } {
   return { since: Math.max(0, Math.floor(overviewAt - r.ms)) };
 }
 
-async function load<T>(node: HTMLElement, ask: () => Promise<T>, draw: (result: T) => void): Promise<void> {
+/**
+ * Asks, then draws the answer into each of `draws`' sections (on the tab shown at once, on another tab
+ * when it is shown: see the painter); on a failure, the first section says why, the others point to it.
+ */
+async function load<T>(ask: () => Promise<T>, draws: Record<string, (result: T) => void>): Promise<void> {
+  let result: T;
   try {
-    draw(await ask());
+    result = await ask();
   } catch (error) {
-    failed(node, error);
+    Object.keys(draws).forEach((section, i) => failed(sections[section]!, i === 0 ? error : new Error('see above')));
+    return;
   }
+  for (const [section, draw] of Object.entries(draws)) painter.draw(section, () => draw(result));
 }
 
+// What a later request needs from an answer is taken as it arrives (the overview's time), not when drawn.
 const loadOverview = (): Promise<void> =>
-  load(sections.rollout!, () => client.request('overview', {}), (o) => {
-    overviewAt = o.at;
-    views.renderOverview(o);
-  });
-/** The answers drawn as charts, drawn again when the theme changes (cleared while asking again, so a failure is not drawn over). */
-const charted: { reward?: DashboardResult<'rewardOverTime'>; arms?: DashboardResult<'arms'>; pareto?: DashboardResult<'pareto'> } = {};
-const loadReward = (): Promise<void> =>
-  load(sections.reward!, () => ((charted.reward = undefined), client.request('rewardOverTime', { ...rangeParams(), buckets: 100 })), (r) => {
-    charted.reward = r;
-    views.renderReward(r);
-  });
-const loadArms = (): Promise<void> =>
-  load(sections.arms!, () => ((charted.arms = undefined), client.request('arms', { ...rangeParams(), buckets: 60 })), (a) => {
-    charted.arms = a;
-    views.renderArms(a);
-  }).then(() => {
-    if (sections.arms!.dataset.state === 'error') {
-      failed(sections.share!, new Error('see above'));
-      failed(sections.favoured!, new Error('see above'));
-    }
-  });
-const loadPareto = (): Promise<void> =>
-  load(sections.pareto!, () => ((charted.pareto = undefined), client.request('pareto', rangeParams())), (p) => {
-    charted.pareto = p;
-    views.renderPareto(p);
-  });
-const loadOpe = (): Promise<void> => load(sections.ope!, () => client.request('ope', {}), views.renderOpe);
-const loadAttribution = (): Promise<void> => load(sections.attribution!, () => client.request('attribution', { taskType: ui.taskType }), renderAttribution);
+  load(
+    () =>
+      client.request('overview', {}).then((o) => {
+        overviewAt = o.at;
+        return o;
+      }),
+    { rollout: views.renderOverview },
+  );
+const loadReward = (): Promise<void> => load(() => client.request('rewardOverTime', { ...rangeParams(), buckets: 100 }), { reward: views.renderReward });
+const loadArms = (): Promise<void> => load(() => client.request('arms', { ...rangeParams(), buckets: 60 }), { arms: views.renderArmEstimates, share: views.renderShare, favoured: views.renderFavoured });
+const loadPareto = (): Promise<void> => load(() => client.request('pareto', rangeParams()), { pareto: views.renderPareto });
+const loadOpe = (): Promise<void> => load(() => client.request('ope', {}), { ope: views.renderOpe });
+const loadAttribution = (): Promise<void> => load(() => client.request('attribution', { taskType: ui.taskType }), { attribution: renderAttribution });
 
 let refreshing: Promise<void> | undefined;
 /**
@@ -294,12 +298,23 @@ async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
     const overview = kind !== 'range' ? loadOverview() : Promise.resolve();
     // A range relative to the log's present needs the overview's time first; the whole log does not.
     if (kind !== 'range' && ranges.find((x) => x.id === ui.range)?.ms !== null) await overview;
-    const jobs = [overview, loadReward(), loadArms(), loadPareto()];
-    if (kind !== 'range') jobs.push(loadAttribution(), tables.onNewestPage() ? tables.loadDecisions() : Promise.resolve(), tables.loadHistory());
-    await Promise.all(jobs);
-    // Off-policy evaluation (its own tab; seconds of a worker on a long log) once the rest is drawn,
-    // so that it does not compete with the first paint.
-    if (kind === 'all') await loadOpe();
+    const jobs: Array<[TabId, Promise<void>]> = [['rollout', overview], ['reward', loadReward()], ['arms', loadArms()], ['pareto', loadPareto()]];
+    if (kind !== 'range') jobs.push(['attribution', loadAttribution()], ['decisions', tables.onNewestPage() ? tables.loadDecisions() : Promise.resolve()], ['history', tables.loadHistory()]);
+    // Off-policy evaluation (seconds of a worker on a long log) is asked with the rest only when its
+    // tab is shown; otherwise once the rest is in, so that it does not compete with the first paint.
+    const opeNow = kind === 'all' && ui.tab === 'ope';
+    if (opeNow) jobs.push(['ope', loadOpe()]);
+    if (kind === 'all') {
+      // Once the tab shown is drawn, each answer for a hidden tab is drawn in the page's idle time.
+      const shown = ui.tab;
+      const shownDrawn = Promise.all(jobs.filter(([tab]) => tab === shown).map(([, job]) => job));
+      for (const [, job] of jobs) void Promise.all([shownDrawn, job]).then(() => painter.drawHiddenWhenIdle());
+    }
+    await Promise.all(jobs.map(([, job]) => job));
+    if (kind === 'all' && !opeNow) {
+      await loadOpe();
+      painter.drawHiddenWhenIdle();
+    }
     // Said once at the top too, so that a failure on a tab not shown is not missed.
     const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
     if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;
@@ -342,12 +357,9 @@ client.onEvent((event: DashboardEvent) => {
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void refresh('all');
 });
-// A theme switched while the panel is open: the charts are drawn again in its colours.
-watchPalette(() => {
-  if (charted.reward) views.renderReward(charted.reward);
-  if (charted.arms) views.renderArms(charted.arms);
-  if (charted.pareto) views.renderPareto(charted.pareto);
-});
+// A theme switched while the panel is open: the charts are drawn again in its colours (those on a
+// hidden tab when it is shown).
+watchPalette(() => painter.drawAgain(chartSections));
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   if (resizeTimer !== undefined) clearTimeout(resizeTimer);

@@ -9,8 +9,8 @@ import { taskTypeNames, type TaskType } from './views';
 /** What the tables need from the page: the client, its way of asking and drawing, and of saying a failure. */
 export interface TableContext {
   client: DashboardClient;
-  /** Asks, then draws the answer into `node` (or says there that it failed). */
-  load<T>(node: HTMLElement, ask: () => Promise<T>, draw: (result: T) => void): Promise<void>;
+  /** Asks, then draws the answer into each of `draws`' sections (or says there that it failed). */
+  load<T>(ask: () => Promise<T>, draws: Record<string, (result: T) => void>): Promise<void>;
   failed(node: HTMLElement, error: unknown): void;
   paramsText(params: Record<string, unknown> | undefined): string;
 }
@@ -82,7 +82,7 @@ export function createTables(sections: Record<string, HTMLElement>, context: Tab
   /** Asks for the page of decisions shown (the newest, or the one paged to). */
   function loadDecisions(): Promise<void> {
     const before = pageStack[pageStack.length - 1];
-    return load(sections.decisions!, () => client.request('recentDecisions', { ...(before !== undefined ? { before } : {}), limit: 25 }), renderDecisions);
+    return load(() => client.request('recentDecisions', { ...(before !== undefined ? { before } : {}), limit: 25 }), { decisions: renderDecisions });
   }
 
   // ---- One decision explained ----
@@ -169,17 +169,16 @@ export function createTables(sections: Record<string, HTMLElement>, context: Tab
     fill(sections.history!, rows.length === 0 ? element('p', 'Nothing has happened yet.', 'muted') : table('Phase changes, incidents and gate looks, newest first', ['Time', 'Kind', 'What happened'], rows, 'data history-table'), more);
   }
 
-  /** Asks for the newest history entries, or (`more`) for the page older than those shown. */
+  /** Asks for the newest history entries, or (`more`) for the page older than those shown; they are kept as they arrive, drawn all together. */
   function loadHistory(more = false): Promise<void> {
     return load(
-      sections.history!,
-      () => client.request('history', { ...(more && historyNext !== null ? { before: historyNext } : {}), limit: 50 }),
-      (page) => {
-        if (!more) historyEntries.length = 0;
-        historyEntries.push(...page.entries);
-        historyNext = page.nextBefore;
-        renderHistory();
-      },
+      () =>
+        client.request('history', { ...(more && historyNext !== null ? { before: historyNext } : {}), limit: 50 }).then((page) => {
+          if (!more) historyEntries.length = 0;
+          historyEntries.push(...page.entries);
+          historyNext = page.nextBefore;
+        }),
+      { history: renderHistory },
     );
   }
 
