@@ -295,26 +295,23 @@ let refreshing: Promise<void> | undefined;
 async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
   if (refreshing) await refreshing;
   const work = (async () => {
+    const shown = ui.tab;
     const overview = kind !== 'range' ? loadOverview() : Promise.resolve();
     // A range relative to the log's present needs the overview's time first; the whole log does not.
     if (kind !== 'range' && ranges.find((x) => x.id === ui.range)?.ms !== null) await overview;
-    const jobs: Array<[TabId, Promise<void>]> = [['rollout', overview], ['reward', loadReward()], ['arms', loadArms()], ['pareto', loadPareto()]];
-    if (kind !== 'range') jobs.push(['attribution', loadAttribution()], ['decisions', tables.onNewestPage() ? tables.loadDecisions() : Promise.resolve()], ['history', tables.loadHistory()]);
-    // Off-policy evaluation (seconds of a worker on a long log) is asked with the rest only when its
-    // tab is shown; otherwise once the rest is in, so that it does not compete with the first paint.
-    const opeNow = kind === 'all' && ui.tab === 'ope';
-    if (opeNow) jobs.push(['ope', loadOpe()]);
-    if (kind === 'all') {
-      // Once the tab shown is drawn, each answer for a hidden tab is drawn in the page's idle time.
-      const shown = ui.tab;
-      const shownDrawn = Promise.all(jobs.filter(([tab]) => tab === shown).map(([, job]) => job));
-      for (const [, job] of jobs) void Promise.all([shownDrawn, job]).then(() => painter.drawHiddenWhenIdle());
-    }
-    await Promise.all(jobs.map(([, job]) => job));
-    if (kind === 'all' && !opeNow) {
-      await loadOpe();
-      painter.drawHiddenWhenIdle();
-    }
+    const asks: Array<[TabId, () => Promise<void>]> = [['reward', loadReward], ['arms', loadArms], ['pareto', loadPareto]];
+    if (kind !== 'range') asks.push(['attribution', loadAttribution], ['decisions', () => (tables.onNewestPage() ? tables.loadDecisions() : Promise.resolve())], ['history', () => tables.loadHistory()]);
+    // Off-policy evaluation (seconds of a worker on a long log) is asked first only when its tab is
+    // shown; otherwise once the rest is in, so that it does not compete with the first paint.
+    const opeNow = kind === 'all' && shown === 'ope';
+    if (opeNow) asks.push(['ope', loadOpe]);
+    // The tab shown is asked for first, with the overview, and drawn; the hidden tabs after it. The
+    // host then answers the tab shown without working on the others meanwhile (its replies wait
+    // for that work), and their answers are drawn in idle time anyway.
+    await Promise.all([overview, ...asks.filter(([tab]) => tab === shown).map(([, ask]) => ask())]);
+    const drawnWhenIdle = (job: Promise<void>): Promise<void> => (kind === 'all' ? job.then(() => painter.drawHiddenWhenIdle()) : job);
+    await Promise.all(asks.filter(([tab]) => tab !== shown).map(([, ask]) => drawnWhenIdle(ask())));
+    if (kind === 'all' && !opeNow) await drawnWhenIdle(loadOpe());
     // Said once at the top too, so that a failure on a tab not shown is not missed.
     const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
     if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;

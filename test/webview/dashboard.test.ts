@@ -341,11 +341,12 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('at first paint draws only the tab shown (Pareto: 2 charts, none of the 3 other charts), and each hidden tab from the answers at hand when it is shown: reward 24 points, share 10, posterior 2', async () => {
+  it('at first paint asks for and draws the tab shown first (Pareto: its 2 charts, none of the 3 other charts), and each hidden tab from the answers at hand when it is shown: reward 24 points, share 10, posterior 2', async () => {
     const { page, errors } = await harness.open({ answers: rich, state: { tab: 'pareto', range: 'all', taskType: 'planTask' } });
     await page.waitForSelector('section[data-section="pareto"][data-state="ready"]');
     let r = await record(page);
-    // When the Pareto front showed its data, the answers of the reward and the arms (asked before it) were in, not drawn.
+    // The Pareto front and the overview are asked first (the other tabs once they are drawn); when the front showed its data, no other chart was drawn.
+    assert.deepEqual(r.posted.slice(0, 2).map((m) => (m as { method: string }).method).sort(), ['overview', 'pareto']);
     assert.deepEqual([...r.chartsWhenReady.pareto!].sort(), ['paretoLatency', 'paretoTokens']);
     for (const id of ['rollout', 'slo']) assert.ok(r.readyAt[id] === undefined || r.readyAt[id] > r.readyAt.pareto!, `${id} drawn before the tab shown`);
     // Shown: drawn from the answers kept, without asking again.
@@ -362,10 +363,11 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('opened on the off-policy evaluation tab, draws OPE before any section of a hidden tab (it is asked with the first requests, not once they are answered)', async () => {
+  it('opened on the off-policy evaluation tab, asks for OPE first (with the overview, not once the rest is answered) and draws it before any section of a hidden tab', async () => {
     const { page, errors } = await harness.open({ answers: rich, state: { tab: 'ope', range: 'all', taskType: 'planTask' } });
     await allReady(page);
     const r = await record(page);
+    assert.deepEqual(r.posted.slice(0, 2).map((m) => (m as { method: string }).method).sort(), ['ope', 'overview']);
     const others = sections.filter((id) => id !== 'ope').map((id) => r.readyAt[id]!);
     assert.ok(r.readyAt.ope! < Math.min(...others), `ope at ${r.readyAt.ope}, the first other section at ${Math.min(...others)}`);
     assert.deepEqual(errors, []);
