@@ -1,13 +1,17 @@
 // The Paramloop dashboard webview: asks the host through the typed request protocol
 // (src/shared/dashboardProtocol.ts) and draws what it answers, nothing else. It keeps only the UI's
 // intent (the tab shown, the time range) in VS Code's webview state, asks again whenever it is shown,
-// and again after the host's `changed` event (at most every few seconds).
+// and again after the host's `changed` event (at most every few seconds). Only the tab shown is drawn
+// as its answers arrive; the other tabs keep theirs until shown, or until the page is idle
+// (webview/dashboard/painter.ts).
 import './jitless';
 import type { DashboardCommand, DashboardEvent, DashboardResult } from '../src/shared/dashboardProtocol';
 import { createDashboardClient, type DashboardClient } from '../src/shared/dashboardRpc';
 import { taskTypes } from '../src/core/types';
 import { resizeCharts, watchPalette } from './dashboard/charts';
-import { button, dataDisclosure, element, fill, icon, linkButton, num, pairs, table, when, whole } from './dashboard/dom';
+import { button, element, fill, icon, num, table } from './dashboard/dom';
+import { createPainter } from './dashboard/painter';
+import { createTables } from './dashboard/tables';
 import { createViews, taskTypeNames, type TaskType } from './dashboard/views';
 
 interface VsCodeApi {
@@ -83,6 +87,9 @@ function saveState(change: Partial<UiState>): void {
 const app = document.getElementById('app')!;
 app.dataset.view = 'dashboard';
 const panels = new Map<TabId, HTMLElement>();
+/** Each section's tab, in the page's order. */
+const sectionTabs = new Map<string, TabId>();
+const painter = createPainter(sectionTabs, () => ui.tab);
 const tabButtons = new Map<TabId, HTMLButtonElement>();
 const statusLine = element('p', '', 'status-line');
 statusLine.setAttribute('role', 'status');
@@ -98,9 +105,11 @@ function section(panel: TabId, id: string, title: string): HTMLElement {
   body.append(element('p', 'Loading…', 'muted'));
   node.append(heading, body);
   panels.get(panel)!.append(node);
+  sectionTabs.set(id, panel);
   return node;
 }
 function failed(node: HTMLElement, error: unknown): void {
+  painter.forget(node.dataset.section!);
   node.querySelector('.section-body')!.replaceChildren(element('p', `Could not load: ${error instanceof Error ? error.message : String(error)}`, 'warning'));
   node.dataset.state = 'error';
 }
@@ -115,8 +124,9 @@ function showTab(id: TabId, focus = false): void {
     if (selected && focus) control.focus();
   }
   saveState({ tab: id });
-  // A chart drawn while its panel was hidden may need the page's width now.
-  resizeCharts();
+  // Its sections whose answers came while it was hidden, then its charts drawn at another width.
+  painter.shown(id);
+  resizeCharts(panels.get(id)!);
 }
 
 function buildShell(): Record<string, HTMLElement> {
@@ -201,11 +211,9 @@ function buildShell(): Record<string, HTMLElement> {
 
 const sections = buildShell();
 const views = createViews(sections, { runCommand, evaluateAgain: () => loadOpe() });
-sections.explain!.hidden = true;
-// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
-sections.explain!.querySelector('h2')!.tabIndex = -1;
-fill(sections.explain!, element('p', 'Open a decision from the table to see it explained.', 'muted'));
-
+const tables = createTables(sections, { client, load, failed, paramsText: views.paramsText });
+/** The sections holding charts, drawn again in a new theme. */
+const chartSections = ['reward', 'arms', 'share', 'pareto'];
 
 // ---- Attribution ----
 
@@ -238,145 +246,6 @@ function renderAttribution(a: DashboardResult<'attribution'>): void {
   fill(sections.attribution!, ...parts);
 }
 
-// ---- Recent decisions and one decision explained ----
-
-/** The `before` of each page shown so far (undefined: the newest page). */
-const pageStack: Array<number | undefined> = [undefined];
-
-function renderDecisions(d: DashboardResult<'recentDecisions'>): void {
-  const t = table(
-    'Recent decisions, newest first (open one to see it explained)',
-    ['Request', 'Time', 'Task type', 'Phase', 'Served by', 'Arm', 'Propensity', 'Reward', 'Quality', 'Latency (ms)', 'Tokens', 'Verdict'],
-    [],
-    'data decisions-table',
-  );
-  const body = t.querySelector('tbody')!;
-  for (const row of d.rows) {
-    const tr = element('tr');
-    tr.dataset.requestId = row.requestId;
-    const th = element('th');
-    th.scope = 'row';
-    th.append(linkButton(row.requestId, () => void openDecision(row.requestId), `Explain decision ${row.requestId}`));
-    tr.append(th);
-    for (const cell of [
-      when(row.timestamp),
-      row.taskType === null ? '—' : (taskTypeNames[row.taskType as TaskType] ?? row.taskType),
-      row.phase,
-      row.servedBy,
-      row.armId,
-      num(row.propensity),
-      num(row.reward),
-      num(row.quality),
-      whole(row.latencyMs),
-      whole(row.tokens),
-      row.error ? 'error' : row.verdict === null ? (row.defaulted ? 'none (timed out)' : '—') : row.verdict,
-    ])
-      tr.append(element('td', cell));
-    tr.addEventListener('click', (event) => {
-      if (event.target instanceof HTMLButtonElement) return; // the request id's own button opened it
-      void openDecision(row.requestId);
-    });
-    body.append(tr);
-  }
-  const nav = element('div', undefined, 'pager');
-  const newer = button('Newer', () => {
-    pageStack.pop();
-    void loadDecisions();
-  }, { icon: 'chevron-left', secondary: true });
-  newer.disabled = pageStack.length <= 1;
-  const older = button('Older', () => {
-    pageStack.push(d.nextBefore ?? undefined);
-    void loadDecisions();
-  }, { icon: 'chevron-right', secondary: true });
-  older.disabled = d.nextBefore === null;
-  nav.append(newer, element('span', `Page ${pageStack.length}`, 'muted'), older);
-  fill(sections.decisions!, d.rows.length === 0 ? element('p', 'No decision logged yet.', 'muted') : t, nav);
-}
-
-async function openDecision(requestId: string): Promise<void> {
-  const node = sections.explain!;
-  node.hidden = false;
-  node.dataset.state = 'loading';
-  try {
-    renderExplained(await client.request('explainDecision', { requestId }));
-  } catch (error) {
-    failed(node, error);
-  }
-  node.scrollIntoView?.({ block: 'start' });
-  node.querySelector<HTMLElement>('h2')?.focus();
-}
-
-function renderExplained(e: DashboardResult<'explainDecision'>): void {
-  const close = button('Back to the table', () => {
-    sections.explain!.hidden = true;
-// Focus moves to this heading when a decision is opened (screen readers then read the explanation).
-sections.explain!.querySelector('h2')!.tabIndex = -1;
-    sections.decisions!.querySelector<HTMLButtonElement>('button.link')?.focus();
-  }, { icon: 'arrow-left', secondary: true });
-  if (!e.found) {
-    fill(sections.explain!, element('p', `Decision ${e.requestId} is not in the log (retention may have folded it).`, 'warning'), close);
-    return;
-  }
-  const d = e.decision;
-  const parts: HTMLElement[] = [
-    element('p', d.why, 'why'),
-    pairs([
-      ['Request', d.requestId],
-      ['Time', when(d.timestamp)],
-      ['Task type', d.taskType === null ? '—' : (taskTypeNames[d.taskType as TaskType] ?? d.taskType)],
-      ['Phase / served by', `${d.phase} / ${d.servedBy}`],
-      ['Policy', `${d.policyId} v${d.policyVersion}`],
-      ['Arm', `${d.armId} (baseline arm: ${d.baselineArmIndex})`],
-      ['Parameters', views.paramsText(d.params)],
-      ['Propensity', num(d.propensity, 4)],
-      ['Shadow choice', d.shadow === undefined ? '—' : `${d.shadow.armId} (p=${num(d.shadow.propensity, 4)})`],
-      ['Honoured / dropped', `${d.honoured?.join(', ') ?? '—'} / ${d.dropped?.join(', ') ?? '—'}`],
-      ['Model used', d.modelUsed ?? '—'],
-      ['Waivers', d.waivers.length === 0 ? 'none' : d.waivers.join(', ')],
-      ['Reward', d.reward === null ? 'not yet' : `${num(d.reward.reward)}${d.reward.violations.length > 0 ? ` (violations: ${d.reward.violations.join('; ')})` : ''}`],
-    ]),
-    table('Probability of each arm when this decision was drawn', ['Arm', 'Probability'], d.probabilities.map((p) => [p.armId, num(p.probability, 4)]), 'data probability-table'),
-  ];
-  if (d.outcome !== null) {
-    const o = d.outcome;
-    parts.push(
-      table('Outcome', ['Field', 'Value'], [
-        ['Latency (ms)', whole(o.latencyMs)],
-        ['Time to first token (ms)', whole(o.timeToFirstTokenMs)],
-        ['Tokens in / out', `${whole(o.tokensIn)} / ${whole(o.tokensOut)}`],
-        ['Finish', o.finishReason],
-        ['Quality', num(o.quality)],
-        ['Verdict', o.verdict ?? (o.defaulted ? 'none (timed out)' : '—')],
-        ['Rating', num(o.rating, 0)],
-        ['Error', o.error ?? 'none'],
-      ]),
-    );
-  } else parts.push(element('p', 'No outcome yet.', 'muted'));
-  if (d.context.length > 0) parts.push(dataDisclosure(`Context features (${d.context.length})`, table(`Context (fingerprint ${d.contextFingerprint})`, ['Feature', 'Value'], d.context.map((c) => [c.name, num(c.value)]))));
-  fill(sections.explain!, ...parts, close);
-}
-
-// ---- History ----
-
-const historyEntries: DashboardResult<'history'>['entries'] = [];
-let historyNext: number | null = null;
-
-function renderHistory(): void {
-  const rows = historyEntries.map((e) => {
-    switch (e.kind) {
-      case 'rollout':
-        return [when(e.timestamp), 'Phase change', `${e.event}: ${e.from} → ${e.to} (${e.status}) by ${e.actor}: ${e.reason}`];
-      case 'incident':
-        return [when(e.timestamp), 'Incident', `${e.metric}: ${e.from} → ${e.to}: ${e.message}`];
-      case 'gateLook':
-        return [when(e.timestamp), 'Gate look', `${e.phase} look ${e.look} on ${whole(e.rows)} rows${e.verdict ? `: ${e.verdict.passed ? 'passed' : 'not passed'}, ${e.verdict.summary}` : ''}`];
-    }
-  });
-  const more = button('Older entries', () => void loadHistory(true), { icon: 'chevron-down', secondary: true });
-  more.disabled = historyNext === null;
-  fill(sections.history!, rows.length === 0 ? element('p', 'Nothing has happened yet.', 'muted') : table('Phase changes, incidents and gate looks, newest first', ['Time', 'Kind', 'What happened'], rows, 'data history-table'), more);
-}
-
 // ---- Loading ----
 
 let overviewAt: number | undefined;
@@ -387,58 +256,36 @@ function rangeParams(): { since?: number } {
   return { since: Math.max(0, Math.floor(overviewAt - r.ms)) };
 }
 
-async function load<T>(node: HTMLElement, ask: () => Promise<T>, draw: (result: T) => void): Promise<void> {
+/**
+ * Asks, then draws the answer into each of `draws`' sections (on the tab shown at once, on another tab
+ * when it is shown: see the painter); on a failure, the first section says why, the others point to it.
+ */
+async function load<T>(ask: () => Promise<T>, draws: Record<string, (result: T) => void>): Promise<void> {
+  let result: T;
   try {
-    draw(await ask());
+    result = await ask();
   } catch (error) {
-    failed(node, error);
+    Object.keys(draws).forEach((section, i) => failed(sections[section]!, i === 0 ? error : new Error('see above')));
+    return;
   }
+  for (const [section, draw] of Object.entries(draws)) painter.draw(section, () => draw(result));
 }
 
+// What a later request needs from an answer is taken as it arrives (the overview's time), not when drawn.
 const loadOverview = (): Promise<void> =>
-  load(sections.rollout!, () => client.request('overview', {}), (o) => {
-    overviewAt = o.at;
-    views.renderOverview(o);
-  });
-/** The answers drawn as charts, drawn again when the theme changes (cleared while asking again, so a failure is not drawn over). */
-const charted: { reward?: DashboardResult<'rewardOverTime'>; arms?: DashboardResult<'arms'>; pareto?: DashboardResult<'pareto'> } = {};
-const loadReward = (): Promise<void> =>
-  load(sections.reward!, () => ((charted.reward = undefined), client.request('rewardOverTime', { ...rangeParams(), buckets: 100 })), (r) => {
-    charted.reward = r;
-    views.renderReward(r);
-  });
-const loadArms = (): Promise<void> =>
-  load(sections.arms!, () => ((charted.arms = undefined), client.request('arms', { ...rangeParams(), buckets: 60 })), (a) => {
-    charted.arms = a;
-    views.renderArms(a);
-  }).then(() => {
-    if (sections.arms!.dataset.state === 'error') {
-      failed(sections.share!, new Error('see above'));
-      failed(sections.favoured!, new Error('see above'));
-    }
-  });
-const loadPareto = (): Promise<void> =>
-  load(sections.pareto!, () => ((charted.pareto = undefined), client.request('pareto', rangeParams())), (p) => {
-    charted.pareto = p;
-    views.renderPareto(p);
-  });
-const loadOpe = (): Promise<void> => load(sections.ope!, () => client.request('ope', {}), views.renderOpe);
-const loadAttribution = (): Promise<void> => load(sections.attribution!, () => client.request('attribution', { taskType: ui.taskType }), renderAttribution);
-const loadDecisions = (): Promise<void> => {
-  const before = pageStack[pageStack.length - 1];
-  return load(sections.decisions!, () => client.request('recentDecisions', { ...(before !== undefined ? { before } : {}), limit: 25 }), renderDecisions);
-};
-const loadHistory = (more = false): Promise<void> =>
   load(
-    sections.history!,
-    () => client.request('history', { ...(more && historyNext !== null ? { before: historyNext } : {}), limit: 50 }),
-    (page) => {
-      if (!more) historyEntries.length = 0;
-      historyEntries.push(...page.entries);
-      historyNext = page.nextBefore;
-      renderHistory();
-    },
+    () =>
+      client.request('overview', {}).then((o) => {
+        overviewAt = o.at;
+        return o;
+      }),
+    { rollout: views.renderOverview },
   );
+const loadReward = (): Promise<void> => load(() => client.request('rewardOverTime', { ...rangeParams(), buckets: 100 }), { reward: views.renderReward });
+const loadArms = (): Promise<void> => load(() => client.request('arms', { ...rangeParams(), buckets: 60 }), { arms: views.renderArmEstimates, share: views.renderShare, favoured: views.renderFavoured });
+const loadPareto = (): Promise<void> => load(() => client.request('pareto', rangeParams()), { pareto: views.renderPareto });
+const loadOpe = (): Promise<void> => load(() => client.request('ope', {}), { ope: views.renderOpe });
+const loadAttribution = (): Promise<void> => load(() => client.request('attribution', { taskType: ui.taskType }), { attribution: renderAttribution });
 
 let refreshing: Promise<void> | undefined;
 /**
@@ -448,15 +295,23 @@ let refreshing: Promise<void> | undefined;
 async function refresh(kind: 'all' | 'changed' | 'range'): Promise<void> {
   if (refreshing) await refreshing;
   const work = (async () => {
+    const shown = ui.tab;
     const overview = kind !== 'range' ? loadOverview() : Promise.resolve();
     // A range relative to the log's present needs the overview's time first; the whole log does not.
     if (kind !== 'range' && ranges.find((x) => x.id === ui.range)?.ms !== null) await overview;
-    const jobs = [overview, loadReward(), loadArms(), loadPareto()];
-    if (kind !== 'range') jobs.push(loadAttribution(), pageStack.length === 1 ? loadDecisions() : Promise.resolve(), loadHistory());
-    await Promise.all(jobs);
-    // Off-policy evaluation (its own tab; seconds of a worker on a long log) once the rest is drawn,
-    // so that it does not compete with the first paint.
-    if (kind === 'all') await loadOpe();
+    const asks: Array<[TabId, () => Promise<void>]> = [['reward', loadReward], ['arms', loadArms], ['pareto', loadPareto]];
+    if (kind !== 'range') asks.push(['attribution', loadAttribution], ['decisions', () => (tables.onNewestPage() ? tables.loadDecisions() : Promise.resolve())], ['history', () => tables.loadHistory()]);
+    // Off-policy evaluation (seconds of a worker on a long log) is asked first only when its tab is
+    // shown; otherwise once the rest is in, so that it does not compete with the first paint.
+    const opeNow = kind === 'all' && shown === 'ope';
+    if (opeNow) asks.push(['ope', loadOpe]);
+    // The tab shown is asked for first, with the overview, and drawn; the hidden tabs after it. The
+    // host then answers the tab shown without working on the others meanwhile (its replies wait
+    // for that work), and their answers are drawn in idle time anyway.
+    await Promise.all([overview, ...asks.filter(([tab]) => tab === shown).map(([, ask]) => ask())]);
+    const drawnWhenIdle = (job: Promise<void>): Promise<void> => (kind === 'all' ? job.then(() => painter.drawHiddenWhenIdle()) : job);
+    await Promise.all(asks.filter(([tab]) => tab !== shown).map(([, ask]) => drawnWhenIdle(ask())));
+    if (kind === 'all' && !opeNow) await drawnWhenIdle(loadOpe());
     // Said once at the top too, so that a failure on a tab not shown is not missed.
     const failedSections = Object.entries(sections).filter(([, node]) => node.dataset.state === 'error').map(([id]) => id);
     if (failedSections.length > 0) statusLine.textContent = `Could not load: ${failedSections.join(', ')} (see each section).`;
@@ -486,7 +341,7 @@ let lastChanged = 0;
 client.onEvent((event: DashboardEvent) => {
   if (event.name === 'explain') {
     showTab('decisions');
-    void openDecision(event.requestId);
+    void tables.openDecision(event.requestId);
     return;
   }
   if (changedTimer !== undefined || document.visibilityState === 'hidden') return;
@@ -499,16 +354,13 @@ client.onEvent((event: DashboardEvent) => {
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void refresh('all');
 });
-// A theme switched while the panel is open: the charts are drawn again in its colours.
-watchPalette(() => {
-  if (charted.reward) views.renderReward(charted.reward);
-  if (charted.arms) views.renderArms(charted.arms);
-  if (charted.pareto) views.renderPareto(charted.pareto);
-});
+// A theme switched while the panel is open: the charts are drawn again in its colours (those on a
+// hidden tab when it is shown).
+watchPalette(() => painter.drawAgain(chartSections));
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   if (resizeTimer !== undefined) clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(resizeCharts, 150);
+  resizeTimer = setTimeout(() => resizeCharts(panels.get(ui.tab)!), 150);
 });
 
 void refresh('all');

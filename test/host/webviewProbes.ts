@@ -21,11 +21,12 @@ export interface WebviewProbe {
   /** The dashboard's sections (`[data-section]`): state (ready, error or none yet) and whether shown. */
   readonly sections: ReadonlyArray<{ id: string; state: string | null; visible: boolean; text: string }>;
   /**
-   * The charts (`figure[data-chart]`): points drawn, the canvas size, and how many of its pixels are
+   * The charts (`figure[data-chart]`): points drawn, whether shown (a chart on a hidden tab is drawn
+   * again in a new theme only when its tab is shown), the canvas size, and how many of its pixels are
    * (nearly) the theme's chart foreground, the colour of the axes' text: none when the chart was
    * drawn with another theme's colours.
    */
-  readonly charts: ReadonlyArray<{ key: string; points: number; width: number; height: number; foregroundPixels: number }>;
+  readonly charts: ReadonlyArray<{ key: string; points: number; visible: boolean; width: number; height: number; foregroundPixels: number }>;
   /** The theme's chart foreground, as the dashboard reads it (`--vscode-charts-foreground`, else `--vscode-foreground`). */
   readonly chartForeground: Rgb | null;
 }
@@ -92,7 +93,7 @@ const probeSource = String.raw`(({ selectors }) => {
         if (data[i + 3] >= 200 && Math.abs(data[i] - chartForeground.r) + Math.abs(data[i + 1] - chartForeground.g) + Math.abs(data[i + 2] - chartForeground.b) <= 60) foregroundPixels++;
       }
     }
-    return { key: figure.dataset.chart ?? '', points: Number(figure.dataset.points ?? 0), width: canvas?.width ?? 0, height: canvas?.height ?? 0, foregroundPixels };
+    return { key: figure.dataset.chart ?? '', points: Number(figure.dataset.points ?? 0), visible: visible(figure), width: canvas?.width ?? 0, height: canvas?.height ?? 0, foregroundPixels };
   });
   const sections = [...document.querySelectorAll('[data-section]')].map((s) => ({ id: s.dataset.section ?? '', state: s.dataset.state ?? null, visible: visible(s), text: (s.textContent ?? '').trim().slice(0, 200) }));
   return {

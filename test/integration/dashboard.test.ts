@@ -155,24 +155,19 @@ describe('The dashboard in a real workbench, with live data from a session of pl
     try {
       for (const theme of themes) {
         await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme.id, vscode.ConfigurationTarget.Global);
-        // The webview is told of the theme as the workbench applies it; its charts redraw once it has.
+        // The webview is told of the theme as the workbench applies it; the charts of the tab shown
+        // redraw once it has (those of a hidden tab when it is shown, below).
         let now = await probe('dashboard', dashboardText);
-        for (let waited = 0; waited < 15_000 && (now.themeKind !== theme.kind || now.charts.some((c) => c.foregroundPixels === 0)); waited += 500) {
+        for (let waited = 0; waited < 15_000 && (now.themeKind !== theme.kind || now.charts.some((c) => c.visible && c.foregroundPixels === 0)); waited += 500) {
           await sleep(500);
           now = await probe('dashboard', dashboardText);
         }
         const where = `${theme.name} (${theme.id})`;
         assert.equal(now.themeKind, theme.kind, where);
         assert.equal(now.themeId, theme.id, where);
-        // Every section drew its answer (the explanation waits for a decision to be opened).
+        // Every section drew its answer, the hidden tabs' in idle time (the explanation waits for a decision to be opened).
         const notReady = now.sections.filter((s) => s.id !== 'explain' && s.state !== 'ready').map((s) => `${s.id}: ${s.state} ${s.text.slice(0, 80)}`);
         assert.deepEqual(notReady, [], where);
-        // The charts (reward, arms per task type, share, Pareto ×2) are drawn in this theme's chart foreground.
-        assert.ok(now.charts.length >= 5, `${where}: ${now.charts.length} charts`);
-        for (const c of now.charts) {
-          assert.ok(c.points > 0, `${where}: chart ${c.key} has no points`);
-          assert.ok(c.foregroundPixels > 20, `${where}: chart ${c.key} has ${c.foregroundPixels} pixels in the theme's chart foreground ${JSON.stringify(now.chartForeground)}`);
-        }
         // Text reads against its background: WCAG AA (4.5:1) everywhere, AAA (7:1) in high contrast.
         const needed = theme.kind === 'vscode-high-contrast' ? 7 : 4.5;
         const low = Object.entries(now.colours)
@@ -192,14 +187,24 @@ describe('The dashboard in a real workbench, with live data from a session of pl
         for (const [role, c] of Object.entries(sidebar.colours)) assert.ok(contrast(c.fg, c.bg) >= needed, `sidebar ${role} in ${where}: ${contrast(c.fg, c.bg).toFixed(2)}:1`);
         assert.ok(sidebar.colours.value, `sidebar in ${where}: no value to read`);
 
-        // The rollout tab, then the tabs with charts.
+        // The rollout tab, then the tabs with charts: each, once shown, has its charts (reward; arms
+        // per task type and share; Pareto ×2) drawn in this theme's chart foreground.
         await askRunner('screenshot', [`dashboard-${theme.name}`, 'dashboard']);
+        const charts: WebviewProbe['charts'][number][] = [];
         for (const tab of ['reward', 'arms', 'pareto']) {
           await clickInDashboard(`#tab-${tab}`);
           await sleep(300);
+          const shown = (await probe('dashboard', {})).charts.filter((c) => c.visible);
+          assert.ok(shown.length > 0, `${where}: no chart shown on the ${tab} tab`);
+          charts.push(...shown);
           await askRunner('screenshot', [`dashboard-${theme.name}-${tab}`, 'dashboard']);
         }
         await clickInDashboard('#tab-rollout');
+        assert.ok(charts.length >= 5, `${where}: ${charts.length} charts`);
+        for (const c of charts) {
+          assert.ok(c.points > 0, `${where}: chart ${c.key} has no points`);
+          assert.ok(c.foregroundPixels > 20, `${where}: chart ${c.key} has ${c.foregroundPixels} pixels in the theme's chart foreground ${JSON.stringify(now.chartForeground)}`);
+        }
       }
     } finally {
       await vscode.workspace.getConfiguration('workbench').update('colorTheme', undefined, vscode.ConfigurationTarget.Global);

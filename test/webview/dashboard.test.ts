@@ -341,25 +341,106 @@ describe('dashboard panel bundle in Chromium', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('draws its charts again in the new colours when the theme changes while it is open (VS Code switches a webview\'s theme in place)', async () => {
+  it('at first paint asks for and draws the tab shown first (Pareto: its 2 charts, none of the 3 other charts), and each hidden tab from the answers at hand when it is shown: reward 24 points, share 10, posterior 2', async () => {
+    const { page, errors } = await harness.open({ answers: rich, state: { tab: 'pareto', range: 'all', taskType: 'planTask' } });
+    await page.waitForSelector('section[data-section="pareto"][data-state="ready"]');
+    let r = await record(page);
+    // The Pareto front and the overview are asked first (the other tabs once they are drawn); when the front showed its data, no other chart was drawn.
+    assert.deepEqual(r.posted.slice(0, 2).map((m) => (m as { method: string }).method).sort(), ['overview', 'pareto']);
+    assert.deepEqual([...r.chartsWhenReady.pareto!].sort(), ['paretoLatency', 'paretoTokens']);
+    for (const id of ['rollout', 'slo']) assert.ok(r.readyAt[id] === undefined || r.readyAt[id] > r.readyAt.pareto!, `${id} drawn before the tab shown`);
+    // Shown: drawn from the answers kept, without asking again.
+    await page.locator('#tab-reward').click();
+    assert.equal(await page.locator('section[data-section="reward"]').getAttribute('data-state'), 'ready');
+    assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');
+    assert.equal(await page.locator('table.reward-table tbody tr').count(), 24);
+    await page.locator('#tab-arms').click();
+    assert.equal(await page.locator('figure[data-chart="share"]').getAttribute('data-points'), '10');
+    assert.equal(await page.locator('figure[data-chart="posterior-planTask"]').getAttribute('data-points'), '2');
+    assert.equal(await page.locator('#panel-arms figure.chart canvas').count(), 2);
+    r = await record(page);
+    for (const method of ['rewardOverTime', 'arms', 'pareto']) assert.equal(requested(r.posted, method).length, 1, method);
+    assert.deepEqual(errors, []);
+  });
+
+  it('opened on the off-policy evaluation tab, asks for OPE first (with the overview, not once the rest is answered) and draws it before any section of a hidden tab', async () => {
+    const { page, errors } = await harness.open({ answers: rich, state: { tab: 'ope', range: 'all', taskType: 'planTask' } });
+    await allReady(page);
+    const r = await record(page);
+    assert.deepEqual(r.posted.slice(0, 2).map((m) => (m as { method: string }).method).sort(), ['ope', 'overview']);
+    const others = sections.filter((id) => id !== 'ope').map((id) => r.readyAt[id]!);
+    assert.ok(r.readyAt.ope! < Math.min(...others), `ope at ${r.readyAt.ope}, the first other section at ${Math.min(...others)}`);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a live update while a tab is hidden draws nothing there until the tab is shown, then its newest answer (reward: 24 points, then 12)', async () => {
+    let rewardAsked = 0;
+    const shorter: DashboardResult<'rewardOverTime'> = {
+      ...rewardOverTime,
+      bucketStarts: rewardOverTime.bucketStarts.slice(0, 12),
+      decisions: rewardOverTime.decisions.slice(0, 12),
+      learned: { n: rewardOverTime.learned.n.slice(0, 12), mean: rewardOverTime.learned.mean.slice(0, 12), lower: rewardOverTime.learned.lower.slice(0, 12), upper: rewardOverTime.learned.upper.slice(0, 12) },
+      baseline: { n: rewardOverTime.baseline.n.slice(0, 12), mean: rewardOverTime.baseline.mean.slice(0, 12), lower: rewardOverTime.baseline.lower.slice(0, 12), upper: rewardOverTime.baseline.upper.slice(0, 12) },
+    };
+    const { page, errors } = await harness.open({
+      live: async (raw) => {
+        const request = raw as { id: number; method: DashboardMethodName };
+        const result = request.method === 'rewardOverTime' && ++rewardAsked > 1 ? shorter : rich[request.method];
+        return { type: 'reply', id: request.id, ok: true, result };
+      },
+    });
+    await allReady(page);
+    await page.waitForSelector('main#app[data-state="ready"]');
+    assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');
+    await sendToWebview(page, { type: 'event', name: 'changed', at: Date.now(), decisions: 121 });
+    for (let waited = 0; rewardAsked < 2 && waited < 8000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(rewardAsked, 2, 'the reward is asked again');
+    // Its answer is in the page well within this while; the hidden reward tab still shows what it drew before.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');
+    await page.locator('#tab-reward').click();
+    await page.waitForSelector('figure[data-chart="reward"][data-points="12"]', { timeout: 5000 });
+    assert.equal(await page.locator('table.reward-table tbody tr').count(), 12);
+    assert.deepEqual(errors, []);
+  });
+
+  it('draws the hidden tabs in idle time after the first paint, so that every section shows its data without its tab being shown', async () => {
     const { page, errors } = await harness.open({ answers: rich });
+    await allReady(page);
+    for (const id of sections) assert.equal(await page.locator(`section[data-section="${id}"]`).getAttribute('data-state'), 'ready', id);
+    assert.equal(await page.locator('#panel-rollout').isVisible(), true);
+    assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');
+    assert.deepEqual(errors, []);
+  });
+
+  it("draws its charts again in the new colours when the theme changes while it is open: the tab shown at once, each hidden tab's when it is shown (VS Code switches a webview's theme in place)", async () => {
+    const { page, errors } = await harness.open({ answers: rich, state: { tab: 'reward', range: 'all', taskType: 'planTask' } });
+    // Every tab drawn (the hidden ones in idle time) in the colours of the page's first theme.
     await allReady(page);
     // As VS Code's webview host applies a theme: the variables on the root element, the body's class and id.
     const applyTheme = (kind: string, chartsForeground: string): Promise<void> =>
       page.evaluate(
         `(() => { document.documentElement.style.setProperty('--vscode-charts-foreground', '${chartsForeground}'); document.body.className = '${kind}'; document.body.dataset.vscodeThemeKind = '${kind}'; document.body.dataset.vscodeThemeId = '${kind}-test'; })()`,
       );
-    const foregroundPixels = async (): Promise<number[]> => (await probeWebview(page.mainFrame(), {})).charts.map((c) => c.foregroundPixels);
+    const shownCharts = async (): Promise<Array<{ key: string; pixels: number }>> =>
+      (await probeWebview(page.mainFrame(), {})).charts.filter((c) => c.visible).map((c) => ({ key: c.key, pixels: c.foregroundPixels }));
     for (const [kind, colour] of [['vscode-dark', '#ff2020'], ['vscode-light', '#00a000']] as const) {
       await applyTheme(kind, colour);
-      let pixels = await foregroundPixels();
-      for (let waited = 0; waited < 3000 && pixels.some((n) => n <= 20); waited += 100) {
+      let shown = await shownCharts();
+      for (let waited = 0; waited < 3000 && shown.some((c) => c.pixels <= 20); waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        pixels = await foregroundPixels();
+        shown = await shownCharts();
       }
-      // Five charts (reward, share, posterior, Pareto ×2), each with its axes' text in the theme's colour.
-      assert.equal(pixels.length, 5);
-      assert.ok(pixels.every((n) => n > 20), `${kind} ${colour}: ${pixels.join(', ')} pixels in the chart foreground`);
+      const seen = [...shown];
+      // The tabs hidden when the theme changed: their charts are in its colours once each is shown.
+      for (const tab of ['arms', 'pareto']) {
+        await page.locator(`#tab-${tab}`).click();
+        seen.push(...(await shownCharts()));
+      }
+      await page.locator('#tab-reward').click();
+      // Five charts (reward; posterior and share; Pareto ×2), each with its axes' text in the theme's colour.
+      assert.deepEqual(seen.map((c) => c.key).sort(), ['paretoLatency', 'paretoTokens', 'posterior-planTask', 'reward', 'share']);
+      assert.ok(seen.every((c) => c.pixels > 20), `${kind} ${colour}: ${seen.map((c) => `${c.key} ${c.pixels}`).join(', ')} pixels in the chart foreground`);
     }
     // The redrawn charts hold the same points, and their tables are there.
     assert.equal(await page.locator('figure[data-chart="reward"]').getAttribute('data-points'), '24');

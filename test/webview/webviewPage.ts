@@ -44,6 +44,13 @@ export interface PageRecord {
   warnings: string[];
   /** When each section first showed its data (ms since the page's navigation started), by section id. */
   readyAt: Record<string, number>;
+  /** The charts drawn on the page (their `data-chart` keys) at the moment each section first showed its data. */
+  chartsWhenReady: Record<string, string[]>;
+  /**
+   * When the first animation frame after each section first showed its data began (ms since the
+   * page's navigation started): when it can first be painted, which waits for the tasks queued before.
+   */
+  frameAt: Record<string, number>;
   /** The durations of the page's long tasks (over 50 ms, as Chromium reports them). */
   longTasks: number[];
 }
@@ -77,7 +84,7 @@ function pageHtml(origin: string, kind: WebviewKind): string {
 const installVsCodeApi = (options: OpenOptions): string => `
 (() => {
   const options = ${JSON.stringify({ ...options, live: options.live !== undefined })};
-  const record = { posted: [], states: [], cspViolations: [], warnings: [], readyAt: {}, longTasks: [] };
+  const record = { posted: [], states: [], cspViolations: [], warnings: [], readyAt: {}, chartsWhenReady: {}, frameAt: {}, longTasks: [] };
   window.__paramloop = record;
   try {
     new PerformanceObserver((list) => { for (const entry of list.getEntries()) record.longTasks.push(entry.duration); }).observe({ type: 'longtask', buffered: true });
@@ -85,7 +92,12 @@ const installVsCodeApi = (options: OpenOptions): string => `
   new MutationObserver((mutations) => {
     for (const m of mutations) {
       const node = m.target;
-      if (node.dataset && node.dataset.section && node.dataset.state === 'ready' && !(node.dataset.section in record.readyAt)) record.readyAt[node.dataset.section] = performance.now();
+      if (node.dataset && node.dataset.section && node.dataset.state === 'ready' && !(node.dataset.section in record.readyAt)) {
+        record.readyAt[node.dataset.section] = performance.now();
+        record.chartsWhenReady[node.dataset.section] = [...document.querySelectorAll('figure[data-chart]')].map((figure) => figure.dataset.chart);
+        const id = node.dataset.section;
+        requestAnimationFrame(() => { record.frameAt[id] = performance.now(); });
+      }
     }
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
   document.addEventListener('securitypolicyviolation', (event) => {

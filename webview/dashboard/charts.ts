@@ -7,6 +7,8 @@ import { element } from './dom';
 
 /** The charts on the page, destroyed before their section is drawn again. */
 const live = new Map<string, uPlot>();
+/** The palette (as `paletteKey` writes it) the latest chart was drawn in; none before the first chart. */
+let drawnWith: string | undefined;
 
 function themeColour(variable: string, fallback: string): string {
   const value = getComputedStyle(document.body).getPropertyValue(variable).trim();
@@ -27,6 +29,10 @@ export function palette(): { learned: string; baseline: string; foreground: stri
     grid: themeColour('--vscode-charts-lines', 'rgba(128,128,128,0.35)'),
     series: [blue, orange, themeColour('--vscode-charts-green', '#89d185'), themeColour('--vscode-charts-purple', '#b180d7'), themeColour('--vscode-charts-red', '#f14c4c'), themeColour('--vscode-charts-yellow', '#cca700'), '#4ec9b0', '#ce9178', '#9cdcfe', '#c586c0', '#d7ba7d', '#808080', '#6a9955', '#569cd6', '#dcdcaa', '#f48771', '#a0a0a0'],
   };
+}
+
+function paletteKey(colours: ReturnType<typeof palette>): string {
+  return JSON.stringify(colours);
 }
 
 /** `colour` at opacity `alpha` (hex colours; others are returned as they are). */
@@ -130,6 +136,7 @@ export function chart(spec: ChartSpec): HTMLElement {
   figure.setAttribute('role', 'img');
   figure.setAttribute('aria-label', `${spec.title} (the table below has the same numbers)`);
   const colours = palette();
+  drawnWith = paletteKey(colours);
   const width = chartWidth();
   const named = spec.xNames === undefined ? undefined : namedAxis(spec.xNames, width);
   const xRange = spec.padded === true ? paddedRange : spec.time ? singleInstantRange(spec.data[0]) : undefined;
@@ -157,14 +164,16 @@ export function chartOf(key: string): uPlot | undefined {
 }
 
 /**
- * Calls `redraw` when the theme's chart colours change: VS Code switches a webview's theme in place
- * (the body's theme class and id, the variables on the root element), and a canvas keeps the colours
- * it was drawn with until it is drawn again. Returns the function that stops watching.
+ * Calls `redraw` when the theme's chart colours change from those the charts were drawn in: VS Code
+ * switches a webview's theme in place (the body's theme class and id, the variables on the root
+ * element), and a canvas keeps the colours it was drawn with until it is drawn again. Nothing is read
+ * before the first chart is drawn (a chart drawn later reads the theme then). Returns the function
+ * that stops watching.
  */
 export function watchPalette(redraw: () => void): () => void {
-  let drawnWith = JSON.stringify(palette());
   const observer = new MutationObserver(() => {
-    const now = JSON.stringify(palette());
+    if (drawnWith === undefined) return;
+    const now = paletteKey(palette());
     if (now === drawnWith) return;
     drawnWith = now;
     redraw();
@@ -174,10 +183,16 @@ export function watchPalette(redraw: () => void): () => void {
   return () => observer.disconnect();
 }
 
-/** Resizes every chart to the page's width. */
-export function resizeCharts(): void {
+/**
+ * Resizes the charts inside `within` (a panel just shown, or the one shown when the window is resized)
+ * to the page's width; a chart on a hidden panel is resized when its panel is shown. Reads the page's
+ * width only when there is a chart to resize (a read forces a layout).
+ */
+export function resizeCharts(within: Element): void {
+  const plots = [...live.values()].filter((plot) => within.contains(plot.root));
+  if (plots.length === 0) return;
   const width = chartWidth();
-  for (const plot of live.values()) plot.setSize({ width, height: plot.height });
+  for (const plot of plots) if (plot.width !== width) plot.setSize({ width, height: plot.height });
 }
 
 /** A line series. */

@@ -90,9 +90,13 @@ export function num(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 }
 
+// One formatter for every whole number: `toLocaleString` builds a new one per call, over ten times
+// slower, which a table of a few hundred cells pays in milliseconds.
+const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
 /** A whole number with thousands grouped, or an em dash. */
 export function whole(x: number | null | undefined): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US');
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : grouped.format(Math.round(x));
 }
 
 /** A share as a percentage. */

@@ -200,7 +200,8 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
       .join(', ');
   }
 
-  function renderArms(a: DashboardResult<'arms'>): void {
+  /** The policy's expected reward per arm: a chart and a table per task type. */
+  function renderArmEstimates(a: DashboardResult<'arms'>): void {
     const estimates: HTMLElement[] = [element('p', `The ${a.policyKind} policy's expected reward per arm for a typical request (posterior mean ± sd).`, 'muted')];
     if (a.posterior.length === 0) estimates.push(element('p', 'This policy keeps no posterior.', 'muted'));
     const c = palette();
@@ -236,7 +237,11 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
       );
     }
     fill(sections.arms!, ...estimates);
+  }
 
+  /** Each arm's share of the decisions over time. */
+  function renderShare(a: DashboardResult<'arms'>): void {
+    const c = palette();
     const s = a.share;
     const shareSeries = s.series.map((series, i) => line(armLabel(a.arms, series.armIndex), c.series[i % c.series.length]!));
     const shareOf = (counts: number[]): Array<number | null> => counts.map((n, i) => ((s.totals[i] ?? 0) > 0 ? n / s.totals[i]! : null));
@@ -253,7 +258,10 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
     const headers = ['Bucket start', 'Decisions', ...s.series.map((series) => armLabel(a.arms, series.armIndex)), 'Other arms'];
     const rows = s.bucketStarts.map((t, i) => [when(t), whole(s.totals[i]), ...s.series.map((series) => whole(series.counts[i])), whole(s.other[i])]);
     fill(sections.share!, figure, dataDisclosure('Selection counts as a table', table('Decisions per arm per bucket', headers, rows, 'data share-table')));
+  }
 
+  /** The arm the learned policy favours per task type, beside the baseline arm. */
+  function renderFavoured(a: DashboardResult<'arms'>): void {
     fill(
       sections.favoured!,
       a.favoured.length === 0
@@ -349,5 +357,5 @@ export function createViews(sections: Record<string, HTMLElement>, actions: View
     fill(sections.ope!, ...parts, again);
   }
 
-  return { renderOverview, renderReward, renderArms, renderPareto, renderOpe, paramsText };
+  return { renderOverview, renderReward, renderArmEstimates, renderShare, renderFavoured, renderPareto, renderOpe, paramsText };
 }
