@@ -9,6 +9,8 @@
 //   `record`, the outcome's durable write added;
 // - delay before the first token: from the call until the provider is asked (what Paramloop adds
 //   in front of the request), p50/p99, target < 5 ms.
+// The overhead is measured once the process is warm; `coldOverheadMs` (its first 200 requests) and
+// `isolatedOverheadMs` (requests 100 ms apart, as a user's are, each finding the process idle) next to it.
 // `PARAMLOOP_BENCH_PLANNING_DECISIONS` sets the log's size.
 import type { BenchSection } from './sections';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -45,8 +47,16 @@ const settings: ServiceSettings = {
   guarded: { budget: { defaultLimits: { daily: null, weekly: null } } },
 };
 const ms = (value: number): number => Math.round(value * 1000) / 1000;
-const warmUpRequests = 1000;
-const measuredRequests = 1000;
+/**
+ * Requests before the overhead is measured (the process's first requests run while V8 still compiles
+ * the path on background threads, which on two cores compete with the request: `warmUpCurve`, the
+ * p99 of each 500, shows when that ends; the first 200 are reported apart), and those measured.
+ */
+const warmUpRequests = 3000;
+const measuredRequests = 2000;
+/** Requests sent one at a time with a pause before each, after the measured ones, as a user's are. */
+const isolatedRequests = 100;
+const isolatedGapMs = 100;
 
 function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -132,16 +142,23 @@ export const planningSection: BenchSection = {
       const overheadWithRecord: number[] = [];
       const beforeFirstToken: number[] = [];
       const coldOverhead: number[] = [];
+      const all: number[] = [];
+      const isolated: number[] = [];
       try {
-        // Measured once the process is warm (its first requests run while V8 still compiles the
-        // path on background threads): the first 200 are reported apart.
-        for (let i = 0; i < warmUpRequests + measuredRequests; i++) {
+        for (let i = 0; i < warmUpRequests + measuredRequests + isolatedRequests; i++) {
+          const isolatedOne = i >= warmUpRequests + measuredRequests;
+          if (isolatedOne) await new Promise((resolve) => setTimeout(resolve, isolatedGapMs));
           const t0 = performance.now();
           const run = await runPlan(deps, tasks[i % tasks.length]!);
           const t1 = performance.now();
           await run.record();
           const t2 = performance.now();
           if (run.error) throw run.error;
+          if (isolatedOne) {
+            isolated.push(t1 - t0 - provider.inside);
+            continue;
+          }
+          all.push(t1 - t0 - provider.inside);
           if (i < 200) coldOverhead.push(t1 - t0 - provider.inside);
           if (i < warmUpRequests) continue;
           overhead.push(t1 - t0 - provider.inside);
@@ -157,6 +174,8 @@ export const planningSection: BenchSection = {
         decisionsInLog: decisions,
         overheadMs: { ...quantiles(overhead), afterRequests: warmUpRequests },
         coldOverheadMs: quantiles(coldOverhead),
+        isolatedOverheadMs: { ...quantiles(isolated), gapMs: isolatedGapMs },
+        warmUpCurve: { blockSize: 500, p99: Array.from({ length: Math.floor(all.length / 500) }, (_, b) => quantiles(all.slice(b * 500, (b + 1) * 500)).p99) },
         overheadWithDurableOutcomeMs: quantiles(overheadWithRecord),
         beforeFirstTokenMs: quantiles(beforeFirstToken),
       };

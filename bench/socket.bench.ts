@@ -5,7 +5,15 @@
 // and the handover after the serving process is killed with SIGKILL, from the kill until a client
 // serves (target < 1 s), with clients that rehearsed a takeover (the default) and without. The
 // serving process and the other clients are separate processes; this one is the measuring client.
+//
+// Three views of the round trip: once both processes are warm (`recommendMs`, the target's), the
+// first requests of fresh processes (`coldRecommendMs`), and requests 50 ms apart (`isolatedRecommendMs`),
+// as a user's are, each finding both processes idle. `machineFloorMs` is the same three views of
+// the least any round trip costs here: 1 KB echoed between two Node processes over a Unix socket.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,12 +66,66 @@ async function inProcess(dir: string, policyKind: PolicyKind): Promise<ReturnTyp
 
 /**
  * Requests before the round trips are measured, and those measured. Both processes start fresh:
- * their first few thousand requests run while V8 is still compiling the path (the protocol, the
+ * their first several thousand requests run while V8 is still compiling the path (the protocol, the
  * validation, the optimizer) on background threads, which on a two-core machine compete with the
- * two processes' own threads; those are reported apart, as `coldRecommendMs` (the first 500).
+ * two processes' own threads for the cores. `warmUpCurve` (p99 of each thousand requests) shows
+ * when that ends; the first 500 are reported apart, as `coldRecommendMs`.
  */
-const warmUpRequests = 3000;
+const warmUpRequests = 8000;
 const measuredRequests = 2000;
+/** Requests sent one at a time with a pause before each, after the measured ones. */
+const isolatedRequests = 200;
+const isolatedGapMs = 50;
+const pause = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/** p99 of each block of `size` consecutive values. */
+function blockP99(values: number[], size: number): number[] {
+  const out: number[] = [];
+  for (let start = 0; start + size <= values.length; start += size) out.push(quantiles(values.slice(start, start + size)).p99);
+  return out;
+}
+
+/**
+ * The machine's floor: 1 KB echoed by another Node process over a Unix socket, with nothing else
+ * done on either side; the same three views as the service's round trips.
+ */
+async function machineFloor(root: string): Promise<Record<string, unknown>> {
+  const path = join(root, 'echo.sock');
+  const echo = spawn(process.execPath, ['-e', "require('node:net').createServer((s) => s.on('data', (d) => s.write(d))).listen(process.argv[1], () => process.stdout.write('ready'))", path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(echo, 'exit');
+  try {
+    await once(echo.stdout, 'data');
+    const socket = createConnection(path);
+    await once(socket, 'connect');
+    const message = Buffer.alloc(1024, 120);
+    let waiting: { left: number; resolve: () => void } | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      if (waiting === undefined) return;
+      waiting.left -= chunk.length;
+      if (waiting.left <= 0) waiting.resolve();
+    });
+    const roundTrip = async (): Promise<number> => {
+      const t = performance.now();
+      await new Promise<void>((resolve) => {
+        waiting = { left: message.length, resolve };
+        socket.write(message);
+      });
+      return performance.now() - t;
+    };
+    const all: number[] = [];
+    for (let i = 0; i < warmUpRequests + measuredRequests; i++) all.push(await roundTrip());
+    const isolated: number[] = [];
+    for (let i = 0; i < isolatedRequests; i++) {
+      await pause(isolatedGapMs);
+      isolated.push(await roundTrip());
+    }
+    socket.destroy();
+    return { warmMs: quantiles(all.slice(warmUpRequests)), coldMs: quantiles(all.slice(0, 500)), isolatedMs: quantiles(isolated) };
+  } finally {
+    echo.kill('SIGTERM');
+    await exited;
+  }
+}
 
 /** Round trips of recommend (and of logged requests) from this process to a serving child. */
 async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 'linucb'): Promise<Record<string, unknown>> {
@@ -78,10 +140,12 @@ async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 
     const cold: number[] = [];
     const logDecision: number[] = [];
     const recordOutcome: number[] = [];
+    const all: number[] = [];
     for (let i = 0; i < warmUpRequests + measuredRequests; i++) {
       const context = env.sampleContext(rng);
       let t = performance.now();
       const rec = await connection.recommend(context, `s-${i % 40}`);
+      all.push(performance.now() - t);
       if (i >= warmUpRequests) recommend.push(performance.now() - t);
       else if (i < 500) cold.push(performance.now() - t);
       if (rec.kind !== 'decision' || i % 5 !== 0) continue;
@@ -92,17 +156,27 @@ async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 
       await connection.recordOutcome(decision.requestId, env.sampleOutcome(context, env.space.arms[decision.armIndex]!, rng, decision.requestId, Date.now()));
       if (i >= warmUpRequests) recordOutcome.push(performance.now() - t);
     }
+    const isolated: number[] = [];
+    for (let i = 0; i < isolatedRequests; i++) {
+      await pause(isolatedGapMs);
+      const t = performance.now();
+      await connection.recommend(env.sampleContext(rng), `s-${i % 40}`);
+      isolated.push(performance.now() - t);
+    }
     // A request the server refuses at once (feedback on an unknown request): the transport, the
     // hello'd connection and both sides' validation, without the optimizer's own work.
+    // Its own path (the refusal) is warmed up as the recommendations' was.
     const refused: number[] = [];
-    for (let i = 0; i < 1200; i++) {
+    for (let i = 0; i < 4000; i++) {
       const t = performance.now();
       await connection.feedback('no-such-request', { rating: 3 }).catch(() => undefined);
-      if (i >= 200) refused.push(performance.now() - t);
+      if (i >= 3000) refused.push(performance.now() - t);
     }
     return {
       recommendMs: { ...quantiles(recommend), targetP99: 2, afterRequests: warmUpRequests },
       coldRecommendMs: quantiles(cold),
+      isolatedRecommendMs: { ...quantiles(isolated), gapMs: isolatedGapMs },
+      warmUpCurve: { blockSize: 1000, p99: blockP99(all, 1000) },
       logDecisionMs: quantiles(logDecision),
       recordOutcomeMs: quantiles(recordOutcome),
       transportOnlyMs: quantiles(refused),
@@ -156,6 +230,7 @@ export const socketSection: BenchSection = {
     try {
       const script = await bundlePeer(root, srcDir);
       const figures: Record<string, unknown> = { loadAverage1m: Math.round(loadavg()[0]! * 100) / 100 };
+      figures.machineFloorMs = await machineFloor(root);
       for (const policyKind of ['thompson', 'linucb'] as const) {
         figures[policyKind] = {
           overSocket: await roundTrips(script, join(root, `log-${policyKind}`), policyKind),
@@ -168,7 +243,7 @@ export const socketSection: BenchSection = {
       figures.handoverWithoutRehearsal = await handovers(script, dir, 5, false);
       figures.note =
         'separate processes: the serving child and this measuring client; logDecision and recordOutcome are answered once durable (a journal fsync); ' +
-        'recommendInProcessMs is the service deciding the same requests in this process, what a round trip adds to';
+        'recommendInProcessMs is the service deciding the same requests in this process, what a round trip adds to; isolatedRecommendMs: requests 50 ms apart, each finding both processes idle; machineFloorMs: 1 KB echoed between two Node processes, nothing else done';
       return figures;
     } finally {
       await rm(root, { recursive: true, force: true });
