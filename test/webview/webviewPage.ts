@@ -33,6 +33,8 @@ export interface OpenOptions {
    * place of `answers`; the reply goes back to the page as the host's would.
    */
   live?: (request: unknown) => Promise<unknown>;
+  /** Runs just before the page starts loading (what a host starts as it creates the panel). */
+  beforeLoad?: () => void;
 }
 
 /** What the page records, read back with `page.evaluate`. */
@@ -169,6 +171,7 @@ export async function startWebviewHarness(kind: WebviewKind = 'sidebar', webview
       page.on('pageerror', (error) => errors.push(error));
       if (options.live) await page.exposeFunction('__paramloopAnswer', options.live);
       await page.addInitScript({ content: installVsCodeApi(options) });
+      options.beforeLoad?.();
       await page.goto(`${origin}/`);
       await page.waitForFunction('window.__paramloop.posted.length > 0');
       return { page, errors };
