@@ -60,7 +60,7 @@ test('an invalid space setting is refused, naming the setting', async () => {
 });
 
 test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted out of shadow by the gate, then rolled back on quality by the SLO monitor', async () => {
-  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--candidate-shift', '-0.4', '--rounds', '1000', '--seed', '5', '--json']);
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--candidate-shift', '-0.4', '--rounds', '1000', '--seed', '7', '--json']);
   assert.equal(code, 0, err);
   const result = JSON.parse(out) as { rounds: number; rollout: { finalPhase: string; events: Array<Record<string, unknown>>; incidents: Array<{ breach: { metric: string } }> } };
   assert.equal(result.rounds, 1000);
@@ -75,7 +75,7 @@ test('simulate --rollout --candidate-shift -0.4 reports the rollout: promoted ou
 });
 
 test('simulate --rollout --auto-resume resumes after the rollback, as a person acknowledging the incident would', async () => {
-  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--auto-resume', '--candidate-shift', '-0.4', '--rounds', '1000', '--seed', '5', '--json']);
+  const { code, out, err } = await runCaptured(['simulate', '--env', 'llm-planning', '--policy', 'thompson', '--rollout', '--auto-resume', '--candidate-shift', '-0.4', '--rounds', '1000', '--seed', '7', '--json']);
   assert.equal(code, 0, err);
   const { rollout } = JSON.parse(out) as { rollout: { events: Array<Record<string, unknown>> } };
   const kinds = rollout.events.map((e) => String(e.kind));

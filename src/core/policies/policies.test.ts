@@ -131,6 +131,34 @@ test('Thompson (shared model) Monte Carlo propensities are within 0.01 of brute 
   for (let a = 0; a < 4; a++) assert.ok(Math.abs(p[a]! - truth[a]!) < 0.01, `arm ${a}: ${p[a]} vs ${truth[a]}`);
 });
 
+test('Thompson (shared model) draws in antithetic pairs: arms level in mean win exactly half the draws each, in score and in parameter space', () => {
+  const make = (actionFeatures: number[][], draws: number) =>
+    new ThompsonPolicy(sharedFeatureMap(0, actionFeatures), {
+      ridge: { lambda: 1, forgetting: 1, refactorEvery: 512, keepCholesky: true },
+      noiseVariance: 0.2,
+      noisePriorVariance: 0.25,
+      noisePriorWeight: 2,
+      explorationScale: 1,
+      floor: 0,
+      monteCarloDraws: draws,
+    });
+  // No data: every mean is 0. Two arms ([1, −1] and [1, 1]: K = dim φ = 2, score space) win on the
+  // sign of the draw's slope, which the pair's other half flips; with independent draws an exact
+  // half has a chance of about 1 in 40.
+  const x = new Float64Array(0);
+  const two = new Float64Array(2);
+  make([[-1], [1]], 1024).probabilities(x, new Uint8Array(2).fill(1), createRng(3), two);
+  assert.deepEqual(Array.from(two), [0.5, 0.5]);
+  // Three arms (K > dim φ: parameter space): the middle one never wins, the outer two a half each.
+  const three = new Float64Array(3);
+  make([[-1], [0], [1]], 1024).probabilities(x, new Uint8Array(3).fill(1), createRng(4), three);
+  assert.deepEqual(Array.from(three), [0.5, 0, 0.5]);
+  // An odd number of draws: the last is drawn alone, and the shares still sum to 1.
+  const odd = new Float64Array(2);
+  make([[-1], [1]], 1025).probabilities(x, new Uint8Array(2).fill(1), createRng(5), odd);
+  assert.ok(Math.abs(odd[0]! + odd[1]! - 1) < 1e-12 && Math.abs(odd[0]! - 0.5) <= 1 / 1025 + 1e-12, `odd: ${Array.from(odd).join(', ')}`);
+});
+
 test('LinUCB logs the probability it drew with: empirical draw frequencies match the logged vector', () => {
   const policy = new LinUcbPolicy(disjointFeatureMap(3, 1), {
     ridge: { lambda: 1, forgetting: 1, refactorEvery: 512, keepCholesky: false },
