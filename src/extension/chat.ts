@@ -6,7 +6,7 @@ import type { PlanCommandArgs, PlanningController } from './planning';
  * The `@paramloop` chat participant: `/plan` (the selection, if any, as its context), `/tests` (the
  * active file), `/todo` (the TODO at the cursor), over the same planning code as the commands. The
  * plan streams into the chat response, with Accept, Reject and Rate buttons under it. With the
- * `vscode-lm` provider, the model picked in the chat is the one asked.
+ * `vscode-lm` provider, the model picked in the chat (that vendor's) is the one asked.
  */
 export function registerChatParticipant(planning: PlanningController, provider: () => string, log: vscode.LogOutputChannel): vscode.Disposable {
   const participant = vscode.chat.createChatParticipant('paramloop.planner', async (request, _context, response, token) => {
@@ -18,7 +18,10 @@ export function registerChatParticipant(planning: PlanningController, provider: 
       return {};
     }
     const args: PlanCommandArgs = { show: false, ...(prompt !== '' ? { task: prompt } : {}) };
-    if (provider() === 'vscode-lm' && request.model) args.model = request.model.id;
+    if (provider() === 'vscode-lm' && request.model) {
+      args.model = request.model.id;
+      args.vendor = request.model.vendor;
+    }
     try {
       response.progress('Choosing parameters and asking for a plan…');
       const result = await planning.plan(taskType, args, (text) => response.markdown(text), token);

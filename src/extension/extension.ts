@@ -277,7 +277,7 @@ export function activate(context: vscode.ExtensionContext): ParamloopApi {
       log,
       documents,
       learner: planningLearner,
-      provider: async (args, learner) => providers.get(learner.module, providerSettings.settings, learner.space, { ...(args.provider ? { provider: args.provider } : {}), ...(args.model ? { model: args.model } : {}) }),
+      provider: async (args, learner) => providers.get(learner.module, providerSettings.settings, learner.space, { ...(args.provider ? { provider: args.provider } : {}), ...(args.model ? { model: args.model } : {}), ...(args.vendor ? { vendor: args.vendor } : {}) }),
       verdictWaitSeconds: () => settings.feedback.waitSeconds,
       idleTimeoutSeconds: () => settings.request.timeoutSeconds,
       sessionKey: `window-${vscode.env.sessionId}`,

@@ -20,6 +20,8 @@ export interface PlanCommandArgs {
   taskType?: TaskType;
   provider?: ProviderId;
   model?: string;
+  /** With the `vscode-lm` provider: the vendor of `model` (default: the first whose chat models have it). */
+  vendor?: string;
   /** A file to plan on (a path or a URI); default: the active editor's. */
   file?: string;
   /** 1-based inclusive lines of `file` (default: the active editor's selection). */

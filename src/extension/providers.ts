@@ -42,13 +42,13 @@ export class Providers {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  async get(module: typeof LearnerModule, settings: ProviderSettings, space: ParameterSpace, override: { provider?: ProviderId; model?: string } = {}): Promise<ActiveProvider> {
+  async get(module: typeof LearnerModule, settings: ProviderSettings, space: ParameterSpace, override: { provider?: ProviderId; model?: string; vendor?: string } = {}): Promise<ActiveProvider> {
     const id = override.provider ?? settings.provider;
     const model = override.model ?? settings.model;
     const constraints = this.constraintsFor(module, settings.modelConstraints);
     const apiKey = id === 'vscode-lm' ? undefined : await this.secrets.get(secretKey(id));
     // Which vendor's entries of the table apply: Copilot's chat provider drops what another's may pass.
-    const vendor = id === 'vscode-lm' ? await this.vendorOf(model) : undefined;
+    const vendor = id === 'vscode-lm' ? (override.vendor ?? (await this.vendorOf(model))) : undefined;
     if (id === 'anthropic' && !apiKey) throw new Error('no API key for Anthropic: run "Paramloop: Set API Key…" (it is kept in VS Code\'s secret storage only).');
     const baseUrl = id === 'anthropic' ? settings.anthropicBaseUrl : id === 'openai-compatible' ? settings.openaiBaseUrl : '';
     const key = JSON.stringify([id, baseUrl, apiKey === undefined ? 0 : module.keyFingerprint(apiKey), this.constraintsSource, vendor ?? null]);

@@ -14,9 +14,12 @@ import { askRunner, hasRunner } from './hostChannel';
 import { api, runPlanCommand, setUser } from './paramloop';
 
 const simVendor = 'paramloop-sim';
+/** A second vendor of the test extension, whose one model has the id of one of simVendor's (sim-lm-small). */
+const twinVendor = 'paramloop-sim-twin';
 
 /** What the test model recorded of a request (test/fixtures/simLanguageModel/extension.js). */
 interface ModelRequest {
+  vendor: string;
   modelId: string;
   modelOptions: Record<string, unknown>;
   messages: Array<{ role: 'user' | 'assistant'; text: string }>;
@@ -195,21 +198,23 @@ describe("VS Code's language models as the provider: a model registered through 
     });
   }
 
-  it('@paramloop /plan in the chat view: the participant plans with the model picked in the chat, streams the plan into the response, and logs the decision', async function () {
+  it('@paramloop /plan in the chat view: the participant plans with the model picked in the chat (that vendor\'s, where two vendors have a model of that id), streams the plan into the response, and logs the decision', async function () {
     if (!hasRunner()) this.skip();
     // The chat view is off in the harness's quiet settings; on for this test only. paramloop.model
-    // names the other test model: the one picked in the chat must win.
+    // names the other test model: the one picked in the chat must win. The one picked is the twin
+    // vendor's sim-lm-small, whose id the first vendor's sim-lm-small shares: the request must go to
+    // the twin.
     const chat = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('chat');
     const aiFeatures = chat().inspect<boolean>('disableAIFeatures')?.globalValue;
     await chat().update('disableAIFeatures', false, vscode.ConfigurationTarget.Global);
     // A verdict given by clicking in the chat must come before the outcome is recorded without one.
-    await setUser({ model: 'sim-lm-small', 'feedback.waitSeconds': 120 });
+    await setUser({ model: 'sim-lm', 'feedback.waitSeconds': 120 });
     try {
       const seen = (await modelRequests()).length;
       const waiting = new Set((await api()).plansWaiting());
       await vscode.commands.executeCommand('workbench.action.chat.open', {
         query: '@paramloop /plan add a CSV export of the totals',
-        modelSelector: { vendor: simVendor, id: 'sim-lm' },
+        modelSelector: { vendor: twinVendor, id: 'sim-lm-small' },
       });
       const requestId = await waitFor('a plan asked for from the chat', async () => (await api()).plansWaiting().find((id) => !waiting.has(id)), 60_000).catch(async (error: unknown) => {
         await askRunner('screenshot', ['chat-no-plan']);
@@ -219,7 +224,8 @@ describe("VS Code's language models as the provider: a model registered through 
       const received = (await modelRequests()).slice(seen);
       assert.equal(received.length, 1, JSON.stringify(received.map((r) => r.modelId)));
       const request = received[0]!;
-      assert.equal(request.modelId, 'sim-lm', 'the model picked in the chat, not paramloop.model');
+      assert.equal(request.modelId, 'sim-lm-small', 'the model picked in the chat, not paramloop.model');
+      assert.equal(request.vendor, twinVendor, "the picked vendor's model, not the first of that id");
       assert.match(request.messages[0]!.text, /Task type: planTask[\s\S]*add a CSV export of the totals/);
       const logged = (await (await api()).loggedRequest(requestId)) as { decision: { honouredParams?: string[]; params: Record<string, unknown> } } | undefined;
       assert.ok(logged, 'the decision is in the store');
