@@ -95,19 +95,23 @@ function invert3(m: Float64Array): Float64Array {
   return Float64Array.from([e * i - f * h, c * h - b * i, b * f - c * e, f * g - d * i, a * i - c * g, c * d - a * f, d * h - e * g, b * g - a * h, a * e - b * d].map((v) => v / det));
 }
 
+/** Thompson sampling on a shared model, σ² = 0.2, no uniform floor, `draws` Monte Carlo draws. */
+function sharedThompson(map: ReturnType<typeof sharedFeatureMap>, draws: number): ThompsonPolicy {
+  return new ThompsonPolicy(map, {
+    ridge: { lambda: 1, forgetting: 1, refactorEvery: 512, keepCholesky: true },
+    noiseVariance: 0.2,
+    noisePriorVariance: 0.25,
+    noisePriorWeight: 2,
+    explorationScale: 1,
+    floor: 0,
+    monteCarloDraws: draws,
+  });
+}
+
 test('Thompson (shared model) Monte Carlo propensities are within 0.01 of brute force', () => {
   const actionFeatures = [[0], [0.5], [1], [1.5]];
   const map = sharedFeatureMap(1, actionFeatures);
-  const make = (draws: number) =>
-    new ThompsonPolicy(map, {
-      ridge: { lambda: 1, forgetting: 1, refactorEvery: 512, keepCholesky: true },
-      noiseVariance: 0.2,
-      noisePriorVariance: 0.25,
-      noisePriorWeight: 2,
-      explorationScale: 1,
-      floor: 0,
-      monteCarloDraws: draws,
-    });
+  const make = (draws: number) => sharedThompson(map, draws);
   const trainSet = (policy: ThompsonPolicy) => {
     const rng = createRng(5);
     for (let t = 0; t < 10; t++) {
@@ -132,16 +136,7 @@ test('Thompson (shared model) Monte Carlo propensities are within 0.01 of brute 
 });
 
 test('Thompson (shared model) draws in antithetic pairs: arms level in mean win exactly half the draws each, in score and in parameter space', () => {
-  const make = (actionFeatures: number[][], draws: number) =>
-    new ThompsonPolicy(sharedFeatureMap(0, actionFeatures), {
-      ridge: { lambda: 1, forgetting: 1, refactorEvery: 512, keepCholesky: true },
-      noiseVariance: 0.2,
-      noisePriorVariance: 0.25,
-      noisePriorWeight: 2,
-      explorationScale: 1,
-      floor: 0,
-      monteCarloDraws: draws,
-    });
+  const make = (actionFeatures: number[][], draws: number) => sharedThompson(sharedFeatureMap(0, actionFeatures), draws);
   // No data: every mean is 0. Two arms ([1, −1] and [1, 1]: K = dim φ = 2, score space) win on the
   // sign of the draw's slope, which the pair's other half flips; with independent draws an exact
   // half has a chance of about 1 in 40.
