@@ -146,7 +146,7 @@ export class ThompsonPolicy extends LinearPolicy {
     return choleskyInPlace(c, k);
   }
 
-  /** Score draws μ ± Cz in antithetic pairs (one lone draw μ + Cz when M is odd). */
+  /** Score draws μ ± Cz in antithetic pairs (one lone draw μ + Cz when M is odd); a draw no score wins (all NaN) goes to the first eligible arm. */
   private drawInScoreSpace(k: number, rng: Rng, out: Float64Array): void {
     const draws = this.options.monteCarloDraws;
     const weight = 1 / draws;
@@ -166,11 +166,11 @@ export class ThompsonPolicy extends LinearPolicy {
         const row = i * k;
         for (let j = 0; j <= i; j++) u += c[row + j]! * z[j]!;
         const mean = means[index[i]!]!;
-        if (mean + u > plusScore) {
+        if (plus < 0 || mean + u > plusScore) {
           plusScore = mean + u;
           plus = i;
         }
-        if (mean - u > minusScore) {
+        if (minus < 0 || mean - u > minusScore) {
           minusScore = mean - u;
           minus = i;
         }
@@ -212,11 +212,11 @@ export class ThompsonPolicy extends LinearPolicy {
       for (let a = 0; a < this.armCount; a++) {
         if (!eligible[a]) continue;
         const mean = means[a]!;
-        if (mean + deviation[a]! > plusScore) {
+        if (plus < 0 || mean + deviation[a]! > plusScore) {
           plusScore = mean + deviation[a]!;
           plus = a;
         }
-        if (mean - deviation[a]! > minusScore) {
+        if (minus < 0 || mean - deviation[a]! > minusScore) {
           minusScore = mean - deviation[a]!;
           minus = a;
         }
