@@ -13,6 +13,7 @@
 // `isolatedOverheadMs` (requests 100 ms apart, as a user's are, each finding the process idle) next to it.
 // `PARAMLOOP_BENCH_PLANNING_DECISIONS` sets the log's size.
 import type { BenchSection } from './sections';
+import { blockP99, quantiles } from './latency';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,6 @@ const writerSettings: ServiceSettings = {
   guarded: { budget: { defaultLimits: { daily: null, weekly: null } } },
 };
 const settings: ServiceSettings = { ...writerSettings, policyKind };
-const ms = (value: number): number => Math.round(value * 1000) / 1000;
 /**
  * Requests before the overhead is measured (the process's first requests run while V8 still compiles
  * the path on background threads, which on two cores compete with the request: `warmUpCurve`, the
@@ -60,12 +60,6 @@ const measuredRequests = 2000;
 /** Requests sent one at a time with a pause before each, after the measured ones, as a user's are. */
 const isolatedRequests = 100;
 const isolatedGapMs = 100;
-
-function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: ms(at(0.5)), p99: ms(at(0.99)), max: ms(sorted.at(-1)!), n: sorted.length };
-}
 
 /** The provider, timed: when it was asked, and how long its stream took. */
 class TimedProvider implements LlmProvider {
@@ -143,10 +137,8 @@ export const planningSection: BenchSection = {
         { taskType: 'planSelection', text: 'extract a function', source: { path: 'a.ts', languageId: 'typescript', text: source, selection: { startLine: 20, endLine: 40 } }, workspaceKind: 'folder' },
         { taskType: 'planTests', text: '', source: { path: 'a.ts', languageId: 'typescript', text: source }, workspaceKind: 'folder' },
       ];
-      const overhead: number[] = [];
       const overheadWithRecord: number[] = [];
       const beforeFirstToken: number[] = [];
-      const coldOverhead: number[] = [];
       const all: number[] = [];
       const isolated: number[] = [];
       try {
@@ -164,9 +156,7 @@ export const planningSection: BenchSection = {
             continue;
           }
           all.push(t1 - t0 - provider.inside);
-          if (i < 200) coldOverhead.push(t1 - t0 - provider.inside);
           if (i < warmUpRequests) continue;
-          overhead.push(t1 - t0 - provider.inside);
           overheadWithRecord.push(t2 - t0 - provider.inside);
           beforeFirstToken.push(provider.asked - t0);
         }
@@ -176,12 +166,12 @@ export const planningSection: BenchSection = {
       return {
         targets: { overheadP99Ms: 2, beforeFirstTokenMs: 5 },
         policyKind,
-        openAndRebuildMs: ms(openMs),
+        openAndRebuildMs: Math.round(openMs),
         decisionsInLog: decisions,
-        overheadMs: { ...quantiles(overhead), afterRequests: warmUpRequests },
-        coldOverheadMs: quantiles(coldOverhead),
+        overheadMs: { ...quantiles(all.slice(warmUpRequests)), afterRequests: warmUpRequests },
+        coldOverheadMs: quantiles(all.slice(0, 200)),
         isolatedOverheadMs: { ...quantiles(isolated), gapMs: isolatedGapMs },
-        warmUpCurve: { blockSize: 500, p99: Array.from({ length: Math.floor(all.length / 500) }, (_, b) => quantiles(all.slice(b * 500, (b + 1) * 500)).p99) },
+        warmUpCurve: { blockSize: 500, p99: blockP99(all, 500) },
         overheadWithDurableOutcomeMs: quantiles(overheadWithRecord),
         beforeFirstTokenMs: quantiles(beforeFirstToken),
       };

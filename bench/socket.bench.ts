@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSection } from './sections';
+import { blockP99, quantiles } from './latency';
 import { createRng } from '../src/core/math/random';
 import { parsePolicySettings, type PolicyKind } from '../src/core/policies';
 import { parseRewardSettings } from '../src/core/reward';
@@ -30,13 +31,6 @@ import { bundlePeer, startPeer, type Peer } from '../src/service/testing/peers';
 const srcDir = fileURLToPath(new URL('../src', import.meta.url));
 const wasmDir = fileURLToPath(new URL('../node_modules/sql.js/dist', import.meta.url));
 const env = createLlmPlanningEnvironment();
-const ms = (value: number): number => Math.round(value * 1000) / 1000;
-
-function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { p50: ms(at(0.5)), p99: ms(at(0.99)), max: ms(sorted.at(-1)!), n: sorted.length };
-}
 
 function settings(policyKind: PolicyKind): ServiceSettings {
   return { space: env.space, policyKind, policySettings: parsePolicySettings({}), rewardSettings: parseRewardSettings({}) };
@@ -77,13 +71,6 @@ const measuredRequests = 2000;
 const isolatedRequests = 200;
 const isolatedGapMs = 50;
 const pause = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-/** p99 of each block of `size` consecutive values. */
-function blockP99(values: number[], size: number): number[] {
-  const out: number[] = [];
-  for (let start = 0; start + size <= values.length; start += size) out.push(quantiles(values.slice(start, start + size)).p99);
-  return out;
-}
 
 /**
  * The machine's floor: 1 KB echoed by another Node process over a Unix socket, with nothing else
@@ -136,8 +123,6 @@ async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 
   const connection = await client(dir, policyKind);
   try {
     const rng = createRng(1);
-    const recommend: number[] = [];
-    const cold: number[] = [];
     const logDecision: number[] = [];
     const recordOutcome: number[] = [];
     const all: number[] = [];
@@ -146,8 +131,6 @@ async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 
       let t = performance.now();
       const rec = await connection.recommend(context, `s-${i % 40}`);
       all.push(performance.now() - t);
-      if (i >= warmUpRequests) recommend.push(performance.now() - t);
-      else if (i < 500) cold.push(performance.now() - t);
       if (rec.kind !== 'decision' || i % 5 !== 0) continue;
       t = performance.now();
       const decision = await connection.logDecision(rec.decision.requestId, { honouredParams: ['temperature'] });
@@ -173,8 +156,8 @@ async function roundTrips(script: string, dir: string, policyKind: 'thompson' | 
       if (i >= 3000) refused.push(performance.now() - t);
     }
     return {
-      recommendMs: { ...quantiles(recommend), targetP99: 2, afterRequests: warmUpRequests },
-      coldRecommendMs: quantiles(cold),
+      recommendMs: { ...quantiles(all.slice(warmUpRequests)), targetP99: 2, afterRequests: warmUpRequests },
+      coldRecommendMs: quantiles(all.slice(0, 500)),
       isolatedRecommendMs: { ...quantiles(isolated), gapMs: isolatedGapMs },
       warmUpCurve: { blockSize: 1000, p99: blockP99(all, 1000) },
       logDecisionMs: quantiles(logDecision),
